@@ -1,0 +1,166 @@
+//! Getting an app-only token: the client-credentials request, and typed success and error
+//! responses (Entra's error JSON, or whatever a proxy put in the way).
+
+mod response;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+use url::Url;
+
+pub use response::{EntraError, TokenResponse};
+
+use crate::config::{Credential, Profile};
+use crate::http::{self, NetworkKind};
+
+/// Why no token was obtained. Every variant's text ends with a hint line.
+#[derive(Debug, Clone, Error)]
+pub enum TokenError {
+    /// The identity provider answered with an OAuth error (Entra's JSON).
+    #[error("{}", rejected_text(*.status, .entra))]
+    Rejected { status: u16, entra: Box<EntraError> },
+    /// An answer that is not the JSON an identity provider sends (an HTML page from a proxy,
+    /// an empty body, …).
+    #[error("the token endpoint answered HTTP {status} with {}\nhint: check token_endpoint / authority; something other than the identity provider (a proxy, a wrong URL) answered", if .excerpt.is_empty() { "an empty body".to_string() } else { format!("a non-JSON body: \"{}\"", .excerpt) })]
+    UnexpectedResponse { status: u16, excerpt: String },
+    /// JSON, but not a usable token response.
+    #[error(
+        "the token endpoint answered HTTP {status} with JSON that is not a token response: {detail}\nhint: check that token_endpoint points at an OAuth 2.0 token endpoint"
+    )]
+    Malformed { status: u16, detail: String },
+    /// The token endpoint redirected; token requests are never re-sent elsewhere.
+    #[error(
+        "the token endpoint answered HTTP {status} redirecting to {location}\nhint: set authority (or token_endpoint) to the final URL; a client secret is never re-sent to a redirect target"
+    )]
+    Redirected { status: u16, location: String },
+    #[error("{}", network_text(*.kind, .url, .message))]
+    Network {
+        kind: NetworkKind,
+        url: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Insecure(String),
+    #[error(
+        "the token endpoint URL {url:?} is not valid: {reason}\nhint: check authority / token_endpoint in the profile"
+    )]
+    BadEndpoint { url: String, reason: String },
+}
+
+impl TokenError {
+    /// The AADSTS code, when the identity provider gave one.
+    pub fn aadsts_code(&self) -> Option<u64> {
+        match self {
+            TokenError::Rejected { entra, .. } => entra.code(),
+            _ => None,
+        }
+    }
+    /// True for failures worth retrying later (network trouble, 429, 5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TokenError::Network { .. } => true,
+            TokenError::Rejected { status, .. }
+            | TokenError::UnexpectedResponse { status, .. }
+            | TokenError::Malformed { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+fn rejected_text(status: u16, e: &EntraError) -> String {
+    let mut s = format!(
+        "token request refused (HTTP {status}, {}): {}",
+        e.error,
+        e.summary()
+    );
+    let ids: Vec<String> = [
+        ("trace id", &e.trace_id),
+        ("correlation id", &e.correlation_id),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+    .collect();
+    if !ids.is_empty() {
+        s.push_str(&format!("\n({})", ids.join(", ")));
+    }
+    s
+}
+
+fn network_text(kind: NetworkKind, url: &str, message: &str) -> String {
+    let what = match kind {
+        NetworkKind::Connect => "could not connect to",
+        NetworkKind::Timeout => "timed out waiting for",
+        NetworkKind::Other => "request failed to",
+    };
+    let hint = match kind {
+        NetworkKind::Connect => {
+            "check the authority host and your network; is the identity provider running?"
+        }
+        NetworkKind::Timeout => {
+            "the identity provider is slow or unreachable; raise connect_timeout/timeout in the profile if needed"
+        }
+        NetworkKind::Other => "check the authority URL and your network",
+    };
+    format!("{what} the token endpoint {url}: {message}\nhint: {hint}")
+}
+
+/// Request an app-only token with the client-credentials grant.
+pub async fn request_token(
+    http_client: &reqwest::Client,
+    profile: &Profile,
+) -> Result<TokenResponse, TokenError> {
+    let endpoint = &profile.token_endpoint;
+    let url = Url::parse(endpoint).map_err(|e| TokenError::BadEndpoint {
+        url: crate::text::sanitize(endpoint, false),
+        reason: e.to_string(),
+    })?;
+    http::check_transport(&url, "the client secret").map_err(TokenError::Insecure)?;
+
+    let mut form: Vec<(&str, &str)> = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", &profile.client_id),
+        ("scope", &profile.scope),
+    ];
+    match &profile.credential {
+        Credential::Secret { secret, .. } => form.push(("client_secret", secret.expose())),
+    }
+
+    let sent_at = Utc::now();
+    let resp = http_client
+        .post(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| network_error(&url, &e))?;
+    let status = resp.status().as_u16();
+    if resp.status().is_redirection() {
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(no Location header)");
+        return Err(TokenError::Redirected {
+            status,
+            location: crate::text::sanitize(location, false),
+        });
+    }
+    let server_date = resp
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+        .map(|d| d.with_timezone(&Utc));
+    let body = http::read_capped(resp, http::MAX_BODY)
+        .await
+        .map_err(|e| network_error(&url, &e))?;
+    response::parse(status, &body.bytes, sent_at, server_date)
+}
+
+fn network_error(url: &Url, e: &reqwest::Error) -> TokenError {
+    let (kind, message) = http::describe_reqwest_error(e);
+    TokenError::Network {
+        kind,
+        url: url.to_string(),
+        message,
+    }
+}

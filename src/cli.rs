@@ -1,0 +1,233 @@
+//! The headless command line: argument definitions, the commands, exit codes.
+//!
+//! Exit codes (documented in README.md):
+//! 0 ok · 2 usage or config error · 3 token acquisition failed · 4 the API refused (401/403) ·
+//! 5 other API or network failure.
+
+mod decode_cmd;
+mod render;
+mod token_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::config::{self, ConfigError, Env, LoadOptions, Profile};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: bad usage, bad config or bad input.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: no token could be acquired.
+pub const EXIT_TOKEN: u8 = 3;
+/// Exit code: the API answered 401 or 403.
+pub const EXIT_REFUSED: u8 = 4;
+/// Exit code: any other API or network failure (5xx, connection refused, timeout…).
+pub const EXIT_API: u8 = 5;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tokenscope",
+    version,
+    about = "See what Entra ID hands a daemon app, and why a protected API lets it in or shuts it out.",
+    after_help = "Exit codes: 0 ok, 2 usage/config, 3 token acquisition failed, 4 API refused (401/403), 5 other API or network failure."
+)]
+pub struct Cli {
+    /// Config file (default: $TOKENSCOPE_CONFIG, then config.toml in the platform config dir).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Profile to use (default: the file's default_profile).
+    #[arg(long, short = 'p', global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Acquire an app-only token and show its claims and expiry.
+    Token {
+        /// Machine-readable output (stable; see README).
+        #[arg(long)]
+        json: bool,
+        /// Also print the raw access token (alone, unless --json). It is a credential.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Acquire a token and call the protected weather API for CITY.
+    Call {
+        /// City name, e.g. Seattle.
+        city: String,
+        /// Machine-readable output (stable; see README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decode any JWT (no signature check) from an argument or standard input.
+    Decode {
+        /// The token, or `-` (or nothing) to read standard input.
+        token: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the config file is looked for and what was found.
+    Path,
+}
+
+/// A command's failure: the exit code, the human text and, for `--json`, a JSON error.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+    pub json: serde_json::Value,
+}
+
+impl Failure {
+    pub fn new(code: u8, stage: &str, kind: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let json = json!({ "error": { "stage": stage, "kind": kind, "message": message } });
+        Failure {
+            code,
+            message,
+            json,
+        }
+    }
+    /// Add fields to the JSON error object.
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
+        if let Some(obj) = self.json.get_mut("error").and_then(|e| e.as_object_mut()) {
+            obj.insert(key.to_string(), value);
+        }
+        self
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::new(EXIT_USAGE, "config", "config", e.to_string())
+    }
+}
+
+/// Entry point used by `main.rs`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_API);
+        }
+    };
+    let json = cli.command.as_ref().is_some_and(Command::wants_json);
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(f) => {
+            if json {
+                // A Null JSON means the command already printed its JSON result.
+                if !f.json.is_null() {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&f.json).unwrap_or_default()
+                    );
+                }
+            } else {
+                eprintln!("error: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+impl Command {
+    fn wants_json(&self) -> bool {
+        match self {
+            Command::Token { json, .. }
+            | Command::Call { json, .. }
+            | Command::Decode { json, .. } => *json,
+            Command::Config { .. } => false,
+        }
+    }
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let env = Env::from_process();
+    let opts = LoadOptions {
+        config: cli.config.clone(),
+        profile: cli.profile.clone(),
+    };
+    match cli.command {
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            println!();
+            Ok(())
+        }
+        Some(Command::Token { json, raw }) => {
+            let profile = config::load(&opts, &env)?;
+            token_cmd::token(&profile, json, raw).await
+        }
+        Some(Command::Call { city, json }) => {
+            let profile = config::load(&opts, &env)?;
+            token_cmd::call(&profile, &city, json).await
+        }
+        Some(Command::Decode { token, json }) => decode_cmd::decode(token.as_deref(), json),
+        Some(Command::Config {
+            command: ConfigCommand::Path,
+        }) => {
+            config_path(&opts, &env);
+            Ok(())
+        }
+    }
+}
+
+fn config_path(opts: &LoadOptions, env: &Env) {
+    let lookup = config::locate(opts.config.as_deref(), env);
+    println!("looked for the config file in this order:");
+    if opts.config.is_none() && env.get("TOKENSCOPE_CONFIG").is_none() {
+        println!("  --config            (not given)");
+        println!("  $TOKENSCOPE_CONFIG  (not set)");
+    } else if opts.config.is_none() {
+        println!("  --config            (not given)");
+    }
+    for (path, how, exists) in &lookup.candidates {
+        let state = if *exists { "found" } else { "not found" };
+        println!("  {how:<19} {}  ({state})", path.display());
+    }
+    match &lookup.chosen {
+        Some(p) if p.exists() => println!("using: {}", p.display()),
+        Some(p) => println!("using: {} — but it does not exist", p.display()),
+        None => println!(
+            "using: nothing — copy config.example.toml to the platform path above, or pass --config"
+        ),
+    }
+}
+
+/// Build the HTTP client for a profile.
+pub(crate) fn http_client(profile: &Profile) -> Result<reqwest::Client, Failure> {
+    crate::http::client(&crate::http::HttpOptions {
+        connect_timeout: profile.connect_timeout,
+        timeout: profile.timeout,
+        ca_file: profile.ca_file.as_deref(),
+    })
+    .map_err(|e| Failure::new(EXIT_USAGE, "config", "http_setup", e.to_string()))
+}

@@ -1,0 +1,61 @@
+//! `tokenscope decode [TOKEN | -]`.
+
+use std::io::{IsTerminal, Read};
+
+use serde_json::json;
+
+use super::{EXIT_USAGE, Failure, render};
+use crate::jwt::{self, MAX_TOKEN_LEN};
+
+pub fn decode(arg: Option<&str>, json_out: bool) -> Result<(), Failure> {
+    let input = match arg {
+        Some(t) if t != "-" => t.to_string(),
+        _ => read_stdin()?,
+    };
+    let jwt = jwt::decode(&input)
+        .map_err(|e| Failure::new(EXIT_USAGE, "decode", "decode", e.to_string()))?;
+    if json_out {
+        let out = json!({"header": jwt.header, "claims": jwt.payload});
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        println!("(decoded only: the signature is not checked)");
+        for line in render::jwt_lines(&jwt, &[]) {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+fn read_stdin() -> Result<String, Failure> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            "decode",
+            "usage",
+            "no token given\nhint: pass it as an argument, or pipe it: `echo $TOKEN | tokenscope decode -`",
+        ));
+    }
+    let mut buf = Vec::new();
+    // Read one byte past the limit so an oversized input is reported, not silently cut.
+    stdin
+        .lock()
+        .take(MAX_TOKEN_LEN as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| {
+            Failure::new(
+                EXIT_USAGE,
+                "decode",
+                "io",
+                format!("cannot read standard input: {e}"),
+            )
+        })?;
+    String::from_utf8(buf).map_err(|_| {
+        Failure::new(
+            EXIT_USAGE,
+            "decode",
+            "decode",
+            "standard input is not UTF-8 text, so it is not a JWT",
+        )
+    })
+}

@@ -1,0 +1,225 @@
+//! `tokenscope token` and `tokenscope call`.
+
+use serde_json::{Value, json};
+
+use super::{EXIT_API, EXIT_REFUSED, EXIT_TOKEN, EXIT_USAGE, Failure, http_client, render};
+use crate::api::{self, ApiError, ApiResponse, Body, Outcome};
+use crate::auth::{self, TokenError, TokenResponse};
+use crate::config::Profile;
+use crate::jwt::{self, TokenFormat};
+use crate::text::sanitize;
+use crate::time;
+
+/// Failure for a token that could not be acquired.
+fn token_failure(e: &TokenError) -> Failure {
+    let kind = match e {
+        TokenError::Rejected { .. } => "rejected",
+        TokenError::UnexpectedResponse { .. } => "unexpected_response",
+        TokenError::Malformed { .. } => "malformed_response",
+        TokenError::Redirected { .. } => "redirected",
+        TokenError::Network { .. } => "network",
+        TokenError::Insecure(_) => "insecure",
+        TokenError::BadEndpoint { .. } => "bad_endpoint",
+    };
+    let code = if matches!(e, TokenError::Insecure(_) | TokenError::BadEndpoint { .. }) {
+        EXIT_USAGE
+    } else {
+        EXIT_TOKEN
+    };
+    let mut f = Failure::new(code, "token", kind, e.to_string());
+    if let TokenError::Rejected { status, entra } = e {
+        f = f
+            .with("status", json!(status))
+            .with("error", json!(entra.error))
+            .with("aadsts", json!(entra.code()))
+            .with("summary", json!(entra.summary()))
+            .with("trace_id", json!(entra.trace_id))
+            .with("correlation_id", json!(entra.correlation_id));
+    }
+    if let TokenError::UnexpectedResponse { status, .. } | TokenError::Malformed { status, .. } = e
+    {
+        f = f.with("status", json!(status));
+    }
+    f
+}
+
+fn api_failure(e: &ApiError) -> Failure {
+    let (code, kind) = match e {
+        ApiError::InvalidCity(_) => (EXIT_USAGE, "invalid_city"),
+        ApiError::BadUrl { .. } => (EXIT_USAGE, "bad_url"),
+        ApiError::Insecure(_) => (EXIT_USAGE, "insecure"),
+        ApiError::Network { .. } => (EXIT_API, "network"),
+        ApiError::TooManyRedirects { .. } => (EXIT_API, "too_many_redirects"),
+    };
+    Failure::new(code, "api", kind, e.to_string())
+}
+
+async fn acquire(profile: &Profile) -> Result<(reqwest::Client, TokenResponse), Failure> {
+    let client = http_client(profile)?;
+    let tok = auth::request_token(&client, profile)
+        .await
+        .map_err(|e| token_failure(&e))?;
+    Ok((client, tok))
+}
+
+fn token_json(profile: &Profile, tok: &TokenResponse, raw: bool) -> Value {
+    let format = jwt::inspect(tok.access_token.expose());
+    let mut out = json!({
+        "profile": profile.name,
+        "token_endpoint": profile.token_endpoint,
+        "client_id": profile.client_id,
+        "scope": profile.scope,
+        "token_type": tok.token_type,
+        "expires_in": tok.expires_in,
+        "ext_expires_in": tok.ext_expires_in,
+        "refresh_in": tok.refresh_in,
+        "expires_on": tok.expires_on().to_rfc3339(),
+    });
+    let obj = out.as_object_mut().expect("json! object");
+    match &format {
+        TokenFormat::Jwt(j) => {
+            obj.insert("format".into(), json!("jwt"));
+            obj.insert("header".into(), Value::Object(j.header.clone()));
+            obj.insert("claims".into(), Value::Object(j.payload.clone()));
+            obj.insert(
+                "expected_roles".into(),
+                render::expected_roles_json(Some(j), &profile.expected_roles),
+            );
+        }
+        TokenFormat::Opaque { reason } => {
+            obj.insert("format".into(), json!("opaque"));
+            obj.insert("opaque_reason".into(), json!(reason.to_string()));
+        }
+    }
+    if raw {
+        obj.insert("access_token".into(), json!(tok.access_token.expose()));
+    }
+    out
+}
+
+pub async fn token(profile: &Profile, json_out: bool, raw: bool) -> Result<(), Failure> {
+    let (_, tok) = acquire(profile).await?;
+    if json_out {
+        let out = token_json(profile, &tok, raw);
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    if raw {
+        println!("{}", tok.access_token.expose());
+        return Ok(());
+    }
+    let now = time::now();
+    println!(
+        "profile  {}  (client {})",
+        profile.name,
+        sanitize(&profile.client_id, false)
+    );
+    println!("scope    {}", sanitize(&profile.scope, false));
+    println!(
+        "token    {}, expires {} ({})",
+        tok.token_type,
+        tok.expires_on()
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M:%S"),
+        time::relative(tok.expires_on(), now)
+    );
+    match jwt::inspect(tok.access_token.expose()) {
+        TokenFormat::Jwt(j) => {
+            for line in render::jwt_lines(&j, &profile.expected_roles) {
+                println!("{line}");
+            }
+        }
+        TokenFormat::Opaque { reason } => {
+            println!("format   opaque (not a JWT, so there are no claims to show): {reason}");
+        }
+    }
+    println!("(the access token itself is not shown; add --raw to print it)");
+    Ok(())
+}
+
+pub async fn call(profile: &Profile, city: &str, json_out: bool) -> Result<(), Failure> {
+    // Check the city before spending a token request on it.
+    api::validate_city(city).map_err(|e| api_failure(&e))?;
+    let (client, tok) = acquire(profile).await?;
+    let resp = api::call_weather(&client, &profile.api_url, city, &tok.access_token)
+        .await
+        .map_err(|e| api_failure(&e))?;
+    let roles: Vec<String> = match jwt::inspect(tok.access_token.expose()) {
+        TokenFormat::Jwt(j) => j.claims.roles.clone(),
+        TokenFormat::Opaque { .. } => Vec::new(),
+    };
+    if json_out {
+        let mut out = render::api_json(&resp);
+        if let Some(o) = out.as_object_mut() {
+            o.insert("profile".into(), json!(profile.name));
+            o.insert("city".into(), json!(city.trim()));
+            o.insert("token_roles".into(), json!(roles));
+        }
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        print_response(&resp, city.trim(), &roles);
+    }
+    match resp.outcome() {
+        Outcome::Success => Ok(()),
+        Outcome::Unauthorized | Outcome::Forbidden => Err(Failure {
+            code: EXIT_REFUSED,
+            message: refusal_reason(&resp, &roles),
+            json: Value::Null,
+        }),
+        Outcome::HttpError => Err(Failure {
+            code: EXIT_API,
+            message: format!("the API answered HTTP {}", resp.status),
+            json: Value::Null,
+        }),
+    }
+}
+
+fn refusal_reason(resp: &ApiResponse, roles: &[String]) -> String {
+    let held = if roles.is_empty() {
+        "no roles".to_string()
+    } else {
+        roles.join(", ")
+    };
+    match resp.outcome() {
+        Outcome::Forbidden => format!(
+            "the API refused the call (403): the token is valid but lacks what the API requires (token roles: {held})\nhint: grant the app role the API requires to this client (API permissions → Add a permission → My APIs → Application permissions) and grant admin consent"
+        ),
+        _ => format!(
+            "the API rejected the token (401){}\nhint: check that the scope names this API's App ID URI and that the token has not expired",
+            resp.bearer_challenge()
+                .and_then(|c| c.error_description())
+                .map(|d| format!(": {}", sanitize(d, false)))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn print_response(resp: &ApiResponse, city: &str, _roles: &[String]) {
+    println!(
+        "GET {} → {} in {} ms",
+        resp.url,
+        resp.status,
+        resp.latency.as_millis()
+    );
+    if let Some(u) = &resp.authorization_dropped_at {
+        println!("note: redirected to another origin ({u}); the bearer token was not sent there");
+    }
+    for h in &resp.www_authenticate {
+        println!("WWW-Authenticate: {h}");
+    }
+    match &resp.body {
+        Body::Weather(w) => {
+            let (deg, _) = render::units_of(resp);
+            println!(
+                "{}: {}",
+                sanitize(city, false),
+                render::weather_line(w, deg)
+            );
+        }
+        Body::Empty => println!("(empty body)"),
+        _ => println!("{}", resp.body_text()),
+    }
+    if resp.truncated {
+        println!("(body cut at {} bytes)", crate::http::MAX_BODY);
+    }
+}

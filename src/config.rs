@@ -1,0 +1,511 @@
+//! Configuration: the TOML model, where it is looked for, environment overrides, and the
+//! resolved [`Profile`] every command works from.
+//!
+//! Precedence for a value of the selected profile, highest first:
+//! 1. azure-identity's environment variables (`AZURE_CLIENT_SECRET`, `AZURE_CLIENT_ID`,
+//!    `AZURE_TENANT_ID`, `AZURE_AUTHORITY_HOST`),
+//! 2. the profile in the config file.
+//!
+//! The config file itself is found by `--config PATH`, then `$TOKENSCOPE_CONFIG`, then
+//! `config.toml` in the platform config directory.
+
+mod error;
+mod file;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::ConfigError;
+pub use file::{ConfigFile, ProfileFile, Seconds};
+
+use crate::secret::ClientSecret;
+
+/// Default connect timeout for every HTTP request.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default total timeout for every HTTP request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default Entra authority host (public cloud).
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+
+/// A snapshot of the environment variables the config reads, so tests can inject them
+/// without touching the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Env(HashMap<String, String>);
+
+impl Env {
+    /// Read the variables tokenscope cares about from the process environment.
+    pub fn from_process() -> Self {
+        Self(std::env::vars().collect())
+    }
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+    /// A non-empty variable's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Where the config file was found, and every place that was considered.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// (path, how it was chosen, exists)
+    pub candidates: Vec<(PathBuf, &'static str, bool)>,
+    /// The file that will be used, if any.
+    pub chosen: Option<PathBuf>,
+}
+
+/// The platform's default config file (`…/tokenscope/config.toml`).
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "tokenscope").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Find the config file: `--config`, then `$TOKENSCOPE_CONFIG`, then the platform default.
+/// An explicit path (flag or variable) is used even if it does not exist, so that the error
+/// names it instead of silently falling back.
+pub fn locate(explicit: Option<&Path>, env: &Env) -> Lookup {
+    let mut candidates = Vec::new();
+    if let Some(p) = explicit {
+        candidates.push((p.to_path_buf(), "--config", p.exists()));
+        return Lookup {
+            chosen: Some(p.to_path_buf()),
+            candidates,
+        };
+    }
+    if let Some(p) = env.get("TOKENSCOPE_CONFIG") {
+        let p = PathBuf::from(p);
+        let exists = p.exists();
+        candidates.push((p.clone(), "$TOKENSCOPE_CONFIG", exists));
+        return Lookup {
+            chosen: Some(p),
+            candidates,
+        };
+    }
+    if let Some(p) = default_config_path() {
+        let exists = p.exists();
+        candidates.push((p.clone(), "platform config dir", exists));
+        return Lookup {
+            chosen: exists.then_some(p),
+            candidates,
+        };
+    }
+    Lookup {
+        candidates,
+        chosen: None,
+    }
+}
+
+/// Where a value came from, for display ("from AZURE_CLIENT_ID").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    EnvVar(&'static str),
+}
+
+/// Where the client secret came from. Shown to the user; the value never is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `client_secret_env = "NAME"`.
+    EnvVar(String),
+    /// `client_secret_file = "PATH"`.
+    File(PathBuf),
+    /// `client_secret = "…"` inline in the config file.
+    Inline,
+    /// `AZURE_CLIENT_SECRET` overriding the profile.
+    AzureEnv,
+}
+
+impl std::fmt::Display for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::EnvVar(v) => write!(f, "environment variable {v}"),
+            SecretSource::File(p) => write!(f, "file {}", p.display()),
+            SecretSource::Inline => f.write_str("inline client_secret in the config file"),
+            SecretSource::AzureEnv => f.write_str("environment variable AZURE_CLIENT_SECRET"),
+        }
+    }
+}
+
+/// How the client proves its identity.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Secret {
+        secret: ClientSecret,
+        source: SecretSource,
+    },
+}
+
+impl Credential {
+    /// Short name for display.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::Secret { .. } => "client secret",
+        }
+    }
+    /// A fingerprint of the credential (SHA-256 of the secret, hex, first 16 chars): lets a
+    /// cache tell a rotated secret apart without ever storing the secret.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        match self {
+            Credential::Secret { secret, .. } => {
+                let digest = Sha256::digest(secret.expose().as_bytes());
+                hex::encode(&digest[..8])
+            }
+        }
+    }
+}
+
+/// A fully resolved profile: everything a command needs, validated.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    /// e.g. `https://login.microsoftonline.com/{tenant}`, no trailing slash.
+    pub authority: String,
+    pub authority_origin: Origin,
+    /// The tenant segment of the authority (a GUID or a domain), if any.
+    pub tenant: Option<String>,
+    /// `{authority}/oauth2/v2.0/token` unless overridden.
+    pub token_endpoint: String,
+    pub client_id: String,
+    pub client_id_origin: Origin,
+    pub credential: Credential,
+    pub scope: String,
+    /// With a `{city}` placeholder.
+    pub api_url: String,
+    pub expected_roles: Vec<String>,
+    pub ca_file: Option<PathBuf>,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    /// The config file this profile came from.
+    pub config_path: Option<PathBuf>,
+}
+
+/// What a command asked for.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub config: Option<PathBuf>,
+    pub profile: Option<String>,
+}
+
+/// A parsed config file and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub file: ConfigFile,
+}
+
+/// Read and parse the config file chosen by [`locate`].
+pub fn load_file(opts: &LoadOptions, env: &Env) -> Result<Loaded, ConfigError> {
+    let lookup = locate(opts.config.as_deref(), env);
+    let Some(path) = lookup.chosen.clone() else {
+        return Err(ConfigError::NotFound {
+            searched: lookup
+                .candidates
+                .iter()
+                .map(|(p, how, _)| (p.clone(), *how))
+                .collect(),
+        });
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let file = ConfigFile::parse(&text, &path)?;
+    Ok(Loaded { path, file })
+}
+
+/// Load the config and resolve the selected profile, applying environment overrides.
+pub fn load(opts: &LoadOptions, env: &Env) -> Result<Profile, ConfigError> {
+    let loaded = load_file(opts, env)?;
+    resolve(&loaded, opts.profile.as_deref(), env)
+}
+
+/// Resolve one profile of a parsed file.
+pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Profile, ConfigError> {
+    let path = &loaded.path;
+    let file = &loaded.file;
+    let available: Vec<String> = file.profiles.keys().cloned().collect();
+    let name = match profile.or(file.default_profile.as_deref()) {
+        Some(n) => n.to_string(),
+        None if available.len() == 1 => available[0].clone(),
+        None => {
+            return Err(ConfigError::NoDefaultProfile {
+                path: path.clone(),
+                available,
+            });
+        }
+    };
+    let Some(p) = file.profiles.get(&name) else {
+        return Err(ConfigError::NoSuchProfile {
+            path: path.clone(),
+            suggestion: error::closest(&name, available.iter().map(String::as_str)),
+            name,
+            available,
+        });
+    };
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let missing = |field: &'static str, hint: &'static str| ConfigError::Missing {
+        path: path.clone(),
+        profile: name.clone(),
+        field,
+        hint,
+    };
+    let invalid = |field: &'static str, value: &str, reason: String| ConfigError::Invalid {
+        path: path.clone(),
+        profile: name.clone(),
+        field,
+        value: crate::text::sanitize(value, false),
+        reason,
+    };
+
+    // Authority, with AZURE_AUTHORITY_HOST / AZURE_TENANT_ID applied.
+    let host_env = env.get("AZURE_AUTHORITY_HOST");
+    let tenant_env = env.get("AZURE_TENANT_ID");
+    let file_authority = p
+        .authority
+        .as_deref()
+        .map(|a| a.trim().trim_end_matches('/'));
+    let (authority, authority_origin) = match (file_authority, host_env, tenant_env) {
+        (None, None, None) => {
+            return Err(missing(
+                "authority",
+                "set authority = \"https://login.microsoftonline.com/<tenant-id>\" (or AZURE_TENANT_ID)",
+            ));
+        }
+        (Some(a), None, None) => (a.to_string(), Origin::File),
+        (a, host, tenant) => {
+            let (file_host, file_tenant) = match a {
+                Some(a) => split_authority(a).map_err(|r| invalid("authority", a, r))?,
+                None => (DEFAULT_AUTHORITY_HOST.to_string(), None),
+            };
+            let host = host
+                .map(|h| h.trim_end_matches('/').to_string())
+                .unwrap_or(file_host);
+            let tenant = tenant.map(str::to_string).or(file_tenant);
+            let Some(tenant) = tenant else {
+                return Err(missing(
+                    "authority",
+                    "AZURE_AUTHORITY_HOST gives the host only; set AZURE_TENANT_ID or an authority with the tenant",
+                ));
+            };
+            let origin = if tenant_env.is_some() {
+                Origin::EnvVar("AZURE_TENANT_ID")
+            } else {
+                Origin::EnvVar("AZURE_AUTHORITY_HOST")
+            };
+            (format!("{host}/{tenant}"), origin)
+        }
+    };
+    let (_, tenant) =
+        split_authority(&authority).map_err(|r| invalid("authority", &authority, r))?;
+
+    let token_endpoint = match p.token_endpoint.as_deref() {
+        Some(t) => {
+            let t = t.trim();
+            check_http_url(t).map_err(|r| invalid("token_endpoint", t, r))?;
+            t.to_string()
+        }
+        None => format!("{authority}/oauth2/v2.0/token"),
+    };
+
+    let (client_id, client_id_origin) = match (env.get("AZURE_CLIENT_ID"), p.client_id.as_deref()) {
+        (Some(id), _) => (id.trim().to_string(), Origin::EnvVar("AZURE_CLIENT_ID")),
+        (None, Some(id)) if !id.trim().is_empty() => (id.trim().to_string(), Origin::File),
+        _ => {
+            return Err(missing(
+                "client_id",
+                "set client_id to the Application (client) ID from the app registration's Overview page",
+            ));
+        }
+    };
+
+    let credential = resolve_secret(p, &name, path, &base_dir, env)?;
+
+    let scope = match p.scope.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => {
+            return Err(missing(
+                "scope",
+                "set scope to the API's App ID URI followed by /.default, e.g. \"api://<api-client-id>/.default\"",
+            ));
+        }
+    };
+    let api_url = match p.api_url.as_deref().map(str::trim) {
+        Some(u) if !u.is_empty() => u.to_string(),
+        _ => {
+            return Err(missing(
+                "api_url",
+                "set api_url to the protected API with a {city} placeholder, e.g. \"http://localhost:8000/api/weather/{city}\"",
+            ));
+        }
+    };
+    if !api_url.contains("{city}") {
+        return Err(invalid(
+            "api_url",
+            &api_url,
+            "it has no {city} placeholder; write it where the city goes, e.g. …/api/weather/{city}"
+                .into(),
+        ));
+    }
+    check_http_url(&api_url.replace("{city}", "x")).map_err(|r| invalid("api_url", &api_url, r))?;
+
+    let ca_file = p.ca_file.as_ref().map(|c| base_dir.join(c));
+    if let Some(ca) = &ca_file
+        && !ca.is_file()
+    {
+        return Err(invalid(
+            "ca_file",
+            &ca.display().to_string(),
+            "the file does not exist; give the path of a PEM file with the extra root certificate"
+                .into(),
+        ));
+    }
+
+    Ok(Profile {
+        name,
+        authority,
+        authority_origin,
+        tenant,
+        token_endpoint,
+        client_id,
+        client_id_origin,
+        credential,
+        scope,
+        api_url,
+        expected_roles: p.expected_roles.clone(),
+        ca_file,
+        connect_timeout: p.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |s| s.0),
+        timeout: p.timeout.map_or(DEFAULT_TIMEOUT, |s| s.0),
+        config_path: Some(path.clone()),
+    })
+}
+
+fn resolve_secret(
+    p: &ProfileFile,
+    profile: &str,
+    path: &Path,
+    base_dir: &Path,
+    env: &Env,
+) -> Result<Credential, ConfigError> {
+    if let Some(v) = env.get("AZURE_CLIENT_SECRET") {
+        return Ok(Credential::Secret {
+            secret: ClientSecret::new(v),
+            source: SecretSource::AzureEnv,
+        });
+    }
+    let set: Vec<&'static str> = [
+        ("client_secret_env", p.client_secret_env.is_some()),
+        ("client_secret_file", p.client_secret_file.is_some()),
+        ("client_secret", p.client_secret.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, on)| on.then_some(k))
+    .collect();
+    if set.len() > 1 {
+        return Err(ConfigError::AmbiguousSecret {
+            path: path.to_path_buf(),
+            profile: profile.to_string(),
+            fields: set,
+        });
+    }
+    let mut looked = vec!["environment variable AZURE_CLIENT_SECRET (not set)".to_string()];
+    if let Some(var) = &p.client_secret_env {
+        match env.get(var) {
+            Some(v) => {
+                return Ok(Credential::Secret {
+                    secret: ClientSecret::new(v),
+                    source: SecretSource::EnvVar(var.clone()),
+                });
+            }
+            None => looked.push(format!(
+                "environment variable {} named by client_secret_env (not set or empty)",
+                crate::text::sanitize(var, false)
+            )),
+        }
+    } else {
+        looked.push("client_secret_env in the profile (not set)".into());
+    }
+    if let Some(file) = &p.client_secret_file {
+        let full = base_dir.join(file);
+        match std::fs::read_to_string(&full) {
+            Ok(text) => {
+                let value = text.trim_end_matches(['\n', '\r']);
+                if !value.is_empty() {
+                    return Ok(Credential::Secret {
+                        secret: ClientSecret::new(value),
+                        source: SecretSource::File(full),
+                    });
+                }
+                looked.push(format!(
+                    "file {} named by client_secret_file (empty)",
+                    full.display()
+                ));
+            }
+            Err(e) => looked.push(format!(
+                "file {} named by client_secret_file ({e})",
+                full.display()
+            )),
+        }
+    } else {
+        looked.push("client_secret_file in the profile (not set)".into());
+    }
+    match &p.client_secret {
+        Some(v) if !v.is_empty() => {
+            return Ok(Credential::Secret {
+                secret: ClientSecret::new(v.clone()),
+                source: SecretSource::Inline,
+            });
+        }
+        Some(_) => looked.push("client_secret in the profile (empty)".into()),
+        None => looked.push("client_secret in the profile (not set)".into()),
+    }
+    Err(ConfigError::MissingSecret {
+        path: path.to_path_buf(),
+        profile: profile.to_string(),
+        looked,
+    })
+}
+
+/// Split `https://host/tenant[/…]` into (`https://host`, tenant).
+fn split_authority(authority: &str) -> Result<(String, Option<String>), String> {
+    let url = check_http_url(authority)?;
+    let host = url.host_str().unwrap_or_default();
+    let origin = match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    };
+    let tenant = url
+        .path_segments()
+        .and_then(|mut s| s.next())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    Ok((origin, tenant))
+}
+
+fn check_http_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s).map_err(|e| format!("it is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("the scheme is {:?}; use https://", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".into());
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests;

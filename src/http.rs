@@ -1,0 +1,191 @@
+//! The HTTP client every request goes through, and the transport safety rules:
+//! a bearer token or client secret never goes over plain http to a non-loopback host, and
+//! redirects are never followed automatically (the API client follows them itself and drops
+//! `Authorization` when the origin changes).
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use thiserror::Error;
+use url::Url;
+
+/// Bodies larger than this are cut (with a visible note) instead of read whole.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, Error)]
+pub enum HttpSetupError {
+    #[error("cannot read ca_file {}: {source}\nhint: give the path of a PEM file holding the extra root certificate", .path.display())]
+    CaRead {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("ca_file {} holds no usable PEM certificate: {detail}\nhint: the file must contain -----BEGIN CERTIFICATE----- blocks", .path.display())]
+    CaParse {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    #[error("cannot set up the HTTP client: {0}")]
+    Build(String),
+}
+
+/// Settings for [`client`].
+#[derive(Debug, Clone)]
+pub struct HttpOptions<'a> {
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub ca_file: Option<&'a Path>,
+}
+
+/// Build the HTTP client: rustls, the given timeouts, optional extra root, no automatic
+/// redirects, a recognisable user agent.
+pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError> {
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(opts.connect_timeout)
+        .timeout(opts.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("tokenscope/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = opts.ca_file {
+        let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| HttpSetupError::CaParse {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            })?;
+        if certs.is_empty() {
+            return Err(HttpSetupError::CaParse {
+                path: path.to_path_buf(),
+                detail: "no certificate found".into(),
+            });
+        }
+        b = b.tls_certs_merge(certs);
+    }
+    b.build().map_err(|e| HttpSetupError::Build(e.to_string()))
+}
+
+/// True for `localhost`, 127.0.0.0/8 and ::1.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Refuse to send credentials (what: "a bearer token", "the client secret") over plain http
+/// to a host that is not loopback.
+pub fn check_transport(url: &Url, what: &str) -> Result<(), String> {
+    if url.scheme() == "http" && !is_loopback(url) {
+        return Err(format!(
+            "refusing to send {what} over plain http to {host}: anyone on the network could read it\nhint: use https:// for this URL (plain http is allowed only for localhost / 127.0.0.1 / ::1)",
+            host = url.host_str().unwrap_or("?")
+        ));
+    }
+    Ok(())
+}
+
+/// Same origin = same scheme, host and port.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A body read with a size cap.
+#[derive(Debug, Clone)]
+pub struct CappedBody {
+    pub bytes: Vec<u8>,
+    /// True when the body was longer than the cap and was cut.
+    pub truncated: bool,
+}
+
+/// Read a response body, keeping at most `cap` bytes.
+pub async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<CappedBody, reqwest::Error> {
+    let mut bytes = Vec::new();
+    let mut truncated = false;
+    while let Some(chunk) = resp.chunk().await? {
+        let room = cap - bytes.len();
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            truncated = true;
+            break;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(CappedBody { bytes, truncated })
+}
+
+/// What went wrong on the wire, in words a user can act on.
+pub fn describe_reqwest_error(e: &reqwest::Error) -> (NetworkKind, String) {
+    let kind = if e.is_timeout() {
+        NetworkKind::Timeout
+    } else if e.is_connect() {
+        NetworkKind::Connect
+    } else {
+        NetworkKind::Other
+    };
+    // Walk the source chain for the most specific message (e.g. "Connection refused").
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg = s.to_string();
+        src = s.source();
+    }
+    (kind, crate::text::sanitize(&msg, false))
+}
+
+/// Rough class of a network failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkKind {
+    Connect,
+    Timeout,
+    Other,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_and_transport_rules() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(is_loopback(&u("http://localhost:8000/x")));
+        assert!(is_loopback(&u("http://127.0.0.5/x")));
+        assert!(is_loopback(&u("http://[::1]:80/x")));
+        assert!(!is_loopback(&u("http://10.0.0.1/x")));
+        assert!(!is_loopback(&u("http://localhost.evil.com/x")));
+        assert!(check_transport(&u("http://127.0.0.1:1/x"), "a bearer token").is_ok());
+        assert!(check_transport(&u("https://api.contoso.com/x"), "a bearer token").is_ok());
+        let e = check_transport(&u("http://api.contoso.com/x"), "a bearer token").unwrap_err();
+        assert!(
+            e.contains("api.contoso.com") && e.contains("https://"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn origins() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("https://a.com/x"),
+            &u("https://a.com:443/y")
+        ));
+        assert!(!same_origin(&u("https://a.com/x"), &u("http://a.com/x")));
+        assert!(!same_origin(&u("https://a.com/x"), &u("https://b.com/x")));
+        assert!(!same_origin(
+            &u("http://127.0.0.1:1/"),
+            &u("http://127.0.0.1:2/")
+        ));
+    }
+}

@@ -1,0 +1,64 @@
+//! The one place the wall clock is read, and human formatting of times and durations.
+
+use chrono::{DateTime, Local, Utc};
+
+/// Now, UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// `1h 2m 3s`, `4m 0s`, `12s` for a number of seconds (sign ignored).
+pub fn human_secs(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
+    if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// "in 54m 10s" or "3m 2s ago", relative to `now`.
+pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let d = (t - now).num_seconds();
+    if d >= 0 {
+        format!("in {}", human_secs(d))
+    } else {
+        format!("{} ago", human_secs(d))
+    }
+}
+
+/// A Unix time as local `YYYY-MM-DD HH:MM:SS ±ZZ:ZZ`, or the number if out of range.
+pub fn local(ts: i64) -> String {
+    match DateTime::from_timestamp(ts, 0) {
+        Some(t) => t
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S %:z")
+            .to_string(),
+        None => ts.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(human_secs(3 * 3600 + 62), "3h 1m 2s");
+        assert_eq!(human_secs(-240), "4m 0s");
+        assert_eq!(human_secs(9), "9s");
+        let now = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        assert_eq!(
+            relative(now + chrono::Duration::seconds(3250), now),
+            "in 54m 10s"
+        );
+        assert_eq!(
+            relative(now - chrono::Duration::seconds(182), now),
+            "3m 2s ago"
+        );
+        assert_eq!(local(i64::MAX), i64::MAX.to_string());
+    }
+}
