@@ -159,7 +159,10 @@ pub(super) fn parse(
     };
     if obj.contains_key("error") {
         return match serde_json::from_value::<EntraError>(serde_json::Value::Object(obj)) {
-            Ok(entra) => Err(TokenError::Rejected { status, entra: Box::new(entra) }),
+            Ok(entra) => Err(TokenError::Rejected {
+                status,
+                entra: Box::new(entra),
+            }),
             Err(e) => Err(TokenError::Malformed {
                 status,
                 detail: e.to_string(),
