@@ -1,12 +1,18 @@
 //! Getting an app-only token: the client-credentials request, and typed success and error
 //! responses (Entra's error JSON, or whatever a proxy put in the way).
 
+mod cache;
+mod manager;
 mod response;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 use url::Url;
 
+pub use cache::{CacheEntry, CacheError, CacheKey, TokenCache};
+pub use manager::{
+    CachedToken, ManagerOptions, Phase, TokenHandle, TokenManager, TokenSnapshot, TokenSource,
+};
 pub use response::{EntraError, TokenResponse};
 
 use crate::config::{Credential, Profile};
@@ -17,11 +23,21 @@ use crate::http::{self, NetworkKind};
 pub enum TokenError {
     /// The identity provider answered with an OAuth error (Entra's JSON).
     #[error("{}", rejected_text(*.status, .entra))]
-    Rejected { status: u16, entra: Box<EntraError> },
+    Rejected {
+        status: u16,
+        entra: Box<EntraError>,
+        /// `Retry-After` seconds (429/503).
+        retry_after: Option<u64>,
+    },
     /// An answer that is not the JSON an identity provider sends (an HTML page from a proxy,
     /// an empty body, …).
     #[error("the token endpoint answered HTTP {status} with {}\nhint: check token_endpoint / authority; something other than the identity provider (a proxy, a wrong URL) answered", if .excerpt.is_empty() { "an empty body".to_string() } else { format!("a non-JSON body: \"{}\"", .excerpt) })]
-    UnexpectedResponse { status: u16, excerpt: String },
+    UnexpectedResponse {
+        status: u16,
+        excerpt: String,
+        /// `Retry-After` seconds (429/503).
+        retry_after: Option<u64>,
+    },
     /// JSON, but not a usable token response.
     #[error(
         "the token endpoint answered HTTP {status} with JSON that is not a token response: {detail}\nhint: check that token_endpoint points at an OAuth 2.0 token endpoint"
@@ -51,6 +67,16 @@ impl TokenError {
     pub fn aadsts_code(&self) -> Option<u64> {
         match self {
             TokenError::Rejected { entra, .. } => entra.code(),
+            _ => None,
+        }
+    }
+    /// The server's `Retry-After`, when it sent one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            TokenError::Rejected { retry_after, .. }
+            | TokenError::UnexpectedResponse { retry_after, .. } => {
+                retry_after.map(std::time::Duration::from_secs)
+            }
             _ => None,
         }
     }
@@ -150,10 +176,22 @@ pub async fn request_token(
         .and_then(|v| v.to_str().ok())
         .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
         .map(|d| d.with_timezone(&Utc));
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let body = http::read_capped(resp, http::MAX_BODY)
         .await
         .map_err(|e| network_error(&url, &e))?;
-    response::parse(status, &body.bytes, sent_at, server_date)
+    response::parse(status, &body.bytes, sent_at, server_date).map_err(|mut e| {
+        if let TokenError::Rejected { retry_after: r, .. }
+        | TokenError::UnexpectedResponse { retry_after: r, .. } = &mut e
+        {
+            *r = retry_after;
+        }
+        e
+    })
 }
 
 fn network_error(url: &Url, e: &reqwest::Error) -> TokenError {

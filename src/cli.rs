@@ -41,6 +41,9 @@ pub struct Cli {
     /// Profile to use (default: the file's default_profile).
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Do not read or write the persistent token cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -77,6 +80,21 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Inspect or clear the persistent token cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+    /// Run the local sandbox tenant (identity provider + protected weather API).
+    Sandbox(crate::sandbox::cli::SandboxArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List cached tokens (never their values).
+    List,
+    /// Remove cached tokens: all, or only those of --profile NAME.
+    Clear,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,7 +181,7 @@ impl Command {
             Command::Token { json, .. }
             | Command::Call { json, .. }
             | Command::Decode { json, .. } => *json,
-            Command::Config { .. } => false,
+            Command::Config { .. } | Command::Cache { .. } | Command::Sandbox(_) => false,
         }
     }
 }
@@ -184,12 +202,16 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Token { json, raw }) => {
             let profile = config::load(&opts, &env)?;
-            token_cmd::token(&profile, json, raw).await
+            token_cmd::token(&profile, cli.no_cache, json, raw).await
         }
         Some(Command::Call { city, json }) => {
             let profile = config::load(&opts, &env)?;
-            token_cmd::call(&profile, &city, json).await
+            token_cmd::call(&profile, cli.no_cache, &city, json).await
         }
+        Some(Command::Cache { command }) => cache_cmd(command, cli.profile.as_deref()),
+        Some(Command::Sandbox(args)) => crate::sandbox::cli::run(args)
+            .await
+            .map_err(|e| Failure::new(EXIT_USAGE, "sandbox", "sandbox", format!("{e:#}"))),
         Some(Command::Decode { token, json }) => decode_cmd::decode(token.as_deref(), json),
         Some(Command::Config {
             command: ConfigCommand::Path,
@@ -198,6 +220,45 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn cache_cmd(command: CacheCommand, profile: Option<&str>) -> Result<(), Failure> {
+    let cache_err =
+        |e: crate::auth::CacheError| Failure::new(EXIT_USAGE, "cache", "cache", e.to_string());
+    let cache = crate::auth::TokenCache::open_default().map_err(cache_err)?;
+    match command {
+        CacheCommand::List => {
+            let entries = cache.list().map_err(cache_err)?;
+            println!("token cache: {}", cache.dir().display());
+            if entries.is_empty() {
+                println!("(empty)");
+            }
+            let now = crate::time::now();
+            for e in entries {
+                if profile.is_some_and(|p| p != e.profile) {
+                    continue;
+                }
+                let state = if e.expires_on > now {
+                    format!("expires {}", crate::time::relative(e.expires_on, now))
+                } else {
+                    format!("expired {}", crate::time::relative(e.expires_on, now))
+                };
+                println!(
+                    "  {:<14} {}  tenant {}  client {}  scope {}  ({state})",
+                    crate::text::sanitize(&e.profile, false),
+                    crate::text::sanitize(&e.key.authority_host, false),
+                    crate::text::sanitize(&e.key.tenant, false),
+                    crate::text::sanitize(&e.key.client_id, false),
+                    crate::text::sanitize(&e.key.scope, false),
+                );
+            }
+        }
+        CacheCommand::Clear => {
+            let n = cache.clear(profile).map_err(cache_err)?;
+            println!("removed {n} cached token(s) from {}", cache.dir().display());
+        }
+    }
+    Ok(())
 }
 
 fn config_path(opts: &LoadOptions, env: &Env) {

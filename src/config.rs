@@ -190,6 +190,8 @@ pub struct Profile {
     pub ca_file: Option<PathBuf>,
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    /// Use the persistent token cache (`cache = false` turns it off).
+    pub cache: bool,
     /// The config file this profile came from.
     pub config_path: Option<PathBuf>,
 }
@@ -390,6 +392,7 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
         ca_file,
         connect_timeout: p.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |s| s.0),
         timeout: p.timeout.map_or(DEFAULT_TIMEOUT, |s| s.0),
+        cache: p.cache.unwrap_or(true),
         config_path: Some(path.clone()),
     })
 }

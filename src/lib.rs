@@ -15,3 +15,4 @@ pub mod sandbox;
 pub mod secret;
 pub mod text;
 pub mod time;
+pub mod tui;

@@ -2,9 +2,39 @@
 
 use chrono::{DateTime, Local, Utc};
 
-/// Now, UTC.
+/// Now, UTC, from the system clock.
 pub fn now() -> DateTime<Utc> {
     Utc::now()
+}
+
+/// The clock long-running components read. `System` is the wall clock; `Tokio` derives wall
+/// time from tokio's clock, so tests with paused time (`tokio::time::pause`) control it.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Tokio {
+        wall: DateTime<Utc>,
+        at: tokio::time::Instant,
+    },
+}
+
+impl Clock {
+    /// A clock that follows tokio's (possibly paused) time, starting at `wall`.
+    pub fn tokio_at(wall: DateTime<Utc>) -> Self {
+        Clock::Tokio {
+            wall,
+            at: tokio::time::Instant::now(),
+        }
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Tokio { wall, at } => {
+                let elapsed = tokio::time::Instant::now().saturating_duration_since(*at);
+                *wall + chrono::Duration::from_std(elapsed).unwrap_or_default()
+            }
+        }
+    }
 }
 
 /// `1h 2m 3s`, `4m 0s`, `12s` for a number of seconds (sign ignored).

@@ -288,7 +288,10 @@ async fn token_error_shapes() {
     );
 
     let e = get_token(addr, "html", SECRET).await.unwrap_err();
-    let TokenError::UnexpectedResponse { status, excerpt } = &e else {
+    let TokenError::UnexpectedResponse {
+        status, excerpt, ..
+    } = &e
+    else {
         panic!("{e:?}")
     };
     assert_eq!(
@@ -452,6 +455,13 @@ async fn run_cli(
         .stderr(std::process::Stdio::piped());
     if let Some(c) = config {
         cmd.env("TOKENSCOPE_CONFIG", c);
+        // Keep each test's token cache beside its config, never in the real cache dir.
+        cmd.env("XDG_CACHE_HOME", c.parent().unwrap().join("cache"));
+    } else {
+        cmd.env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("tokenscope-test-no-cache"),
+        );
     }
     match secret {
         Some(s) => cmd.env("TS_TEST_SECRET", s),

@@ -155,6 +155,7 @@ pub(super) fn parse(
         return Err(TokenError::UnexpectedResponse {
             status,
             excerpt: excerpt(&String::from_utf8_lossy(body), 200),
+            retry_after: None,
         });
     };
     if obj.contains_key("error") {
@@ -162,6 +163,7 @@ pub(super) fn parse(
             Ok(entra) => Err(TokenError::Rejected {
                 status,
                 entra: Box::new(entra),
+                retry_after: None,
             }),
             Err(e) => Err(TokenError::Malformed {
                 status,
@@ -173,6 +175,7 @@ pub(super) fn parse(
         return Err(TokenError::UnexpectedResponse {
             status,
             excerpt: excerpt(&serde_json::Value::Object(obj).to_string(), 200),
+            retry_after: None,
         });
     }
     let s: Success = serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| {
@@ -236,7 +239,7 @@ mod tests {
     #[test]
     fn entra_error_summary() {
         let body = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'x'. Trace ID: 1 Correlation ID: 2 Timestamp: 2026-11-27 18:00:00Z","error_codes":[7000215],"timestamp":"2026-11-27 18:00:00Z","trace_id":"t-1","correlation_id":"c-2","error_uri":"https://login.microsoftonline.com/error?code=7000215"}"#;
-        let Err(TokenError::Rejected { status, entra }) = p(401, body) else {
+        let Err(TokenError::Rejected { status, entra, .. }) = p(401, body) else {
             panic!()
         };
         assert_eq!(status, 401);
@@ -245,7 +248,12 @@ mod tests {
             entra.summary(),
             "AADSTS7000215: Invalid client secret provided."
         );
-        let shown = TokenError::Rejected { status, entra }.to_string();
+        let shown = TokenError::Rejected {
+            status,
+            entra,
+            retry_after: None,
+        }
+        .to_string();
         assert!(shown.contains("HTTP 401, invalid_client"), "{shown}");
         assert!(
             shown.contains("trace id t-1, correlation id c-2"),
@@ -276,10 +284,13 @@ mod tests {
 
     #[test]
     fn html_and_empty_bodies() {
-        let Err(TokenError::UnexpectedResponse { status, excerpt }) = p(
+        let Err(TokenError::UnexpectedResponse {
+            status, excerpt, ..
+        }) = p(
             502,
             "<html><body><h1>502 Bad Gateway</h1>\x1b[2J</body></html>",
-        ) else {
+        )
+        else {
             panic!()
         };
         assert_eq!(status, 502);

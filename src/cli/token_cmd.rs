@@ -4,7 +4,9 @@ use serde_json::{Value, json};
 
 use super::{EXIT_API, EXIT_REFUSED, EXIT_TOKEN, EXIT_USAGE, Failure, http_client, render};
 use crate::api::{self, ApiError, ApiResponse, Body, Outcome};
-use crate::auth::{self, TokenError, TokenResponse};
+use std::sync::Arc;
+
+use crate::auth::{CachedToken, ManagerOptions, TokenCache, TokenError, TokenManager, TokenSource};
 use crate::config::Profile;
 use crate::jwt::{self, TokenFormat};
 use crate::text::sanitize;
@@ -27,7 +29,7 @@ fn token_failure(e: &TokenError) -> Failure {
         EXIT_TOKEN
     };
     let mut f = Failure::new(code, "token", kind, e.to_string());
-    if let TokenError::Rejected { status, entra } = e {
+    if let TokenError::Rejected { status, entra, .. } = e {
         f = f
             .with("status", json!(status))
             .with("error", json!(entra.error))
@@ -54,26 +56,68 @@ fn api_failure(e: &ApiError) -> Failure {
     Failure::new(code, "api", kind, e.to_string())
 }
 
-async fn acquire(profile: &Profile) -> Result<(reqwest::Client, TokenResponse), Failure> {
+/// Get a token through the token manager: served from the persistent cache when it is
+/// still good (no network), fetched otherwise.
+async fn acquire(
+    profile: &Profile,
+    no_cache: bool,
+) -> Result<(reqwest::Client, Arc<CachedToken>), Failure> {
     let client = http_client(profile)?;
-    let tok = auth::request_token(&client, profile)
-        .await
-        .map_err(|e| token_failure(&e))?;
+    let cache = if no_cache || !profile.cache {
+        None
+    } else {
+        match TokenCache::open_default() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("warning: {e}");
+                None
+            }
+        }
+    };
+    let manager =
+        TokenManager::for_profile(profile, client.clone(), cache, ManagerOptions::default());
+    let result = manager.token().await;
+    let snap = manager.snapshot();
+    for w in &snap.warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(skew) = snap.clock_skew {
+        eprintln!(
+            "warning: the identity provider's clock differs from this machine's by {} ({}); token times may look off\nhint: synchronise this machine's clock (NTP)",
+            time::human_secs(skew.num_seconds()),
+            if skew.num_seconds() > 0 {
+                "server ahead"
+            } else {
+                "server behind"
+            }
+        );
+    }
+    let tok = result.map_err(|e| token_failure(&e))?;
+    if let (Some(e), true) = (&snap.last_error, tok.valid(time::now())) {
+        eprintln!(
+            "warning: refreshing the token failed; using the cached one, still valid: {}",
+            e.to_string().lines().next().unwrap_or_default()
+        );
+    }
     Ok((client, tok))
 }
 
-fn token_json(profile: &Profile, tok: &TokenResponse, raw: bool) -> Value {
+fn token_json(profile: &Profile, tok: &CachedToken, raw: bool) -> Value {
+    let now = time::now();
+    let secs_until = |t: chrono::DateTime<chrono::Utc>| (t - now).num_seconds().max(0);
     let format = jwt::inspect(tok.access_token.expose());
     let mut out = json!({
         "profile": profile.name,
         "token_endpoint": profile.token_endpoint,
         "client_id": profile.client_id,
         "scope": profile.scope,
+        "source": tok.source,
         "token_type": tok.token_type,
-        "expires_in": tok.expires_in,
-        "ext_expires_in": tok.ext_expires_in,
-        "refresh_in": tok.refresh_in,
-        "expires_on": tok.expires_on().to_rfc3339(),
+        "expires_in": secs_until(tok.expires_on),
+        "ext_expires_in": tok.ext_expires_on.map(secs_until),
+        "refresh_in": tok.refresh_on.map(secs_until),
+        "acquired_at": tok.acquired_at.to_rfc3339(),
+        "expires_on": tok.expires_on.to_rfc3339(),
     });
     let obj = out.as_object_mut().expect("json! object");
     match &format {
@@ -97,8 +141,13 @@ fn token_json(profile: &Profile, tok: &TokenResponse, raw: bool) -> Value {
     out
 }
 
-pub async fn token(profile: &Profile, json_out: bool, raw: bool) -> Result<(), Failure> {
-    let (_, tok) = acquire(profile).await?;
+pub async fn token(
+    profile: &Profile,
+    no_cache: bool,
+    json_out: bool,
+    raw: bool,
+) -> Result<(), Failure> {
+    let (_, tok) = acquire(profile, no_cache).await?;
     if json_out {
         let out = token_json(profile, &tok, raw);
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -116,12 +165,16 @@ pub async fn token(profile: &Profile, json_out: bool, raw: bool) -> Result<(), F
     );
     println!("scope    {}", sanitize(&profile.scope, false));
     println!(
-        "token    {}, expires {} ({})",
-        tok.token_type,
-        tok.expires_on()
+        "token    {}, from the {}, expires {} ({})",
+        sanitize(&tok.token_type, false),
+        match tok.source {
+            TokenSource::Network => "token endpoint",
+            TokenSource::Cache => "cache",
+        },
+        tok.expires_on
             .with_timezone(&chrono::Local)
             .format("%Y-%m-%d %H:%M:%S"),
-        time::relative(tok.expires_on(), now)
+        time::relative(tok.expires_on, now)
     );
     match jwt::inspect(tok.access_token.expose()) {
         TokenFormat::Jwt(j) => {
@@ -137,10 +190,15 @@ pub async fn token(profile: &Profile, json_out: bool, raw: bool) -> Result<(), F
     Ok(())
 }
 
-pub async fn call(profile: &Profile, city: &str, json_out: bool) -> Result<(), Failure> {
+pub async fn call(
+    profile: &Profile,
+    no_cache: bool,
+    city: &str,
+    json_out: bool,
+) -> Result<(), Failure> {
     // Check the city before spending a token request on it.
     api::validate_city(city).map_err(|e| api_failure(&e))?;
-    let (client, tok) = acquire(profile).await?;
+    let (client, tok) = acquire(profile, no_cache).await?;
     let resp = api::call_weather(&client, &profile.api_url, city, &tok.access_token)
         .await
         .map_err(|e| api_failure(&e))?;

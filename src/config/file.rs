@@ -25,6 +25,7 @@ pub const PROFILE_KEYS: &[&str] = &[
     "ca_file",
     "connect_timeout",
     "timeout",
+    "cache",
 ];
 
 /// The whole file.
@@ -54,6 +55,8 @@ pub struct ProfileFile {
     pub ca_file: Option<String>,
     pub connect_timeout: Option<Seconds>,
     pub timeout: Option<Seconds>,
+    /// Keep tokens in the persistent cache (default true).
+    pub cache: Option<bool>,
 }
 
 /// A duration written as `"10s"`, `"1m 30s"` or a number of seconds.

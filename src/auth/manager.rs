@@ -1,0 +1,524 @@
+//! The token manager: one owner of "the current token for a profile", shared by the headless
+//! commands and the TUI.
+//!
+//! - Serves a token by MSAL's rules: only while it expires more than 5 minutes from now; after
+//!   `refresh_on` a refresh is attempted first and, if it fails, the still-valid token is
+//!   served and the failure reported.
+//! - Single flight: however many callers ask at once, at most one token request is in flight.
+//! - An optional background refresher fetches a new token at the earlier of `refresh_on` and
+//!   `expires_on − refresh_margin` (at most at half life for short tokens), backing off
+//!   exponentially with jitter on failure (2 s … 60 s, honouring `Retry-After`), while the
+//!   current token keeps being served until it really expires.
+//! - Publishes a [`TokenSnapshot`] on a `watch` channel after every change.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Mutex, watch};
+
+use super::cache::{CACHE_VERSION, CacheEntry, CacheKey, TokenCache};
+use super::{TokenError, TokenResponse};
+use crate::config::Profile;
+use crate::secret::AccessToken;
+use crate::time::Clock;
+
+/// A token the manager holds.
+#[derive(Debug, Clone)]
+pub struct CachedToken {
+    pub access_token: AccessToken,
+    pub token_type: String,
+    pub acquired_at: DateTime<Utc>,
+    pub expires_on: DateTime<Utc>,
+    pub ext_expires_on: Option<DateTime<Utc>>,
+    pub refresh_on: Option<DateTime<Utc>>,
+    pub source: TokenSource,
+}
+
+/// Where the current token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSource {
+    Network,
+    Cache,
+}
+
+impl CachedToken {
+    fn from_response(r: &TokenResponse) -> Self {
+        CachedToken {
+            access_token: r.access_token.clone(),
+            token_type: r.token_type.clone(),
+            acquired_at: r.requested_at,
+            expires_on: r.expires_on(),
+            ext_expires_on: r.ext_expires_on(),
+            refresh_on: r.refresh_on().or_else(|| {
+                // MSAL: tokens living 2 hours or more refresh at half life.
+                (r.expires_in >= 7200)
+                    .then(|| r.requested_at + chrono::Duration::seconds(r.expires_in as i64 / 2))
+            }),
+            source: TokenSource::Network,
+        }
+    }
+
+    fn from_entry(e: CacheEntry) -> Self {
+        CachedToken {
+            access_token: AccessToken::new(e.access_token),
+            token_type: e.token_type,
+            acquired_at: e.acquired_at,
+            expires_on: e.expires_on,
+            ext_expires_on: e.ext_expires_on,
+            refresh_on: e.refresh_on,
+            source: TokenSource::Cache,
+        }
+    }
+
+    /// Servable by MSAL's rule: expires more than `buffer` from `now`.
+    pub fn servable(&self, now: DateTime<Utc>, buffer: Duration) -> bool {
+        self.expires_on - chrono_dur(self.buffer_for(buffer)) > now
+    }
+    /// Not yet expired at all.
+    pub fn valid(&self, now: DateTime<Utc>) -> bool {
+        self.expires_on > now
+    }
+    /// Past `refresh_on`.
+    pub fn wants_refresh(&self, now: DateTime<Utc>) -> bool {
+        self.refresh_on.is_some_and(|r| now >= r)
+    }
+    /// Total lifetime.
+    pub fn lifetime(&self) -> chrono::Duration {
+        self.expires_on - self.acquired_at
+    }
+    /// When the background refresher should fetch a new one: the earlier of `refresh_on` and
+    /// `expires_on − margin`, but never before half life (so a token shorter than twice the
+    /// margin is refreshed at half life instead of immediately, over and over).
+    pub fn next_refresh(&self, margin: Duration) -> DateTime<Utc> {
+        let half_life = self.acquired_at + self.lifetime() / 2;
+        let by_margin = (self.expires_on - chrono_dur(margin)).max(half_life);
+        match self.refresh_on {
+            Some(r) => by_margin.min(r),
+            None => by_margin,
+        }
+    }
+
+    /// The MSAL expiry buffer, shrunk to half the lifetime for very short tokens (otherwise a
+    /// 4-minute token would never be servable and every call would fetch a new one).
+    fn buffer_for(&self, buffer: Duration) -> Duration {
+        let half = (self.lifetime() / 2).to_std().unwrap_or(Duration::ZERO);
+        buffer.min(half)
+    }
+}
+
+fn chrono_dur(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// What the manager is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing requested yet.
+    Idle,
+    /// First acquisition in flight.
+    Acquiring,
+    /// A token is held and nothing is wrong.
+    Fresh,
+    /// A refresh is in flight (the current token is still served).
+    Refreshing,
+    /// The last fetch failed; the next attempt is at `at`.
+    Retrying { at: DateTime<Utc>, attempt: u32 },
+    /// The token expired and no new one could be had.
+    Expired,
+    /// No token could be acquired.
+    Failed,
+}
+
+/// Everything the UI needs to show about the token, published on every change.
+#[derive(Debug, Clone)]
+pub struct TokenSnapshot {
+    pub phase: Phase,
+    pub token: Option<Arc<CachedToken>>,
+    /// The most recent failure, cleared by the next success.
+    pub last_error: Option<TokenError>,
+    /// When the background refresher will fetch next (when running).
+    pub next_refresh: Option<DateTime<Utc>>,
+    /// Server `Date` minus local clock when it differs by more than 2 minutes.
+    pub clock_skew: Option<chrono::Duration>,
+    /// Cache problems and similar non-fatal notes.
+    pub warnings: Vec<String>,
+    /// Token-endpoint requests made by this manager.
+    pub network_requests: u64,
+    /// Bumped on every new token.
+    pub generation: u64,
+}
+
+impl TokenSnapshot {
+    fn initial() -> Self {
+        TokenSnapshot {
+            phase: Phase::Idle,
+            token: None,
+            last_error: None,
+            next_refresh: None,
+            clock_skew: None,
+            warnings: Vec::new(),
+            network_requests: 0,
+            generation: 0,
+        }
+    }
+
+    /// "fresh", "refreshing", "retrying in 4s: connection refused", "expired", …
+    pub fn status_line(&self, now: DateTime<Utc>) -> String {
+        let reason = || {
+            self.last_error
+                .as_ref()
+                .map(|e| e.to_string().lines().next().unwrap_or_default().to_string())
+                .unwrap_or_default()
+        };
+        let expired = self.token.as_ref().is_some_and(|t| !t.valid(now));
+        match &self.phase {
+            Phase::Idle => "no token yet".into(),
+            Phase::Acquiring => "acquiring".into(),
+            Phase::Fresh if expired => "expired".into(),
+            Phase::Fresh if self.last_error.is_some() => {
+                format!("stale (refresh failed: {})", reason())
+            }
+            Phase::Fresh => "fresh".into(),
+            Phase::Refreshing => "refreshing".into(),
+            Phase::Retrying { at, .. } => {
+                let secs = (*at - now).num_seconds().max(0);
+                let prefix = if expired { "expired; " } else { "" };
+                format!("{prefix}retrying in {secs}s: {}", reason())
+            }
+            Phase::Expired => "expired".into(),
+            Phase::Failed => format!("failed: {}", reason()),
+        }
+    }
+}
+
+/// Tunables.
+#[derive(Debug, Clone, Copy)]
+pub struct ManagerOptions {
+    /// Serve a token only while it expires more than this from now (MSAL: 5 minutes).
+    pub expiry_buffer: Duration,
+    /// The background refresher fetches this long before expiry (default 5 minutes).
+    pub refresh_margin: Duration,
+    pub backoff_initial: Duration,
+    pub backoff_max: Duration,
+    pub clock: Clock,
+}
+
+impl Default for ManagerOptions {
+    fn default() -> Self {
+        ManagerOptions {
+            expiry_buffer: Duration::from_secs(300),
+            refresh_margin: Duration::from_secs(300),
+            backoff_initial: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(60),
+            clock: Clock::System,
+        }
+    }
+}
+
+type FetchFuture = Pin<Box<dyn Future<Output = Result<TokenResponse, TokenError>> + Send>>;
+/// How a token is fetched from the network (the real token endpoint in production).
+pub type Fetcher = Arc<dyn Fn() -> FetchFuture + Send + Sync>;
+
+struct Inner {
+    fetcher: Fetcher,
+    cache: Option<(TokenCache, CacheKey, String)>,
+    opts: ManagerOptions,
+    state: watch::Sender<TokenSnapshot>,
+    /// Held while a fetch is in flight: single flight.
+    flight: Mutex<()>,
+}
+
+/// Builds token managers.
+pub struct TokenManager;
+
+impl TokenManager {
+    /// A manager for `profile` that fetches with the real token endpoint.
+    pub fn for_profile(
+        profile: &Profile,
+        http: reqwest::Client,
+        cache: Option<TokenCache>,
+        opts: ManagerOptions,
+    ) -> TokenHandle {
+        let p = Arc::new(profile.clone());
+        let fetcher: Fetcher = Arc::new(move || {
+            let p = p.clone();
+            let http = http.clone();
+            Box::pin(async move { super::request_token(&http, &p).await })
+        });
+        let cache = cache.map(|c| (c, CacheKey::for_profile(profile), profile.name.clone()));
+        Self::with_fetcher(fetcher, cache, opts)
+    }
+
+    /// A manager with any fetcher (tests drive timing with a scripted one).
+    pub fn with_fetcher(
+        fetcher: Fetcher,
+        cache: Option<(TokenCache, CacheKey, String)>,
+        opts: ManagerOptions,
+    ) -> TokenHandle {
+        let (state, _) = watch::channel(TokenSnapshot::initial());
+        TokenHandle {
+            inner: Arc::new(Inner {
+                fetcher,
+                cache,
+                opts,
+                state,
+                flight: Mutex::new(()),
+            }),
+        }
+    }
+}
+
+/// A cheap, clonable handle to one manager.
+#[derive(Clone)]
+pub struct TokenHandle {
+    inner: Arc<Inner>,
+}
+
+impl TokenHandle {
+    /// Follow the manager's state.
+    pub fn subscribe(&self) -> watch::Receiver<TokenSnapshot> {
+        self.inner.state.subscribe()
+    }
+
+    pub fn snapshot(&self) -> TokenSnapshot {
+        self.inner.state.borrow().clone()
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.inner.opts.clock.now()
+    }
+
+    fn current(&self) -> Option<Arc<CachedToken>> {
+        self.inner.state.borrow().token.clone()
+    }
+
+    fn good(&self, t: &CachedToken, now: DateTime<Utc>) -> bool {
+        t.servable(now, self.inner.opts.expiry_buffer) && !t.wants_refresh(now)
+    }
+
+    /// The token to use now, fetching one only when needed (single flight).
+    pub async fn token(&self) -> Result<Arc<CachedToken>, TokenError> {
+        if let Some(t) = self.current()
+            && self.good(&t, self.now())
+        {
+            return Ok(t);
+        }
+        let _flight = self.inner.flight.lock().await;
+        let now = self.now();
+        if let Some(t) = self.current()
+            && self.good(&t, now)
+        {
+            return Ok(t);
+        }
+        if self.current().is_none()
+            && let Some(t) = self.load_from_disk(now)
+            && self.good(&t, now)
+        {
+            return Ok(t);
+        }
+        self.fetch_locked().await
+    }
+
+    /// Fetch a new token now, whatever the current one's state (the `r` key).
+    pub async fn refresh_now(&self) -> Result<Arc<CachedToken>, TokenError> {
+        let _flight = self.inner.flight.lock().await;
+        self.fetch_locked().await
+    }
+
+    /// Load a servable token from the persistent cache into the state.
+    fn load_from_disk(&self, now: DateTime<Utc>) -> Option<Arc<CachedToken>> {
+        let (cache, key, _) = self.inner.cache.as_ref()?;
+        match cache.load(key) {
+            Ok(Some(entry)) => {
+                let t = CachedToken::from_entry(entry);
+                if !t.servable(now, self.inner.opts.expiry_buffer) {
+                    return None;
+                }
+                let t = Arc::new(t);
+                self.inner.state.send_modify(|s| {
+                    s.token = Some(t.clone());
+                    s.phase = Phase::Fresh;
+                    s.generation += 1;
+                });
+                Some(t)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.inner
+                    .state
+                    .send_modify(|s| s.warnings.push(e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// Fetch from the network; the caller holds the flight lock.
+    async fn fetch_locked(&self) -> Result<Arc<CachedToken>, TokenError> {
+        let had = self.current();
+        self.inner.state.send_modify(|s| {
+            s.phase = if had.is_some() {
+                Phase::Refreshing
+            } else {
+                Phase::Acquiring
+            };
+            s.network_requests += 1;
+        });
+        let result = (self.inner.fetcher)().await;
+        let now = self.now();
+        match result {
+            Ok(resp) => {
+                let skew = resp.server_date.and_then(|d| {
+                    let diff = d - resp.requested_at;
+                    (diff.num_seconds().abs() > 120).then_some(diff)
+                });
+                let t = Arc::new(CachedToken::from_response(&resp));
+                let mut warning = None;
+                if let Some((cache, key, profile)) = &self.inner.cache {
+                    let entry = CacheEntry {
+                        version: CACHE_VERSION,
+                        key: key.clone(),
+                        profile: profile.clone(),
+                        token_type: t.token_type.clone(),
+                        access_token: t.access_token.expose().to_string(),
+                        acquired_at: t.acquired_at,
+                        expires_on: t.expires_on,
+                        ext_expires_on: t.ext_expires_on,
+                        refresh_on: t.refresh_on,
+                    };
+                    if let Err(e) = cache.store(&entry) {
+                        warning = Some(e.to_string());
+                    }
+                }
+                self.inner.state.send_modify(|s| {
+                    s.token = Some(t.clone());
+                    s.phase = Phase::Fresh;
+                    s.last_error = None;
+                    s.clock_skew = skew;
+                    s.generation += 1;
+                    s.warnings.extend(warning);
+                });
+                Ok(t)
+            }
+            Err(e) => {
+                let fallback = had.clone().filter(|t| t.valid(now));
+                self.inner.state.send_modify(|s| {
+                    s.last_error = Some(e.clone());
+                    s.phase = match (&fallback, &had) {
+                        (Some(_), _) => Phase::Fresh,
+                        (None, Some(_)) => Phase::Expired,
+                        (None, None) => Phase::Failed,
+                    };
+                });
+                fallback.ok_or(e)
+            }
+        }
+    }
+
+    /// Run the background refresher until the returned guard is dropped.
+    pub fn spawn_refresher(&self) -> RefresherGuard {
+        let this = self.clone();
+        RefresherGuard(tokio::spawn(async move { this.refresher().await }))
+    }
+
+    async fn refresher(self) {
+        let mut rx = self.subscribe();
+        let mut attempt: u32 = 0;
+        let mut retry_at: Option<DateTime<Utc>> = None;
+        loop {
+            let now = self.now();
+            let target = match (retry_at, self.current()) {
+                (Some(at), _) => at,
+                (None, Some(t)) => t.next_refresh(self.inner.opts.refresh_margin),
+                (None, None) => now,
+            };
+            if retry_at.is_none() {
+                self.inner.state.send_if_modified(|s| {
+                    let changed = s.next_refresh != Some(target);
+                    s.next_refresh = Some(target);
+                    changed
+                });
+            }
+            let wait = (target - now).to_std().unwrap_or(Duration::ZERO);
+            let gen_before = rx.borrow_and_update().generation;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                changed = rx.changed() => {
+                    if changed.is_err() { return; }
+                    // A new token arrived by another path (refresh_now, token()): reschedule.
+                    if rx.borrow().generation != gen_before {
+                        attempt = 0;
+                        retry_at = None;
+                    }
+                    continue;
+                }
+            }
+            let _flight = self.inner.flight.lock().await;
+            // Someone else may have refreshed while we waited for the lock.
+            if let Some(t) = self.current()
+                && retry_at.is_none()
+                && self.now() < t.next_refresh(self.inner.opts.refresh_margin)
+            {
+                continue;
+            }
+            let _ = self.fetch_locked().await;
+            match self.snapshot().last_error {
+                None => {
+                    attempt = 0;
+                    retry_at = None;
+                }
+                Some(_) => {
+                    attempt += 1;
+                    let err = self.snapshot().last_error;
+                    let delay = backoff(
+                        attempt,
+                        self.inner.opts.backoff_initial,
+                        self.inner.opts.backoff_max,
+                        err.as_ref().and_then(TokenError::retry_after),
+                        rand::random::<f64>(),
+                    );
+                    let at = self.now() + chrono_dur(delay);
+                    retry_at = Some(at);
+                    self.inner.state.send_modify(|s| {
+                        s.phase = Phase::Retrying { at, attempt };
+                        s.next_refresh = Some(at);
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Delay before retry `attempt` (1-based): `initial · 2^(attempt-1)` capped at `max`, with
+/// ±20 % jitter (`unit` in 0..1), never below the server's `Retry-After`.
+pub fn backoff(
+    attempt: u32,
+    initial: Duration,
+    max: Duration,
+    retry_after: Option<Duration>,
+    unit: f64,
+) -> Duration {
+    let exp = initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let base = exp.min(max);
+    let jitter = 0.8 + 0.4 * unit.clamp(0.0, 1.0);
+    let d = base.mul_f64(jitter).min(max);
+    match retry_after {
+        Some(r) => d.max(r),
+        None => d,
+    }
+}
+
+/// Stops the background refresher when dropped.
+pub struct RefresherGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for RefresherGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests;
