@@ -5,6 +5,7 @@
 //! 5 other API or network failure.
 
 mod decode_cmd;
+mod doctor_cmd;
 mod render;
 mod token_cmd;
 
@@ -71,6 +72,16 @@ pub enum Command {
     Decode {
         /// The token, or `-` (or nothing) to read standard input.
         token: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a profile end to end: config lint, discovery, token, verification, roles, API
+    /// call. Exit 0 when every check passes, 1 when one fails.
+    Doctor {
+        /// City for the API call.
+        #[arg(long, default_value = "Seattle")]
+        city: String,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -180,7 +191,8 @@ impl Command {
         match self {
             Command::Token { json, .. }
             | Command::Call { json, .. }
-            | Command::Decode { json, .. } => *json,
+            | Command::Decode { json, .. }
+            | Command::Doctor { json, .. } => *json,
             Command::Config { .. } | Command::Cache { .. } | Command::Sandbox(_) => false,
         }
     }
@@ -207,6 +219,10 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Call { city, json }) => {
             let profile = config::load(&opts, &env)?;
             token_cmd::call(&profile, cli.no_cache, &city, json).await
+        }
+        Some(Command::Doctor { city, json }) => {
+            let profile = config::load(&opts, &env)?;
+            doctor_cmd::doctor(&profile, &city, json).await
         }
         Some(Command::Cache { command }) => cache_cmd(command, cli.profile.as_deref()),
         Some(Command::Sandbox(args)) => crate::sandbox::cli::run(args)

@@ -192,6 +192,8 @@ pub struct Profile {
     pub timeout: Duration,
     /// Use the persistent token cache (`cache = false` turns it off).
     pub cache: bool,
+    /// When the client secret expires, if the profile says.
+    pub secret_expires: Option<chrono::DateTime<chrono::Utc>>,
     /// The config file this profile came from.
     pub config_path: Option<PathBuf>,
 }
@@ -377,6 +379,17 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
         ));
     }
 
+    let secret_expires = match p.secret_expires.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => Some(parse_date(v).ok_or_else(|| {
+            invalid(
+                "secret_expires",
+                v,
+                "use a date like \"2027-02-27\" or an RFC 3339 time".into(),
+            )
+        })?),
+    };
+
     Ok(Profile {
         name,
         authority,
@@ -393,6 +406,7 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
         connect_timeout: p.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |s| s.0),
         timeout: p.timeout.map_or(DEFAULT_TIMEOUT, |s| s.0),
         cache: p.cache.unwrap_or(true),
+        secret_expires,
         config_path: Some(path.clone()),
     })
 }
@@ -481,6 +495,15 @@ fn resolve_secret(
         profile: profile.to_string(),
         looked,
     })
+}
+
+/// `2027-02-27` (end of that day, UTC) or an RFC 3339 time.
+fn parse_date(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(23, 59, 59)?.and_utc())
 }
 
 /// Split `https://host/tenant[/…]` into (`https://host`, tenant).

@@ -4,6 +4,8 @@
 
 mod claims;
 mod decode;
+pub mod verify;
 
 pub use claims::{Audience, Claims};
 pub use decode::{DecodeError, DecodedJwt, MAX_TOKEN_LEN, TokenFormat, b64url, decode, inspect};
+pub use verify::{Check, Expectations, Verifier};

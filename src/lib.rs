@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod diagnose;
 pub mod http;
 pub mod jwt;
 pub mod sandbox;

@@ -28,7 +28,11 @@ fn token_failure(e: &TokenError) -> Failure {
     } else {
         EXIT_TOKEN
     };
-    let mut f = Failure::new(code, "token", kind, e.to_string());
+    let mut message = e.to_string();
+    if let Some(kb) = e.aadsts_code().and_then(crate::diagnose::aadsts::lookup) {
+        message.push_str(&format!("\nwhy: {}\nfix: {}", kb.cause, kb.fix));
+    }
+    let mut f = Failure::new(code, "token", kind, message);
     if let TokenError::Rejected { status, entra, .. } = e {
         f = f
             .with("status", json!(status))

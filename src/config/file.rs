@@ -26,6 +26,7 @@ pub const PROFILE_KEYS: &[&str] = &[
     "connect_timeout",
     "timeout",
     "cache",
+    "secret_expires",
 ];
 
 /// The whole file.
@@ -57,6 +58,8 @@ pub struct ProfileFile {
     pub timeout: Option<Seconds>,
     /// Keep tokens in the persistent cache (default true).
     pub cache: Option<bool>,
+    /// When the client secret expires (`2027-02-27` or RFC 3339), for expiry warnings.
+    pub secret_expires: Option<String>,
 }
 
 /// A duration written as `"10s"`, `"1m 30s"` or a number of seconds.

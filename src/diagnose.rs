@@ -1,0 +1,40 @@
+//! Diagnosis: naming the cause of a refusal and the fix, the way an experienced identity
+//! engineer would. Pure functions over core types; no I/O except in `doctor`.
+
+pub mod aadsts;
+pub mod lint;
+pub mod refusal;
+
+use serde::Serialize;
+
+/// One piece of advice: what happened, why, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Advice {
+    /// One line: what is wrong, in plain words.
+    pub summary: String,
+    /// The likely cause in this set-up.
+    pub cause: String,
+    /// What to do.
+    pub fix: String,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Ok,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    /// ✓ / ⚠ / ✗ marks for checklists.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Severity::Ok | Severity::Info => "✓",
+            Severity::Warning => "⚠",
+            Severity::Error => "✗",
+        }
+    }
+}
