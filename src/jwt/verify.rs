@@ -61,6 +61,8 @@ impl Expectations {
 struct JwksEntry {
     set: JwkSet,
     fetched: Instant,
+    /// Unknown kids a refetch was already spent on.
+    tried: Vec<String>,
 }
 
 /// Verifies tokens; keeps discovery documents and key sets between calls.
@@ -310,17 +312,28 @@ impl Verifier {
             );
         };
         let mut cache = self.jwks.lock().await;
+        // Refetch for an unknown kid: once right away (a freshly rotated key), then at most
+        // once a minute, so a stream of bogus kids cannot hammer the identity provider.
         let stale = cache.get(jwks_uri).is_none_or(|e| {
-            e.set.find(kid).is_none() && e.fetched.elapsed() >= JWKS_REFETCH_INTERVAL
+            e.set.find(kid).is_none()
+                && (!e.tried.iter().any(|t| t == kid)
+                    || e.fetched.elapsed() >= JWKS_REFETCH_INTERVAL)
         });
         if stale {
             match self.get_json::<JwkSet>(jwks_uri).await {
                 Ok(set) => {
+                    let mut tried = cache.remove(jwks_uri).map(|e| e.tried).unwrap_or_default();
+                    if set.find(kid).is_none() && !tried.iter().any(|t| t == kid) {
+                        tried.push(kid.to_string());
+                        tried.truncate(64);
+                    }
+                    let fetched = Instant::now();
                     cache.insert(
                         jwks_uri.to_string(),
                         JwksEntry {
                             set,
-                            fetched: Instant::now(),
+                            fetched,
+                            tried,
                         },
                     );
                 }
