@@ -75,6 +75,9 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Explain each well-known claim in one line.
+        #[arg(long)]
+        explain: bool,
     },
     /// Check a profile end to end: config lint, discovery, token, verification, roles, API
     /// call. Exit 0 when every check passes, 1 when one fails.
@@ -228,7 +231,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Sandbox(args)) => crate::sandbox::cli::run(args)
             .await
             .map_err(|e| Failure::new(EXIT_USAGE, "sandbox", "sandbox", format!("{e:#}"))),
-        Some(Command::Decode { token, json }) => decode_cmd::decode(token.as_deref(), json),
+        Some(Command::Decode {
+            token,
+            json,
+            explain,
+        }) => decode_cmd::decode(token.as_deref(), json, explain),
         Some(Command::Config {
             command: ConfigCommand::Path,
         }) => {

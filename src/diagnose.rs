@@ -38,3 +38,27 @@ impl Severity {
         }
     }
 }
+
+/// One-line explanations of well-known claims (assets/claims.toml).
+pub fn claim_doc(name: &str) -> Option<&'static str> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static DOCS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    DOCS.get_or_init(|| toml::from_str(include_str!("../assets/claims.toml")).unwrap_or_default())
+        .get(name)
+        .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn claim_docs_cover_the_app_token_claims() {
+        for c in [
+            "aud", "iss", "roles", "azp", "appid", "azpacr", "appidacr", "idtyp", "tid", "oid",
+            "sub", "ver", "exp", "nbf", "iat", "scp", "uti", "rh", "aio",
+        ] {
+            assert!(super::claim_doc(c).is_some_and(|d| !d.is_empty()), "{c}");
+        }
+        assert_eq!(super::claim_doc("nonexistent"), None);
+    }
+}

@@ -126,6 +126,30 @@ async fn weather_route(UrlPath(city): UrlPath<String>, headers: HeaderMap) -> Re
         }
         "Teapot" => (StatusCode::IM_A_TEAPOT, "short and stout").into_response(),
         "Big" => (StatusCode::OK, "x".repeat(2 * 1024 * 1024)).into_response(),
+        "AzureAuth" => (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"detail": {"error": "Forbidden", "message": "Missing required role Weather.Admin"}})),
+        )
+            .into_response(),
+        "Quirk" => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"detail": "Unable to find appropriate key"})),
+        )
+            .into_response(),
+        "Idw10201" => (
+            StatusCode::FORBIDDEN,
+            "IDW10201: Neither scope or roles claim was found in the bearer token.",
+        )
+            .into_response(),
+        "Expired" => (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Bearer error=\"invalid_token\", error_description=\"The issuer 'https://sts.windows.net/tid/' is invalid\"",
+            )],
+            "",
+        )
+            .into_response(),
         "Escape" => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "sunny\x1b[2J\x1b]52;c;ZXZpbA==\x07").into_response(),
         _ if !roles.iter().any(|r| r == "Weather.Read") => (
             StatusCode::FORBIDDEN,
@@ -697,4 +721,54 @@ async fn cli_decode() {
         "{}",
         all_output(&o)
     );
+}
+
+#[tokio::test]
+async fn api_refusal_bodies_are_explained() {
+    use tokenscope::diagnose::refusal;
+    let (addr, _, _) = servers().await;
+    let (_d, p) = profile(addr, "ok", SECRET);
+    let c = client(&p);
+    let token = AccessToken::new(jwt(&["Weather.Read"]));
+    let claims = tokenscope::jwt::decode(token.expose()).unwrap().claims;
+    let explain = |city: &'static str| {
+        let c = c.clone();
+        let p = p.clone();
+        let token = token.clone();
+        let claims = claims.clone();
+        async move {
+            let resp = api::call_weather(&c, &p.api_url, city, &token)
+                .await
+                .unwrap();
+            refusal::explain(
+                &resp,
+                Some(&claims),
+                &p.expected_roles,
+                "api://api-guid/.default",
+            )
+            .unwrap()
+        }
+    };
+    // fastapi-azure-auth's {"detail": {"error", "message"}}.
+    assert_eq!(
+        explain("AzureAuth").await.summary,
+        "the token carries Weather.Read; the API requires Weather.Admin"
+    );
+    // The lecture library's catch-all 401.
+    assert!(
+        explain("Quirk")
+            .await
+            .cause
+            .contains("fastapi-microsoft-identity")
+    );
+    // Microsoft.Identity.Web IDW10201: no role named, expected roles checked.
+    let a = explain("Idw10201").await;
+    assert!(
+        a.summary.contains("lacks expected role(s) Weather.Write"),
+        "{a:?}"
+    );
+    assert!(a.cause.contains("IDW10201"), "{a:?}");
+    // RFC 6750 invalid_token with an issuer complaint.
+    let a = explain("Expired").await;
+    assert!(a.summary.contains("The issuer"), "{a:?}");
 }

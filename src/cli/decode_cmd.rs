@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{EXIT_USAGE, Failure, render};
 use crate::jwt::{self, MAX_TOKEN_LEN};
 
-pub fn decode(arg: Option<&str>, json_out: bool) -> Result<(), Failure> {
+pub fn decode(arg: Option<&str>, json_out: bool, explain: bool) -> Result<(), Failure> {
     let input = match arg {
         Some(t) if t != "-" => t.to_string(),
         _ => read_stdin()?,
@@ -15,12 +15,28 @@ pub fn decode(arg: Option<&str>, json_out: bool) -> Result<(), Failure> {
     let jwt = jwt::decode(&input)
         .map_err(|e| Failure::new(EXIT_USAGE, "decode", "decode", e.to_string()))?;
     if json_out {
-        let out = json!({"header": jwt.header, "claims": jwt.payload});
+        let mut out = json!({"header": jwt.header, "claims": jwt.payload});
+        if explain {
+            let docs: serde_json::Map<String, serde_json::Value> = jwt
+                .payload
+                .keys()
+                .filter_map(|k| Some((k.clone(), json!(crate::diagnose::claim_doc(k)?))))
+                .collect();
+            out["explanations"] = serde_json::Value::Object(docs);
+        }
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         println!("(decoded only: the signature is not checked)");
         for line in render::jwt_lines(&jwt, &[]) {
             println!("{line}");
+        }
+        if explain {
+            println!("\nwhat the claims mean:");
+            for k in jwt.payload.keys() {
+                if let Some(doc) = crate::diagnose::claim_doc(k) {
+                    println!("  {k:<10} {doc}");
+                }
+            }
         }
     }
     Ok(())
