@@ -1,0 +1,152 @@
+//! `tokenscope sandbox`: run the sandbox tenant in the foreground until Ctrl-C.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::{IssuerStyle, Sandbox, SandboxHandle, SandboxOptions, TenantModel};
+
+/// Run a local, Entra-faithful tenant: identity provider + protected weather API.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SandboxArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+
+    /// Serve HTTPS with a throwaway CA (MSAL requires https); the CA's PEM path is printed.
+    #[arg(long)]
+    pub tls: bool,
+
+    /// Tenant model to serve instead of the built-in one (see assets/sandbox.toml).
+    #[arg(long, value_name = "FILE")]
+    pub tenant: Option<PathBuf>,
+
+    /// Fixed token lifetime (e.g. 90s, 10m); default: random 60-90 minutes, like Entra.
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub token_lifetime: Option<Duration>,
+
+    /// Issuer strings in tokens: the sandbox's own URL, or Entra's real ones.
+    #[arg(long, value_enum, value_name = "STYLE", default_value = "local")]
+    pub issuer_style: IssuerStyle,
+
+    /// Write a tokenscope config with one profile per sandbox client to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
+}
+
+/// Starts the sandbox, prints how to use it, waits for Ctrl-C and shuts down cleanly.
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    let tenant = match &args.tenant {
+        Some(path) => TenantModel::from_file(path)?,
+        None => TenantModel::builtin(),
+    };
+    let handle = Sandbox::start(SandboxOptions {
+        addr: args.addr,
+        tls: args.tls,
+        tenant,
+        token_lifetime: args.token_lifetime,
+        issuer_style: args.issuer_style,
+        ..SandboxOptions::default()
+    })
+    .await?;
+
+    if let Some(path) = &args.write_config
+        && let Err(e) = handle.write_config(path)
+    {
+        handle.shutdown().await;
+        return Err(e).with_context(|| {
+            format!(
+                "cannot write the sandbox config to {}\n  hint: check that the directory exists and is writable",
+                path.display()
+            )
+        });
+    }
+
+    print!("{}", summary(&handle, args.write_config.as_deref()));
+    let waited = tokio::signal::ctrl_c().await;
+    println!("\nstopping the sandbox…");
+    handle.shutdown().await;
+    waited.context("cannot listen for Ctrl-C; the sandbox was stopped")?;
+    Ok(())
+}
+
+/// What `tokenscope sandbox` prints at start.
+pub fn summary(handle: &SandboxHandle, config: Option<&std::path::Path>) -> String {
+    let mut s = String::new();
+    let authority = handle.authority();
+    let _ = writeln!(
+        s,
+        "tokenscope sandbox: a local, Entra-faithful tenant. Everything it holds is\n\
+         sandbox-only: its keys and secrets protect nothing, so secrets are printed below.\n"
+    );
+    let _ = writeln!(s, "  authority       {authority}");
+    let _ = writeln!(s, "  tenant id       {}", handle.tenant_id());
+    let _ = writeln!(s, "  discovery       {}", handle.discovery_url());
+    let _ = writeln!(s, "  token endpoint  {}", handle.token_endpoint());
+    let _ = writeln!(s, "  JWKS            {}", handle.jwks_uri());
+    let _ = writeln!(
+        s,
+        "  issuer (v2)     {}",
+        handle.issuer(super::TokenVersion::V2)
+    );
+    let _ = writeln!(
+        s,
+        "  weather API     {}?country=US&units=metric",
+        handle.api_url_template()
+    );
+    let _ = writeln!(s, "  scope           {}", handle.api_scope());
+    let _ = writeln!(s, "  required role   {}", handle.required_role());
+    if let Some(ca) = handle.ca_pem_path() {
+        let _ = writeln!(
+            s,
+            "  CA certificate  {}  (trust it as ca_file; removed when the sandbox stops)",
+            ca.display()
+        );
+    }
+    if let Some(path) = config {
+        let _ = writeln!(
+            s,
+            "  config written  {}  (use it with --config)",
+            path.display()
+        );
+    }
+    let _ = writeln!(s, "\nclients:");
+    for c in handle.clients() {
+        let roles = if c.granted_roles.is_empty() {
+            "(no roles granted)".to_string()
+        } else {
+            c.granted_roles.join(", ")
+        };
+        let _ = writeln!(s, "  {:<16} client_id {}", c.name, c.client_id);
+        let _ = writeln!(s, "  {:<16} roles     {roles}", "");
+        let _ = writeln!(
+            s,
+            "  {:<16} secret    {}  ({} {})",
+            "",
+            c.secret,
+            if c.secret_expired {
+                "EXPIRED"
+            } else {
+                "expires"
+            },
+            c.secret_expires.format("%Y-%m-%d")
+        );
+    }
+    let cacert = handle
+        .ca_pem_path()
+        .map(|p| format!("--cacert {} ", p.display()))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "\nadmin routes (loopback only), e.g. curl {cacert}-X POST {}/_sandbox/rotate-key:",
+        handle.base_url()
+    );
+    for route in super::admin::ROUTES {
+        let _ = writeln!(s, "  {route}");
+    }
+    let _ = writeln!(s, "\nPress Ctrl-C to stop.");
+    s
+}

@@ -1,0 +1,195 @@
+//! Token-signing keys: an RSA-2048 key pair generated in memory (aws-lc via rcgen), a
+//! self-signed certificate for it (published as `x5c`, thumbprint `x5t`), and the JWK
+//! components. Like Entra, the key id (`kid`) is the certificate thumbprint.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Datelike, Utc};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+
+use super::error::SandboxError;
+
+/// One RSA signing key with everything needed to sign and to publish it.
+pub(crate) struct SigningKey {
+    /// Key id, equal to `x5t` (as Entra does).
+    pub kid: String,
+    /// base64url SHA-1 thumbprint of the certificate DER.
+    pub x5t: String,
+    /// RSA modulus, base64url without padding.
+    pub n: String,
+    /// RSA public exponent, base64url without padding.
+    pub e: String,
+    /// The certificate DER, standard base64 (the `x5c` entry).
+    pub x5c: String,
+    encoding: EncodingKey,
+    /// The public key, for the weather API's own validation.
+    pub decoding: DecodingKey,
+}
+
+impl SigningKey {
+    /// Generates a fresh RSA-2048 key and a self-signed certificate for it.
+    pub fn generate(now: DateTime<Utc>) -> Result<Self, SandboxError> {
+        let crypto = |detail: String| SandboxError::Crypto {
+            what: "token-signing key",
+            detail,
+        };
+        let key_pair =
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+                .map_err(|e| crypto(e.to_string()))?;
+
+        let mut params = rcgen::CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            "tokenscope sandbox token signing (sandbox-only)",
+        );
+        let (y, m, d) = (now.year(), now.month() as u8, now.day() as u8);
+        params.not_before = rcgen::date_time_ymd(y - 1, m, d.min(28));
+        params.not_after = rcgen::date_time_ymd(y + 5, m, d.min(28));
+        let cert = params
+            .self_signed(&key_pair)
+            .map_err(|e| crypto(e.to_string()))?;
+        let der: &[u8] = cert.der().as_ref();
+
+        let encoding = EncodingKey::from_rsa_pem(key_pair.serialize_pem().as_bytes())
+            .map_err(|e| crypto(e.to_string()))?;
+        let jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256)
+            .map_err(|e| crypto(e.to_string()))?;
+        let (n, e) = match jwk.algorithm {
+            AlgorithmParameters::RSA(rsa) => (rsa.n, rsa.e),
+            _ => return Err(crypto("the generated key is not an RSA key".into())),
+        };
+        let decoding =
+            DecodingKey::from_rsa_components(&n, &e).map_err(|e| crypto(e.to_string()))?;
+        let x5t = URL_SAFE_NO_PAD.encode(sha1(der));
+        Ok(SigningKey {
+            kid: x5t.clone(),
+            x5t,
+            n,
+            e,
+            x5c: STANDARD.encode(der),
+            encoding,
+            decoding,
+        })
+    }
+
+    /// Signs `claims` with RS256. `with_x5t` adds the `x5t` header (v1 tokens carry it).
+    pub fn sign(
+        &self,
+        claims: &serde_json::Value,
+        with_x5t: bool,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some("JWT".into());
+        header.kid = Some(self.kid.clone());
+        if with_x5t {
+            header.x5t = Some(self.x5t.clone());
+        }
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
+}
+
+/// SHA-1 (FIPS 180-4). Only used for the `x5t` certificate thumbprint that JOSE and Entra
+/// define with SHA-1; never for anything security-relevant. Hand-written because the crate
+/// has no SHA-1 dependency and the thumbprint is all that needs it.
+pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_be_bytes());
+    for chunk in msg.chunks_exact(64) {
+        let mut w = [0u32; 80];
+        for (i, word) in chunk.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let temp = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = temp;
+        }
+        for (hv, v) in h.iter_mut().zip([a, b, c, d, e]) {
+            *hv = hv.wrapping_add(v);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (i, v) in h.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_matches_fips_vectors() {
+        assert_eq!(
+            hex::encode(sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex::encode(sha1(b"")),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
+        assert_eq!(
+            hex::encode(sha1(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
+        );
+        let million_a = vec![b'a'; 1_000_000];
+        assert_eq!(
+            hex::encode(sha1(&million_a)),
+            "34aa973cd4c4daa4f61eeb2bdbad27316534016f"
+        );
+    }
+
+    #[test]
+    fn generated_key_signs_tokens_its_public_half_verifies() {
+        let key = SigningKey::generate(Utc::now()).expect("key generation");
+        assert_eq!(key.kid, key.x5t);
+        assert_eq!(key.e, "AQAB");
+        let token = key
+            .sign(&serde_json::json!({"exp": 4_000_000_000u64}), true)
+            .expect("sign");
+        let header = jsonwebtoken::decode_header(&token).expect("header");
+        assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
+        assert_eq!(header.x5t.as_deref(), Some(key.x5t.as_str()));
+        let validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+        jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation)
+            .expect("verifies with the published key");
+        // x5t is the SHA-1 of the published certificate.
+        let der = STANDARD.decode(&key.x5c).expect("x5c is base64");
+        assert_eq!(URL_SAFE_NO_PAD.encode(sha1(&der)), key.x5t);
+    }
+}

@@ -1,0 +1,635 @@
+//! The tenant model: what `assets/sandbox.toml` (or `--tenant FILE`) describes.
+
+use std::fmt;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::error::SandboxError;
+
+/// The built-in tenant, shipped in the binary.
+const BUILTIN: &str = include_str!("../../assets/sandbox.toml");
+
+/// Which access-token format the API asks for (`accessTokenAcceptedVersion`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenVersion {
+    /// v1.0 tokens: `iss` = `…/{tid}/`, `aud` = App ID URI, `appid`/`appidacr`.
+    V1,
+    /// v2.0 tokens: `iss` = `…/{tid}/v2.0`, `aud` = API client id, `azp`/`azpacr`.
+    V2,
+}
+
+impl TokenVersion {
+    /// The `ver` claim value.
+    pub fn claim(self) -> &'static str {
+        match self {
+            TokenVersion::V1 => "1.0",
+            TokenVersion::V2 => "2.0",
+        }
+    }
+}
+
+/// A whole sandbox tenant.
+#[derive(Debug, Clone)]
+pub struct TenantModel {
+    pub tenant: TenantInfo,
+    pub api: ApiApp,
+    pub clients: Vec<ClientApp>,
+}
+
+/// The directory itself.
+#[derive(Debug, Clone)]
+pub struct TenantInfo {
+    /// Tenant id, lower-case hyphenated GUID.
+    pub id: String,
+    /// Optional verified domain, accepted in place of the GUID in URLs.
+    pub domain: Option<String>,
+    pub display_name: String,
+}
+
+/// The protected API's app registration.
+#[derive(Debug, Clone)]
+pub struct ApiApp {
+    pub display_name: String,
+    /// Application (client) id GUID: the `aud` of v2 tokens.
+    pub client_id: String,
+    /// App ID URI (`api://…`): the `aud` of v1 tokens, the scope prefix.
+    pub app_id_uri: String,
+    /// Service principal object id.
+    pub object_id: String,
+    pub access_token_version: TokenVersion,
+    pub assignment_required: bool,
+    /// The role the weather API requires.
+    pub required_role: String,
+    pub app_roles: Vec<AppRole>,
+}
+
+/// An app role the API defines.
+#[derive(Debug, Clone)]
+pub struct AppRole {
+    pub value: String,
+    pub id: String,
+    pub display_name: String,
+    pub description: String,
+}
+
+/// A daemon client.
+#[derive(Debug, Clone)]
+pub struct ClientApp {
+    /// Short name, used for profiles and admin operations.
+    pub name: String,
+    pub display_name: String,
+    pub client_id: String,
+    /// Object id of the client's service principal: the token's `oid` and `sub`.
+    pub object_id: String,
+    /// App roles granted (admin-consented) to this client, by value.
+    pub granted_roles: Vec<String>,
+    /// Client secrets; the last one is the "current" one.
+    pub secrets: Vec<ClientSecret>,
+}
+
+/// A client secret (a password credential).
+#[derive(Clone)]
+pub struct ClientSecret {
+    /// The secret's key id (what Entra calls the "secret ID").
+    pub id: String,
+    /// The secret value.
+    pub value: String,
+    pub expires: DateTime<Utc>,
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSecret")
+            .field("id", &self.id)
+            .field("value", &"[redacted]")
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+impl TenantModel {
+    /// The tenant shipped in the binary (`assets/sandbox.toml`).
+    pub fn builtin() -> TenantModel {
+        // The embedded asset is a compile-time constant covered by a unit test; failing to
+        // parse it is a build defect, not an input error.
+        #[allow(clippy::expect_used)]
+        TenantModel::from_toml_str(BUILTIN, "the built-in tenant (assets/sandbox.toml)")
+            .expect("the embedded assets/sandbox.toml is valid")
+    }
+
+    /// Reads a tenant model from a TOML file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<TenantModel, SandboxError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|cause| SandboxError::ModelRead {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        TenantModel::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parses a tenant model from TOML text; `origin` names it in error messages.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<TenantModel, SandboxError> {
+        let raw: RawModel = toml::from_str(text).map_err(|e| SandboxError::ModelParse {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let model = raw.into_model(origin)?;
+        model.validate(origin)?;
+        Ok(model)
+    }
+
+    /// Checks the invariants the sandbox relies on.
+    pub fn validate(&self, origin: &str) -> Result<(), SandboxError> {
+        let bad = |problem: String, hint: &str| SandboxError::ModelInvalid {
+            origin: origin.to_string(),
+            problem,
+            hint: hint.to_string(),
+        };
+        let guid_hint = "GUIDs look like 6c6f687a-96c8-4280-bba3-d11cc0b19b67";
+        check_guid(&self.tenant.id).map_err(|_| {
+            bad(
+                format!("tenant.id '{}' is not a GUID", self.tenant.id),
+                guid_hint,
+            )
+        })?;
+        check_guid(&self.api.client_id).map_err(|_| {
+            bad(
+                format!("api.client_id '{}' is not a GUID", self.api.client_id),
+                guid_hint,
+            )
+        })?;
+        if self.api.app_id_uri.trim().is_empty()
+            || self.api.app_id_uri.ends_with('/')
+            || self.api.app_id_uri.contains(char::is_whitespace)
+        {
+            return Err(bad(
+                format!("api.app_id_uri '{}' is not usable", self.api.app_id_uri),
+                "use a URI without spaces or a trailing slash, e.g. api://<api client id>",
+            ));
+        }
+        if self.api.app_roles.is_empty() {
+            return Err(bad(
+                "the API defines no app roles".into(),
+                "add at least one [[api.app_roles]] entry",
+            ));
+        }
+        for (i, role) in self.api.app_roles.iter().enumerate() {
+            if role.value.is_empty() || role.value.contains(char::is_whitespace) {
+                return Err(bad(
+                    format!("app role value '{}' is empty or has spaces", role.value),
+                    "role values look like Weather.Read",
+                ));
+            }
+            if self.api.app_roles[..i]
+                .iter()
+                .any(|r| r.value.eq_ignore_ascii_case(&role.value))
+            {
+                return Err(bad(
+                    format!("app role '{}' is defined twice", role.value),
+                    "role values must be unique (case-insensitively)",
+                ));
+            }
+        }
+        if self.api.role(&self.api.required_role).is_none() {
+            return Err(bad(
+                format!(
+                    "api.required_role '{}' is not one of the API's app roles",
+                    self.api.required_role
+                ),
+                "set it to the value of one of the [[api.app_roles]]",
+            ));
+        }
+        if self.clients.is_empty() {
+            return Err(bad(
+                "the tenant has no clients".into(),
+                "add at least one [[clients]] entry",
+            ));
+        }
+        for (i, client) in self.clients.iter().enumerate() {
+            if client.name.is_empty()
+                || !client
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(bad(
+                    format!("client name '{}' is not usable", client.name),
+                    "client names are used as profile names: letters, digits, '-' and '_'",
+                ));
+            }
+            check_guid(&client.client_id).map_err(|_| {
+                bad(
+                    format!(
+                        "client '{}' has client_id '{}', which is not a GUID",
+                        client.name, client.client_id
+                    ),
+                    guid_hint,
+                )
+            })?;
+            if client.client_id.eq_ignore_ascii_case(&self.api.client_id) {
+                return Err(bad(
+                    format!("client '{}' has the API's client id", client.name),
+                    "give every client its own GUID",
+                ));
+            }
+            for other in &self.clients[..i] {
+                if other.name == client.name {
+                    return Err(bad(
+                        format!("two clients are named '{}'", client.name),
+                        "client names must be unique",
+                    ));
+                }
+                if other.client_id.eq_ignore_ascii_case(&client.client_id) {
+                    return Err(bad(
+                        format!(
+                            "clients '{}' and '{}' share client id {}",
+                            other.name, client.name, client.client_id
+                        ),
+                        "give every client its own GUID",
+                    ));
+                }
+            }
+            for role in &client.granted_roles {
+                if self.api.role(role).is_none() {
+                    return Err(bad(
+                        format!(
+                            "client '{}' is granted role '{}', which the API does not define",
+                            client.name, role
+                        ),
+                        "grant only values of the [[api.app_roles]]",
+                    ));
+                }
+            }
+            if client.secrets.is_empty() {
+                return Err(bad(
+                    format!("client '{}' has no secret", client.name),
+                    "add a [[clients.secrets]] entry with value and expires",
+                ));
+            }
+            if client.secrets.iter().any(|s| s.value.is_empty()) {
+                return Err(bad(
+                    format!("client '{}' has an empty secret value", client.name),
+                    "give every secret a value",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds a client by name or client id (case-insensitive id).
+    pub fn client(&self, name_or_id: &str) -> Option<&ClientApp> {
+        self.clients.iter().find(|c| c.matches(name_or_id))
+    }
+
+    pub(crate) fn client_mut(&mut self, name_or_id: &str) -> Option<&mut ClientApp> {
+        self.clients.iter_mut().find(|c| c.matches(name_or_id))
+    }
+
+    /// Comma-separated client names, for error hints.
+    pub(crate) fn client_names(&self) -> String {
+        self.clients
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl ApiApp {
+    /// The app role with this value (case-insensitive).
+    pub fn role(&self, value: &str) -> Option<&AppRole> {
+        self.app_roles
+            .iter()
+            .find(|r| r.value.eq_ignore_ascii_case(value))
+    }
+
+    /// Comma-separated role values, for error hints.
+    pub(crate) fn role_names(&self) -> String {
+        self.app_roles
+            .iter()
+            .map(|r| r.value.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl ClientApp {
+    fn matches(&self, name_or_id: &str) -> bool {
+        self.name == name_or_id || self.client_id.eq_ignore_ascii_case(name_or_id)
+    }
+
+    /// The current (most recently added) secret.
+    pub fn current_secret(&self) -> Option<&ClientSecret> {
+        self.secrets.last()
+    }
+}
+
+fn check_guid(s: &str) -> Result<(), uuid::Error> {
+    uuid::Uuid::parse_str(s).map(|_| ())
+}
+
+fn normalise_guid(s: &str) -> String {
+    match uuid::Uuid::parse_str(s.trim()) {
+        Ok(u) => u.hyphenated().to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+/// A stable GUID derived from a label, for ids the model leaves out.
+pub(crate) fn derived_guid(label: &str) -> String {
+    let digest = Sha256::digest(label.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+// ---- Raw TOML shape ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    tenant: RawTenant,
+    api: RawApi,
+    #[serde(default)]
+    clients: Vec<RawClient>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTenant {
+    id: String,
+    domain: Option<String>,
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    display_name: Option<String>,
+    client_id: String,
+    app_id_uri: Option<String>,
+    object_id: Option<String>,
+    access_token_version: Option<u8>,
+    #[serde(default)]
+    assignment_required: bool,
+    required_role: String,
+    #[serde(default)]
+    app_roles: Vec<RawRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    value: String,
+    id: Option<String>,
+    display_name: Option<String>,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    name: String,
+    display_name: Option<String>,
+    client_id: String,
+    object_id: Option<String>,
+    #[serde(default)]
+    granted_roles: Vec<String>,
+    #[serde(default)]
+    secrets: Vec<RawSecret>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecret {
+    id: Option<String>,
+    value: String,
+    expires: RawDate,
+}
+
+/// A date written either as a quoted RFC 3339 string or as a TOML datetime.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawDate {
+    Text(String),
+    Toml(toml::value::Datetime),
+}
+
+impl RawDate {
+    fn parse(&self) -> Option<DateTime<Utc>> {
+        let text = match self {
+            RawDate::Text(s) => s.clone(),
+            RawDate::Toml(d) => d.to_string(),
+        };
+        DateTime::parse_from_rfc3339(text.trim())
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    }
+}
+
+impl RawModel {
+    fn into_model(self, origin: &str) -> Result<TenantModel, SandboxError> {
+        let tenant_id = normalise_guid(&self.tenant.id);
+        let api_client_id = normalise_guid(&self.api.client_id);
+        let version = match self.api.access_token_version.unwrap_or(2) {
+            1 => TokenVersion::V1,
+            2 => TokenVersion::V2,
+            other => {
+                return Err(SandboxError::ModelInvalid {
+                    origin: origin.to_string(),
+                    problem: format!("api.access_token_version is {other}"),
+                    hint: "use 1 (v1.0 tokens) or 2 (v2.0 tokens)".into(),
+                });
+            }
+        };
+        let app_roles =
+            self.api
+                .app_roles
+                .into_iter()
+                .map(|r| AppRole {
+                    id: r.id.map(|s| normalise_guid(&s)).unwrap_or_else(|| {
+                        derived_guid(&format!("role:{api_client_id}:{}", r.value))
+                    }),
+                    display_name: r.display_name.unwrap_or_else(|| r.value.clone()),
+                    value: r.value,
+                    description: r.description,
+                })
+                .collect();
+        let mut clients = Vec::new();
+        for c in self.clients {
+            let client_id = normalise_guid(&c.client_id);
+            let mut secrets = Vec::new();
+            for (i, s) in c.secrets.into_iter().enumerate() {
+                let expires = s
+                    .expires
+                    .parse()
+                    .ok_or_else(|| SandboxError::ModelInvalid {
+                        origin: origin.to_string(),
+                        problem: format!(
+                            "a secret of client '{}' has an unreadable expiry",
+                            c.name
+                        ),
+                        hint: "write expiry dates in RFC 3339, e.g. \"2099-12-31T23:59:59Z\""
+                            .into(),
+                    })?;
+                secrets.push(ClientSecret {
+                    id: s
+                        .id
+                        .map(|id| normalise_guid(&id))
+                        .unwrap_or_else(|| derived_guid(&format!("secret:{client_id}:{i}"))),
+                    value: s.value,
+                    expires,
+                });
+            }
+            clients.push(ClientApp {
+                object_id: c
+                    .object_id
+                    .map(|s| normalise_guid(&s))
+                    .unwrap_or_else(|| derived_guid(&format!("sp:{tenant_id}:{client_id}"))),
+                display_name: c.display_name.unwrap_or_else(|| c.name.clone()),
+                name: c.name,
+                client_id,
+                granted_roles: c.granted_roles,
+                secrets,
+            });
+        }
+        Ok(TenantModel {
+            tenant: TenantInfo {
+                display_name: self
+                    .tenant
+                    .display_name
+                    .unwrap_or_else(|| "tokenscope sandbox".into()),
+                domain: self.tenant.domain.map(|d| d.to_ascii_lowercase()),
+                id: tenant_id.clone(),
+            },
+            api: ApiApp {
+                display_name: self
+                    .api
+                    .display_name
+                    .unwrap_or_else(|| "Weather API".into()),
+                app_id_uri: self
+                    .api
+                    .app_id_uri
+                    .unwrap_or_else(|| format!("api://{api_client_id}")),
+                object_id: self
+                    .api
+                    .object_id
+                    .map(|s| normalise_guid(&s))
+                    .unwrap_or_else(|| derived_guid(&format!("sp:{tenant_id}:{api_client_id}"))),
+                client_id: api_client_id,
+                access_token_version: version,
+                assignment_required: self.api.assignment_required,
+                required_role: self.api.required_role,
+                app_roles,
+            },
+            clients,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_tenant_has_the_lecture_clients() {
+        let m = TenantModel::builtin();
+        assert_eq!(m.api.access_token_version, TokenVersion::V2);
+        assert_eq!(m.api.required_role, "Weather.Read");
+        assert_eq!(m.api.app_id_uri, format!("api://{}", m.api.client_id));
+        let names: Vec<_> = m.clients.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["console-rw", "mobile-ro", "no-roles", "expired-secret"]
+        );
+        let expired = m.client("expired-secret").expect("client");
+        assert!(expired.current_secret().expect("secret").expires < Utc::now());
+        let rw = m
+            .client(&m.clients[0].client_id.to_uppercase())
+            .expect("by id");
+        assert_eq!(rw.granted_roles, ["Weather.Read", "Weather.Write"]);
+    }
+
+    #[test]
+    fn toml_datetimes_and_defaults_are_accepted() {
+        let text = r#"
+            [tenant]
+            id = "EC184E30-7605-46D6-97CE-0B8DFA8E6682"
+            [api]
+            client_id = "6c6f687a-96c8-4280-bba3-d11cc0b19b67"
+            required_role = "R"
+            access_token_version = 1
+            [[api.app_roles]]
+            value = "R"
+            [[clients]]
+            name = "c"
+            client_id = "a5947bad-c48d-423f-8e81-4681cdd00957"
+            [[clients.secrets]]
+            value = "s"
+            expires = 2030-01-01T00:00:00Z
+        "#;
+        let m = TenantModel::from_toml_str(text, "test").expect("valid");
+        assert_eq!(m.tenant.id, "ec184e30-7605-46d6-97ce-0b8dfa8e6682");
+        assert_eq!(m.api.access_token_version, TokenVersion::V1);
+        assert_eq!(
+            m.api.app_id_uri,
+            "api://6c6f687a-96c8-4280-bba3-d11cc0b19b67"
+        );
+        assert_eq!(
+            m.clients[0].secrets[0].expires.to_rfc3339(),
+            "2030-01-01T00:00:00+00:00"
+        );
+        // Derived ids are stable.
+        let again = TenantModel::from_toml_str(text, "test").expect("valid");
+        assert_eq!(m.clients[0].object_id, again.clients[0].object_id);
+    }
+
+    #[test]
+    fn inconsistencies_are_reported_with_a_hint() {
+        let text = r#"
+            [tenant]
+            id = "not-a-guid"
+            [api]
+            client_id = "6c6f687a-96c8-4280-bba3-d11cc0b19b67"
+            required_role = "R"
+            [[api.app_roles]]
+            value = "R"
+            [[clients]]
+            name = "c"
+            client_id = "a5947bad-c48d-423f-8e81-4681cdd00957"
+            [[clients.secrets]]
+            value = "s"
+            expires = "2030-01-01T00:00:00Z"
+        "#;
+        let err = TenantModel::from_toml_str(text, "t.toml").expect_err("bad guid");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("tenant.id 'not-a-guid' is not a GUID"),
+            "{msg}"
+        );
+        assert!(msg.contains("hint:"), "{msg}");
+
+        let unknown_role = text
+            .replace("not-a-guid", "ec184e30-7605-46d6-97ce-0b8dfa8e6682")
+            .replace("name = \"c\"", "name = \"c\"\ngranted_roles = [\"Nope\"]");
+        let err = TenantModel::from_toml_str(&unknown_role, "t.toml").expect_err("bad role");
+        assert!(err.to_string().contains("'Nope'"), "{err}");
+
+        let err = TenantModel::from_toml_str("[tenant]\nidd = 1", "t.toml").expect_err("shape");
+        assert!(matches!(err, SandboxError::ModelParse { .. }), "{err}");
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let m = TenantModel::builtin();
+        let dbg = format!("{m:?}");
+        assert!(!dbg.contains("not-a-real-secret"), "{dbg}");
+    }
+}

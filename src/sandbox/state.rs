@@ -1,0 +1,296 @@
+//! The sandbox's shared state: the tenant (behind one lock), the signing keys, the clock
+//! and the request counters. Handlers and the handle's admin operations both act on it.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::Rng as _;
+
+use super::error::SandboxError;
+use super::keys::SigningKey;
+use super::model::{ClientSecret, TenantModel, TokenVersion};
+use super::{ClientInfo, Endpoint, IssuerStyle};
+
+/// Longest fixed token lifetime the sandbox accepts (Entra's configurable maximum is a day).
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+pub(crate) struct Shared {
+    pub base_url: String,
+    pub issuer_style: IssuerStyle,
+    pub key_grace: Duration,
+    pub tls: bool,
+    pub local_addr: SocketAddr,
+    counters: [AtomicU64; Endpoint::ALL.len()],
+    clock_offset_ms: AtomicI64,
+    tenant: RwLock<TenantState>,
+}
+
+pub(crate) struct TenantState {
+    pub model: TenantModel,
+    pub token_lifetime: Option<Duration>,
+    pub current_key: Arc<SigningKey>,
+    /// Keys rotated out, with the time they were retired.
+    pub retired_keys: Vec<(Arc<SigningKey>, DateTime<Utc>)>,
+}
+
+impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        base_url: String,
+        issuer_style: IssuerStyle,
+        key_grace: Duration,
+        tls: bool,
+        local_addr: SocketAddr,
+        model: TenantModel,
+        token_lifetime: Option<Duration>,
+        key: SigningKey,
+    ) -> Shared {
+        Shared {
+            base_url,
+            issuer_style,
+            key_grace,
+            tls,
+            local_addr,
+            counters: Default::default(),
+            clock_offset_ms: AtomicI64::new(0),
+            tenant: RwLock::new(TenantState {
+                model,
+                token_lifetime: token_lifetime.map(clamp_lifetime),
+                current_key: Arc::new(key),
+                retired_keys: Vec::new(),
+            }),
+        }
+    }
+
+    // ---- clock ----------------------------------------------------------------------
+
+    /// "Now" as the sandbox sees it: the system clock plus the test-controlled offset.
+    /// Every time-dependent decision (token times, expiry checks, secret expiry, key grace)
+    /// reads the time here.
+    pub fn now(&self) -> DateTime<Utc> {
+        let offset = TimeDelta::milliseconds(self.clock_offset_ms.load(Ordering::Relaxed));
+        Utc::now() + offset
+    }
+
+    pub fn set_clock_offset(&self, offset: TimeDelta) {
+        self.clock_offset_ms
+            .store(offset.num_milliseconds(), Ordering::Relaxed);
+    }
+
+    pub fn clock_offset(&self) -> TimeDelta {
+        TimeDelta::milliseconds(self.clock_offset_ms.load(Ordering::Relaxed))
+    }
+
+    // ---- counters -------------------------------------------------------------------
+
+    pub fn count(&self, endpoint: Endpoint) {
+        self.counters[endpoint.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn request_count(&self, endpoint: Endpoint) -> u64 {
+        self.counters[endpoint.index()].load(Ordering::Relaxed)
+    }
+
+    // ---- lock -----------------------------------------------------------------------
+
+    /// Reads the tenant. A poisoned lock (a panic while writing) still yields the data:
+    /// every write leaves the state consistent before anything can panic.
+    pub fn read(&self) -> RwLockReadGuard<'_, TenantState> {
+        self.tenant.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, TenantState> {
+        self.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ---- identities -----------------------------------------------------------------
+
+    pub fn tenant_id(&self) -> String {
+        self.read().model.tenant.id.clone()
+    }
+
+    /// The issuer a token of `version` carries (and the discovery document advertises).
+    pub fn issuer(&self, version: TokenVersion, tenant: &str) -> String {
+        match (self.issuer_style, version) {
+            (IssuerStyle::Local, TokenVersion::V2) => format!("{}/{tenant}/v2.0", self.base_url),
+            (IssuerStyle::Local, TokenVersion::V1) => format!("{}/{tenant}/", self.base_url),
+            (IssuerStyle::Entra, TokenVersion::V2) => {
+                format!("https://login.microsoftonline.com/{tenant}/v2.0")
+            }
+            (IssuerStyle::Entra, TokenVersion::V1) => format!("https://sts.windows.net/{tenant}/"),
+        }
+    }
+
+    // ---- keys -----------------------------------------------------------------------
+
+    /// The keys published in JWKS: the current one first, then retired ones still in grace.
+    pub fn published_keys(&self) -> Vec<Arc<SigningKey>> {
+        let now = self.now();
+        let grace = TimeDelta::from_std(self.key_grace).unwrap_or(TimeDelta::MAX);
+        let state = self.read();
+        let mut keys = vec![state.current_key.clone()];
+        keys.extend(
+            state
+                .retired_keys
+                .iter()
+                .filter(|(_, retired)| now < *retired + grace)
+                .map(|(k, _)| k.clone()),
+        );
+        keys
+    }
+
+    /// A published key by `kid`.
+    pub fn find_key(&self, kid: &str) -> Option<Arc<SigningKey>> {
+        self.published_keys().into_iter().find(|k| k.kid == kid)
+    }
+
+    /// Installs `key` as the signing key; the old one stays published for the grace period.
+    pub fn install_key(&self, key: SigningKey) -> String {
+        let now = self.now();
+        let grace = TimeDelta::from_std(self.key_grace).unwrap_or(TimeDelta::MAX);
+        let mut state = self.write();
+        let old = std::mem::replace(&mut state.current_key, Arc::new(key));
+        state.retired_keys.push((old, now));
+        state
+            .retired_keys
+            .retain(|(_, retired)| now < *retired + grace);
+        state.current_key.kid.clone()
+    }
+
+    // ---- admin operations -----------------------------------------------------------
+
+    pub fn clients(&self) -> Vec<ClientInfo> {
+        let now = self.now();
+        let state = self.read();
+        state
+            .model
+            .clients
+            .iter()
+            .map(|c| ClientInfo::from_model(c, now))
+            .collect()
+    }
+
+    pub fn client(&self, name_or_id: &str) -> Option<ClientInfo> {
+        let now = self.now();
+        let state = self.read();
+        state
+            .model
+            .client(name_or_id)
+            .map(|c| ClientInfo::from_model(c, now))
+    }
+
+    pub fn grant_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
+        let mut state = self.write();
+        let role = canonical_role(&state.model, role)?;
+        let client = find_client_mut(&mut state.model, client)?;
+        if !client
+            .granted_roles
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&role))
+        {
+            client.granted_roles.push(role);
+        }
+        Ok(())
+    }
+
+    pub fn revoke_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
+        let mut state = self.write();
+        let role = canonical_role(&state.model, role)?;
+        let client = find_client_mut(&mut state.model, client)?;
+        client
+            .granted_roles
+            .retain(|r| !r.eq_ignore_ascii_case(&role));
+        Ok(())
+    }
+
+    pub fn set_required_role(&self, role: &str) -> Result<(), SandboxError> {
+        let mut state = self.write();
+        let role = canonical_role(&state.model, role)?;
+        state.model.api.required_role = role;
+        Ok(())
+    }
+
+    pub fn set_token_lifetime(&self, lifetime: Option<Duration>) {
+        self.write().token_lifetime = lifetime.map(clamp_lifetime);
+    }
+
+    pub fn set_access_token_version(&self, version: TokenVersion) {
+        self.write().model.api.access_token_version = version;
+    }
+
+    pub fn set_assignment_required(&self, required: bool) {
+        self.write().model.api.assignment_required = required;
+    }
+
+    /// Makes every secret of the client expire one second ago.
+    pub fn expire_secret(&self, client: &str) -> Result<(), SandboxError> {
+        let expired = self.now() - TimeDelta::seconds(1);
+        let mut state = self.write();
+        let client = find_client_mut(&mut state.model, client)?;
+        for secret in &mut client.secrets {
+            if secret.expires > expired {
+                secret.expires = expired;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a fresh secret (valid 180 days, like the portal's default) and makes it the
+    /// current one. Old secrets stay, as in Entra, until they expire.
+    pub fn renew_secret(&self, client: &str) -> Result<ClientInfo, SandboxError> {
+        let now = self.now();
+        let mut state = self.write();
+        let client = find_client_mut(&mut state.model, client)?;
+        client.secrets.push(ClientSecret {
+            id: uuid::Uuid::new_v4().to_string(),
+            value: new_secret_value(),
+            expires: now + TimeDelta::days(180),
+        });
+        Ok(ClientInfo::from_model(client, now))
+    }
+}
+
+fn clamp_lifetime(d: Duration) -> Duration {
+    d.clamp(Duration::from_secs(1), MAX_LIFETIME)
+}
+
+fn canonical_role(model: &TenantModel, role: &str) -> Result<String, SandboxError> {
+    model
+        .api
+        .role(role.trim())
+        .map(|r| r.value.clone())
+        .ok_or_else(|| SandboxError::UnknownRole {
+            role: role.to_string(),
+            known: model.api.role_names(),
+        })
+}
+
+fn find_client_mut<'a>(
+    model: &'a mut TenantModel,
+    client: &str,
+) -> Result<&'a mut super::model::ClientApp, SandboxError> {
+    let known = model.client_names();
+    model
+        .client_mut(client.trim())
+        .ok_or_else(|| SandboxError::UnknownClient {
+            client: client.to_string(),
+            known,
+        })
+}
+
+/// A secret value shaped like the portal's: three characters, `8Q~`, then 34 more.
+fn new_secret_value() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~";
+    let mut rng = rand::rng();
+    let mut pick = |n: usize| -> String {
+        (0..n)
+            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+            .collect()
+    };
+    let head = pick(3);
+    let tail = pick(34);
+    format!("{head}8Q~{tail}")
+}
