@@ -1,0 +1,461 @@
+//! `App::update` for every key and every background message.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::*;
+use crate::tui::fixtures::*;
+use crate::tui::msg::CallError;
+
+fn effects(app: &mut App) -> Vec<Effect> {
+    app.take_effects()
+}
+
+fn focused_on(app: &mut App, focus: Focus) {
+    while app.focus() != focus {
+        app.update(key(KeyCode::Tab));
+    }
+}
+
+fn with_token() -> App {
+    let mut app = app(false);
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    app
+}
+
+#[test]
+fn q_types_in_the_city_box_and_quits_elsewhere() {
+    let mut app = app(false);
+    assert_eq!(app.focus(), Focus::City);
+    type_str(&mut app, "Quebec q");
+    assert_eq!(app.city(), "Quebec q");
+    assert!(!app.should_quit());
+    app.update(key(KeyCode::Tab));
+    app.update(ch('q'));
+    assert!(app.should_quit());
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere_even_over_a_popup() {
+    let mut app = app(true);
+    app.update(ctrl('c'));
+    assert!(app.should_quit());
+    let mut app = app_with_overlay();
+    app.update(ctrl('c'));
+    assert!(app.should_quit());
+}
+
+fn app_with_overlay() -> App {
+    let mut app = app(true);
+    app.update(key(KeyCode::F(1)));
+    assert_eq!(app.overlay(), Overlay::Help);
+    app
+}
+
+#[test]
+fn tab_and_shift_tab_cycle_focus() {
+    let mut app = app(false);
+    let mut seen = vec![app.focus()];
+    for _ in 0..5 {
+        app.update(key(KeyCode::Tab));
+        seen.push(app.focus());
+    }
+    assert_eq!(
+        seen,
+        [
+            Focus::City,
+            Focus::Token,
+            Focus::Weather,
+            Focus::Activity,
+            Focus::Config,
+            Focus::City
+        ]
+    );
+    app.update(key(KeyCode::BackTab));
+    assert_eq!(app.focus(), Focus::Config);
+}
+
+#[test]
+fn enter_calls_and_a_new_enter_replaces_the_call_in_flight() {
+    let mut app = with_token();
+    type_str(&mut app, "  Seattle ");
+    app.update(key(KeyCode::Enter));
+    let e = effects(&mut app);
+    assert!(
+        matches!(&e[..], [Effect::CallApi { seq: 1, city }] if city == "Seattle"),
+        "{e:?}"
+    );
+    assert_eq!(app.in_flight().map(|c| c.seq), Some(1));
+    // Enter from another pane calls too, and cancels the first call.
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(
+        &effects(&mut app)[..],
+        [Effect::CallApi { seq: 2, .. }]
+    ));
+    assert!(
+        app.activity()
+            .any(|e| e.text.contains("cancelled the call for Seattle"))
+    );
+    // The cancelled call's late answer is ignored.
+    app.update(Msg::ApiResult {
+        seq: 1,
+        result: Ok(Box::new(forbidden("Weather.Read"))),
+    });
+    assert!(app.last_call().is_none());
+    assert!(app.in_flight().is_some());
+    app.update(Msg::ApiResult {
+        seq: 2,
+        result: Ok(Box::new(weather_ok())),
+    });
+    assert!(app.in_flight().is_none());
+    let last = app.last_call().unwrap();
+    assert_eq!(last.city, "Seattle");
+    assert_eq!(last.result.as_ref().unwrap().status, 200);
+    assert!(
+        app.activity()
+            .any(|e| e.text == "GET Seattle → 200 in 42 ms")
+    );
+}
+
+#[test]
+fn refused_input_gives_a_message_and_no_call() {
+    let mut app = app(false);
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.input_error(), Some("type a city name, e.g. Seattle"));
+    assert!(effects(&mut app).is_empty());
+    type_str(&mut app, &"x".repeat(101));
+    assert!(app.input_error().is_none(), "typing clears the message");
+    app.update(key(KeyCode::Enter));
+    assert!(app.input_error().unwrap().contains("longer than 100"));
+    assert!(effects(&mut app).is_empty());
+    // Control characters cannot be typed, but they can be pasted: the paste drops them.
+    app.update(key(KeyCode::Esc));
+    app.update(Msg::Paste("Sea\u{1b}[2Jttle".into()));
+    assert_eq!(app.city(), "Sea[2Jttle");
+}
+
+#[test]
+fn esc_clears_the_box_or_returns_to_it() {
+    let mut app = app(false);
+    type_str(&mut app, "Oslo");
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.city(), "");
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.focus(), Focus::City);
+}
+
+#[test]
+fn history_up_and_down() {
+    let mut app = app(false);
+    for city in ["Oslo", "Lima", "Oslo"] {
+        app.update(key(KeyCode::Esc));
+        type_str(&mut app, city);
+        app.update(key(KeyCode::Enter));
+    }
+    app.update(key(KeyCode::Esc));
+    type_str(&mut app, "Ro");
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.city(), "Oslo");
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.city(), "Lima");
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.city(), "Lima", "oldest entry stays");
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.city(), "Oslo");
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.city(), "Ro", "the draft comes back");
+}
+
+#[test]
+fn r_and_f5_refresh() {
+    let mut app = app(false);
+    app.update(key(KeyCode::F(5)));
+    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshToken]));
+    app.update(ch('r'));
+    assert!(effects(&mut app).is_empty(), "r types in the city box");
+    app.update(key(KeyCode::Tab));
+    app.update(ch('r'));
+    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshToken]));
+}
+
+#[test]
+fn t_toggles_raw_json_and_focuses_the_token() {
+    let mut app = with_token();
+    app.update(key(KeyCode::Tab));
+    focused_on(&mut app, Focus::Activity);
+    app.update(ch('t'));
+    assert!(app.raw());
+    assert_eq!(app.focus(), Focus::Token);
+    app.update(ch('t'));
+    assert!(!app.raw());
+}
+
+#[test]
+fn y_copies_only_after_confirmation() {
+    let mut app = app(false);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('y'));
+    assert_eq!(app.status(), Some("no token to copy yet"));
+    assert_eq!(app.overlay(), Overlay::None);
+
+    let mut app = with_token();
+    app.update(key(KeyCode::Tab));
+    app.update(ch('y'));
+    assert_eq!(app.overlay(), Overlay::ConfirmCopy);
+    app.update(ch('n'));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(effects(&mut app).is_empty());
+    assert_eq!(app.status(), Some("copy cancelled"));
+
+    app.update(ch('y'));
+    app.update(ch('y'));
+    let e = effects(&mut app);
+    match &e[..] {
+        [Effect::CopyToken(t)] => assert_eq!(t.expose(), jwt(&["Weather.Read"])),
+        other => panic!("{other:?}"),
+    }
+    app.update(Msg::Copied(Ok(1234)));
+    assert!(app.status().unwrap().contains("1234 bytes"));
+    app.update(Msg::Copied(Err("stdout closed".into())));
+    assert_eq!(app.status(), Some("copy failed: stdout closed"));
+}
+
+#[test]
+fn help_opens_and_closes() {
+    let mut app = app(false);
+    app.update(ch('?'));
+    assert_eq!(app.overlay(), Overlay::None, "? types in the city box");
+    app.update(key(KeyCode::Tab));
+    app.update(ch('?'));
+    assert_eq!(app.overlay(), Overlay::Help);
+    app.update(ch('r'));
+    assert!(
+        effects(&mut app).is_empty(),
+        "keys do not leak through the overlay"
+    );
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay(), Overlay::None);
+    app.update(key(KeyCode::F(1)));
+    app.update(ch('q'));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(!app.should_quit(), "q closes the overlay first");
+}
+
+#[test]
+fn admin_popup_only_in_demo() {
+    let mut app = app(false);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('a'));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(
+        app.status()
+            .unwrap()
+            .contains("only available in `tokenscope demo`")
+    );
+
+    let mut app = crate::tui::fixtures::app(true);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('a'));
+    assert_eq!(app.overlay(), Overlay::Admin { selected: 0 });
+    app.update(key(KeyCode::Up));
+    assert_eq!(
+        app.overlay(),
+        Overlay::Admin { selected: 5 },
+        "wraps around"
+    );
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(
+        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::RevokeRole(r))] if r == "Weather.Write")
+    );
+    app.update(ch('a'));
+    app.update(ch('3'));
+    assert!(
+        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::RequireRole(r))] if r == "Weather.Write")
+    );
+    app.update(ch('a'));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(effects(&mut app).is_empty());
+}
+
+#[test]
+fn demo_ops_follow_the_tenant_state() {
+    let mut state = demo_state();
+    state.granted = vec!["Weather.Write".into()];
+    state.token_lifetime = Some(Duration::from_secs(120));
+    state.secret_expired = true;
+    assert_eq!(
+        state.ops(),
+        [
+            AdminOp::GrantRole("Weather.Read".into()),
+            AdminOp::RevokeRole("Weather.Write".into()),
+            AdminOp::RequireRole("Weather.Write".into()),
+            AdminOp::TokenLifetime(None),
+            AdminOp::RotateKey,
+            AdminOp::RenewSecret,
+        ]
+    );
+    let mut app = app(true);
+    app.update(Msg::Demo(Box::new(state.clone())));
+    assert_eq!(app.demo.as_ref(), Some(&state));
+}
+
+#[test]
+fn admin_results_log_and_follow_up() {
+    let mut app = app(true);
+    app.update(Msg::AdminDone {
+        op: AdminOp::RenewSecret,
+        result: Ok("added a new secret".into()),
+    });
+    assert!(matches!(&effects(&mut app)[..], [Effect::ReloadCredential]));
+    app.update(Msg::AdminDone {
+        op: AdminOp::TokenLifetime(Some(Duration::from_secs(120))),
+        result: Ok("new tokens live 2m 0s".into()),
+    });
+    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshToken]));
+    app.update(Msg::AdminDone {
+        op: AdminOp::RevokeRole("Weather.Read".into()),
+        result: Ok("revoked Weather.Read from console-rw".into()),
+    });
+    assert!(effects(&mut app).is_empty());
+    assert!(
+        app.activity()
+            .any(|e| e.text.contains("until it is refreshed (r)"))
+    );
+    app.update(Msg::AdminDone {
+        op: AdminOp::RequireRole("Nope".into()),
+        result: Err("no such role".into()),
+    });
+    assert_eq!(app.status(), Some("no such role"));
+}
+
+#[test]
+fn token_messages_decode_and_log() {
+    let mut app = app(false);
+    app.update(Msg::Token(Box::new(empty_snapshot(Phase::Acquiring))));
+    assert!(app.claims().is_none());
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    assert_eq!(app.claims().unwrap().roles, ["Weather.Read"]);
+    assert!(
+        app.activity().any(|e| e.text
+            == "new token from the token endpoint, expires in 55m 0s · roles Weather.Read")
+    );
+    app.update(Msg::Token(Box::new(retrying(&["Weather.Read"]))));
+    let texts: Vec<_> = app.activity().map(|e| e.text.clone()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("token request failed: could not connect"))
+    );
+    assert!(texts.iter().any(|t| t == "retry #2 scheduled in 4s"));
+    // The same error again is not logged twice.
+    let n = app.activity().count();
+    app.update(Msg::Token(Box::new(retrying(&["Weather.Read"]))));
+    assert_eq!(app.activity().count(), n);
+    // A new generation is a refresh.
+    app.update(Msg::Token(Box::new(fresh(&[], 2))));
+    assert!(app.claims().unwrap().roles.is_empty());
+    assert!(
+        app.activity()
+            .any(|e| e.text.starts_with("refreshed: new token") && e.text.ends_with("no roles"))
+    );
+}
+
+#[test]
+fn failed_call_and_refresh_messages() {
+    let mut app = app(false);
+    type_str(&mut app, "Oslo");
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::ApiResult {
+        seq: 1,
+        result: Err(CallError::Token(connect_error())),
+    });
+    let last = app.last_call().unwrap();
+    assert!(
+        last.result
+            .as_ref()
+            .unwrap_err()
+            .starts_with("no token: could not connect")
+    );
+    app.update(Msg::RefreshDone(Err("boom\nhint: x".into())));
+    assert_eq!(app.status(), Some("refresh failed: boom"));
+    app.update(Msg::RefreshDone(Ok(())));
+    app.update(Msg::Warning("cache unavailable".into()));
+    assert!(
+        app.activity()
+            .any(|e| e.text == "cache unavailable" && e.level == Level::Warn)
+    );
+}
+
+#[test]
+fn quit_tick_resize_and_release() {
+    let mut app = app(false);
+    assert!(app.needs_redraw());
+    assert!(
+        !app.needs_redraw(),
+        "drawn once, clean until something happens"
+    );
+    app.update(Msg::Tick);
+    assert!(app.needs_redraw(), "countdowns move");
+    app.update(Msg::Resize);
+    assert!(app.needs_redraw());
+    let mut release = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    app.update(Msg::Key(release));
+    assert!(!app.needs_redraw());
+    assert_eq!(app.city(), "");
+    app.update(Msg::Quit);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn activity_is_bounded() {
+    let mut app = app(false);
+    for i in 0..(ACTIVITY_CAP + 20) {
+        app.update(Msg::Warning(format!("w{i}")));
+    }
+    assert_eq!(app.activity().count(), ACTIVITY_CAP);
+    assert_eq!(app.activity().next().unwrap().text, "w20");
+}
+
+#[test]
+fn scrolling_is_clamped_to_what_the_last_frame_had() {
+    let mut app = with_token();
+    focused_on(&mut app, Focus::Token);
+    app.update(ch('t'));
+    render(&app, 80, 24);
+    let max = app.max_scroll.get().token;
+    assert!(max > 5, "raw JSON overflows an 80×24 token pane");
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.scroll().token, 1);
+    app.update(key(KeyCode::End));
+    assert_eq!(app.scroll().token, max);
+    app.update(key(KeyCode::PageUp));
+    assert_eq!(app.scroll().token, max - 10);
+    app.update(key(KeyCode::Home));
+    assert_eq!(app.scroll().token, 0);
+
+    for i in 0..40 {
+        app.update(Msg::Warning(format!("w{i}")));
+    }
+    focused_on(&mut app, Focus::Activity);
+    render(&app, 80, 24);
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.scroll().activity, 1, "up goes back in time");
+    app.update(Msg::Warning("new".into()));
+    assert_eq!(app.scroll().activity, 2, "a scrolled-back view stays put");
+    app.update(key(KeyCode::End));
+    assert_eq!(app.scroll().activity, 0);
+}
+
+#[test]
+fn latency_keeps_precision_for_fast_calls() {
+    assert_eq!(latency(Duration::from_micros(430)), "0.4 ms");
+    assert_eq!(latency(Duration::from_millis(42)), "42 ms");
+}

@@ -1,0 +1,244 @@
+//! Test fixtures: a profile, tokens, snapshots and responses with fixed values, so the
+//! screen renders the same on every machine (fixed `now`, UTC display offset).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use serde_json::json;
+
+use super::app::{App, AppOptions};
+use super::msg::{DemoState, Msg};
+use super::theme::Theme;
+use crate::api::{ApiResponse, classify_body, parse_www_authenticate};
+use crate::auth::{CachedToken, Phase, TokenError, TokenSnapshot, TokenSource};
+use crate::config::{Credential, Origin, Profile, SecretSource};
+use crate::http::NetworkKind;
+use crate::jwt::b64url;
+use crate::secret::{AccessToken, ClientSecret};
+
+pub const TENANT: &str = "ec184e30-7605-46d6-97ce-0b8dfa8e6682";
+pub const CLIENT: &str = "a5947bad-c48d-423f-8e81-4681cdd00957";
+pub const API: &str = "6c6f687a-96c8-4280-bba3-d11cc0b19b67";
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
+}
+
+pub fn profile() -> Profile {
+    let authority = format!("http://127.0.0.1:8400/{TENANT}");
+    Profile {
+        name: "console-rw".into(),
+        token_endpoint: format!("{authority}/oauth2/v2.0/token"),
+        authority,
+        authority_origin: Origin::File,
+        tenant: Some(TENANT.into()),
+        client_id: CLIENT.into(),
+        client_id_origin: Origin::File,
+        credential: Credential::Secret {
+            secret: ClientSecret::new("sbx-secret-canary"),
+            source: SecretSource::Inline,
+        },
+        scope: format!("api://{API}/.default"),
+        api_url: "http://127.0.0.1:8400/api/weather/{city}".into(),
+        expected_roles: vec!["Weather.Read".into()],
+        ca_file: None,
+        connect_timeout: Duration::from_secs(10),
+        timeout: Duration::from_secs(30),
+        cache: false,
+        secret_expires: None,
+        config_path: Some(PathBuf::from("/home/ada/.config/tokenscope/config.toml")),
+    }
+}
+
+pub fn demo_state() -> DemoState {
+    DemoState {
+        client: "console-rw".into(),
+        api_roles: vec!["Weather.Read".into(), "Weather.Write".into()],
+        granted: vec!["Weather.Read".into(), "Weather.Write".into()],
+        required_role: "Weather.Read".into(),
+        token_lifetime: None,
+        secret_expired: false,
+    }
+}
+
+pub fn app(demo: bool) -> App {
+    App::new(
+        &profile(),
+        AppOptions {
+            theme: Theme::new(false),
+            utc_offset: FixedOffset::east_opt(0).unwrap(),
+            now: now(),
+            demo: demo.then(demo_state),
+        },
+    )
+}
+
+/// A v2 app-only JWT acquired 5 minutes before [`now`], living one hour.
+pub fn jwt(roles: &[&str]) -> String {
+    let iat = (now() - chrono::Duration::minutes(5)).timestamp();
+    let header = json!({"typ": "JWT", "alg": "RS256", "kid": "sbx-key-1"});
+    let payload = json!({
+        "aud": API,
+        "iss": format!("http://127.0.0.1:8400/{TENANT}/v2.0"),
+        "iat": iat, "nbf": iat, "exp": iat + 3600,
+        "aio": "sbx-aio",
+        "azp": CLIENT,
+        "azpacr": "1",
+        "idtyp": "app",
+        "oid": "6cd8d0a5-66d8-43d4-87e7-81db44d2fa71",
+        "roles": roles,
+        "sub": "6cd8d0a5-66d8-43d4-87e7-81db44d2fa71",
+        "tid": TENANT,
+        "ver": "2.0",
+    });
+    format!(
+        "{}.{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(payload.to_string().as_bytes()),
+        b64url(b"signature")
+    )
+}
+
+pub fn cached(roles: &[&str]) -> Arc<CachedToken> {
+    let acquired = now() - chrono::Duration::minutes(5);
+    Arc::new(CachedToken {
+        access_token: AccessToken::new(jwt(roles)),
+        token_type: "Bearer".into(),
+        acquired_at: acquired,
+        expires_on: acquired + chrono::Duration::hours(1),
+        ext_expires_on: None,
+        refresh_on: None,
+        source: TokenSource::Network,
+    })
+}
+
+pub fn empty_snapshot(phase: Phase) -> TokenSnapshot {
+    TokenSnapshot {
+        phase,
+        token: None,
+        last_error: None,
+        next_refresh: None,
+        clock_skew: None,
+        warnings: Vec::new(),
+        network_requests: 0,
+        generation: 0,
+    }
+}
+
+pub fn fresh(roles: &[&str], generation: u64) -> TokenSnapshot {
+    let t = cached(roles);
+    TokenSnapshot {
+        phase: Phase::Fresh,
+        next_refresh: Some(t.expires_on - chrono::Duration::minutes(5)),
+        token: Some(t),
+        network_requests: generation,
+        generation,
+        ..empty_snapshot(Phase::Fresh)
+    }
+}
+
+pub fn connect_error() -> TokenError {
+    TokenError::Network {
+        kind: NetworkKind::Connect,
+        url: format!("http://127.0.0.1:8400/{TENANT}/oauth2/v2.0/token"),
+        message: "connection refused".into(),
+    }
+}
+
+pub fn retrying(roles: &[&str]) -> TokenSnapshot {
+    let at = now() + chrono::Duration::seconds(4);
+    TokenSnapshot {
+        phase: Phase::Retrying { at, attempt: 2 },
+        last_error: Some(connect_error()),
+        next_refresh: Some(at),
+        network_requests: 3,
+        ..fresh(roles, 1)
+    }
+}
+
+pub fn response(status: u16, content_type: &str, body: &str, www: &[&str]) -> ApiResponse {
+    let www: Vec<String> = www.iter().map(|s| s.to_string()).collect();
+    ApiResponse {
+        url: "http://127.0.0.1:8400/api/weather/Seattle".parse().unwrap(),
+        status,
+        latency: Duration::from_millis(42),
+        content_type: Some(content_type.into()),
+        body: classify_body(body.as_bytes(), Some(content_type)),
+        body_len: body.len(),
+        truncated: false,
+        challenges: www.iter().flat_map(|h| parse_www_authenticate(h)).collect(),
+        www_authenticate: www,
+        authorization_dropped_at: None,
+    }
+}
+
+pub fn weather_ok() -> ApiResponse {
+    response(
+        200,
+        "application/json",
+        r#"{"temp":12.5,"feels_like":11.2,"temp_min":10.1,"temp_max":14,"pressure":1012,"humidity":81}"#,
+        &[],
+    )
+}
+
+pub fn idw(role: &str) -> String {
+    format!("IDW10203: The \"role\" claim does not contain role {role} or was not found")
+}
+
+pub fn forbidden(role: &str) -> ApiResponse {
+    let text = idw(role);
+    response(
+        403,
+        "text/plain; charset=utf-8",
+        &text,
+        &[&format!(
+            "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+            text.replace('"', "\\\"")
+        )],
+    )
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+pub fn type_str(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.update(ch(c));
+    }
+}
+
+/// The screen as text, one line per row, trailing spaces trimmed.
+pub fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let mut line = String::new();
+        for x in area.left()..area.right() {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn render(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let frame = t.draw(|f| super::view(app, f)).unwrap();
+    text(frame.buffer)
+}

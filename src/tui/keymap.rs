@@ -1,0 +1,41 @@
+//! Every key the dashboard knows, in one table: the help overlay is generated from it.
+
+/// (keys, what they do, demo only)
+pub const KEYS: &[(&str, &str, bool)] = &[
+    ("Tab / Shift-Tab", "move focus between panes", false),
+    (
+        "Enter",
+        "call the weather API for the city in the box",
+        false,
+    ),
+    (
+        "↑ / ↓ (city box)",
+        "previous / next city from history",
+        false,
+    ),
+    ("Esc (city box)", "clear the city box", false),
+    ("Esc (elsewhere)", "back to the city box", false),
+    ("↑ ↓ PgUp PgDn Home End", "scroll the focused pane", false),
+    ("PgUp / PgDn (city box)", "scroll the weather pane", false),
+    ("r  or  F5", "refresh the token now", false),
+    ("t", "toggle raw token header and payload JSON", false),
+    (
+        "y",
+        "copy the access token (OSC 52), after a y/n confirmation",
+        false,
+    ),
+    (
+        "a",
+        "demo admin: roles, required role, lifetime, key, secret",
+        true,
+    ),
+    ("?  or  F1", "this help", false),
+    ("q", "quit (in the city box q types q)", false),
+    ("Ctrl-C", "quit, from anywhere", false),
+];
+
+/// Footer hints for when the city box has focus / another pane has focus.
+pub const HINT_CITY: &str =
+    "Enter call · ↑↓ history · Tab focus · F5 refresh token · F1 help · Ctrl-C quit";
+pub const HINT_PANE: &str =
+    "Enter call · r refresh · t raw · y copy · ↑↓ scroll · Tab focus · ? help · q quit";

@@ -1,0 +1,167 @@
+//! The messages that drive the dashboard and the effects it asks the runtime to perform.
+//!
+//! Everything that happens — a key, a tick, a token state change, an API answer — becomes one
+//! [`Msg`] handled by [`super::App::update`] on the UI task. Background tasks only *send*
+//! messages; they never touch UI state. `update` answers with [`Effect`]s, which the runtime
+//! performs off the UI task.
+
+use std::time::Duration;
+
+use crossterm::event::KeyEvent;
+
+use crate::api::{ApiError, ApiResponse};
+use crate::auth::{TokenError, TokenSnapshot};
+use crate::secret::AccessToken;
+
+/// Something that happened.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key press. Sent by the main loop from the terminal's event stream.
+    Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste). Sent by the main loop.
+    Paste(String),
+    /// The terminal was resized. Sent by the main loop.
+    Resize,
+    /// The 1 Hz tick that keeps countdowns moving. Sent by the main loop's interval.
+    Tick,
+    /// The token manager published a new state. Sent by the main loop from the manager's
+    /// `watch` channel (the background refresher, `r`, and API calls all end up here).
+    Token(Box<TokenSnapshot>),
+    /// An API call finished. Sent by the call task spawned for [`Effect::CallApi`]; `seq`
+    /// identifies the call so a late answer to a cancelled call is ignored.
+    ApiResult {
+        seq: u64,
+        result: Result<Box<ApiResponse>, CallError>,
+    },
+    /// A refresh asked for with `r` finished. Sent by the task spawned for
+    /// [`Effect::RefreshToken`]; the token itself arrives as [`Msg::Token`].
+    RefreshDone(Result<(), String>),
+    /// The OSC 52 copy was written (or failed). Sent by the runtime for [`Effect::CopyToken`].
+    Copied(Result<usize, String>),
+    /// A demo admin operation finished. Sent by the task spawned for [`Effect::Admin`].
+    AdminDone {
+        op: AdminOp,
+        result: Result<String, String>,
+    },
+    /// The sandbox tenant as it is now (demo only). Sent by the runtime at start and after
+    /// every admin operation.
+    Demo(Box<DemoState>),
+    /// A non-fatal set-up problem (token cache unavailable, …). Sent by the front end at
+    /// start.
+    Warning(String),
+    /// Quit (SIGTERM, or the terminal went away). Sent by the signal task or the main loop.
+    Quit,
+}
+
+/// Why an API call produced no response.
+#[derive(Debug, Clone)]
+pub enum CallError {
+    /// No token could be had.
+    Token(TokenError),
+    /// The request itself failed (network, bad URL, …).
+    Api(ApiError),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Token(e) => write!(f, "no token: {e}"),
+            CallError::Api(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Work `update` asks for. Performed by [`super::Runtime`] off the UI task.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Call the weather API for `city` (a new call aborts the one in flight).
+    CallApi { seq: u64, city: String },
+    /// Fetch a new token now.
+    RefreshToken,
+    /// Copy the access token to the terminal's clipboard with OSC 52.
+    CopyToken(AccessToken),
+    /// Change the sandbox tenant (demo only).
+    Admin(AdminOp),
+    /// The demo client's secret changed: rebuild the token manager with the new one.
+    ReloadCredential,
+}
+
+/// A demo admin operation on the sandbox tenant, for the dashboard's client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminOp {
+    GrantRole(String),
+    RevokeRole(String),
+    RequireRole(String),
+    /// `None` = Entra's random 60–90 minutes.
+    TokenLifetime(Option<Duration>),
+    RotateKey,
+    ExpireSecret,
+    RenewSecret,
+}
+
+impl AdminOp {
+    /// What the popup offers, in words.
+    pub fn label(&self, client: &str) -> String {
+        match self {
+            AdminOp::GrantRole(r) => format!("Grant {r} to {client}"),
+            AdminOp::RevokeRole(r) => format!("Revoke {r} from {client}"),
+            AdminOp::RequireRole(r) => format!("Make the API require {r}"),
+            AdminOp::TokenLifetime(Some(d)) => {
+                format!(
+                    "Shorten token lifetime to {}",
+                    crate::time::human_secs(d.as_secs() as i64)
+                )
+            }
+            AdminOp::TokenLifetime(None) => "Restore Entra token lifetime (60–90 min)".into(),
+            AdminOp::RotateKey => "Rotate the signing key".into(),
+            AdminOp::ExpireSecret => format!("Expire {client}'s client secret"),
+            AdminOp::RenewSecret => format!("Renew {client}'s client secret"),
+        }
+    }
+}
+
+/// What the demo popup needs to know about the sandbox tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoState {
+    /// The sandbox client the dashboard's profile signs in as.
+    pub client: String,
+    /// The API's app roles.
+    pub api_roles: Vec<String>,
+    /// Roles granted to the client.
+    pub granted: Vec<String>,
+    /// The role the weather API requires.
+    pub required_role: String,
+    /// Lifetime of new tokens, when shortened.
+    pub token_lifetime: Option<Duration>,
+    pub secret_expired: bool,
+}
+
+impl DemoState {
+    /// The operations that make sense now, in popup order.
+    pub fn ops(&self) -> Vec<AdminOp> {
+        let mut ops = Vec::new();
+        for r in &self.api_roles {
+            if self.granted.iter().any(|g| g.eq_ignore_ascii_case(r)) {
+                ops.push(AdminOp::RevokeRole(r.clone()));
+            } else {
+                ops.push(AdminOp::GrantRole(r.clone()));
+            }
+        }
+        for r in &self.api_roles {
+            if !r.eq_ignore_ascii_case(&self.required_role) {
+                ops.push(AdminOp::RequireRole(r.clone()));
+            }
+        }
+        ops.push(match self.token_lifetime {
+            None => AdminOp::TokenLifetime(Some(Duration::from_secs(120))),
+            Some(_) => AdminOp::TokenLifetime(None),
+        });
+        ops.push(AdminOp::RotateKey);
+        ops.push(if self.secret_expired {
+            AdminOp::RenewSecret
+        } else {
+            AdminOp::ExpireSecret
+        });
+        ops
+    }
+}

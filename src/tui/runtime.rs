@@ -1,0 +1,423 @@
+//! The main loop and the effects it performs.
+//!
+//! One `tokio::select!` over the terminal's events, the background channel of [`Msg`]s, the
+//! token manager's `watch` channel and a 1 Hz tick. Every message goes through
+//! [`App::update`]; the effects it queues are performed here by spawning tasks that report
+//! back on the channel. Nothing that can wait on the network runs on this task, so typing
+//! stays responsive while an identity provider or API stalls.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossterm::event::Event;
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::buffer::Buffer;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::app::App;
+use super::msg::{AdminOp, CallError, DemoState, Effect, Msg};
+use super::view::view;
+use crate::auth::{ManagerOptions, TokenCache, TokenHandle, TokenManager, TokenSnapshot};
+use crate::config::{Credential, Profile, SecretSource};
+use crate::sandbox::SandboxHandle;
+use crate::secret::ClientSecret;
+use crate::time::{Clock, human_secs};
+
+/// Capacity of the background channel. Tasks wait when it is full; the loop drains it.
+const CHANNEL: usize = 256;
+
+/// Where `y` sends the access token.
+#[derive(Debug, Clone)]
+pub enum Clipboard {
+    /// OSC 52 written to standard output (the terminal the dashboard draws on).
+    Osc52,
+    /// Kept in memory (tests).
+    Memory(Arc<Mutex<Vec<String>>>),
+}
+
+impl Clipboard {
+    fn copy(&self, text: &str) -> Result<usize, String> {
+        match self {
+            Clipboard::Osc52 => {
+                use base64::Engine as _;
+                use std::io::Write as _;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+                let mut out = io::stdout().lock();
+                write!(out, "\x1b]52;c;{b64}\x07")
+                    .and_then(|()| out.flush())
+                    .map_err(|e| e.to_string())?;
+                Ok(text.len())
+            }
+            Clipboard::Memory(m) => {
+                m.lock()
+                    .map_err(|_| "clipboard lock poisoned".to_string())?
+                    .push(text.to_string());
+                Ok(text.len())
+            }
+        }
+    }
+}
+
+/// The sandbox the demo runs against.
+#[derive(Clone)]
+pub struct DemoSetup {
+    pub sandbox: Arc<SandboxHandle>,
+    /// The API's app roles (the sandbox's tenant model).
+    pub api_roles: Vec<String>,
+}
+
+struct Demo {
+    setup: DemoSetup,
+    /// The client the profile signs in as (name in the sandbox).
+    client: String,
+    lifetime: Arc<Mutex<Option<Duration>>>,
+}
+
+impl Demo {
+    fn state(&self) -> Option<DemoState> {
+        demo_state(&self.setup, &self.client, &self.lifetime)
+    }
+}
+
+fn demo_state(
+    setup: &DemoSetup,
+    client: &str,
+    lifetime: &Mutex<Option<Duration>>,
+) -> Option<DemoState> {
+    let c = setup.sandbox.client(client)?;
+    Some(DemoState {
+        client: c.name,
+        api_roles: setup.api_roles.clone(),
+        granted: c.granted_roles,
+        required_role: setup.sandbox.required_role(),
+        token_lifetime: lifetime.lock().ok().and_then(|l| *l),
+        secret_expired: c.secret_expired,
+    })
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Everything the loop needs besides the [`App`]: the token manager, the HTTP client, the
+/// background channel, the call in flight.
+pub struct Runtime {
+    profile: Profile,
+    http: reqwest::Client,
+    cache: Option<TokenCache>,
+    token: TokenHandle,
+    token_rx: watch::Receiver<TokenSnapshot>,
+    /// The first token fetch, then the background refresher (aborted on drop).
+    _refresher: AbortOnDrop,
+    demo: Option<Demo>,
+    tx: mpsc::Sender<Msg>,
+    rx: mpsc::Receiver<Msg>,
+    call: Option<JoinHandle<()>>,
+    clipboard: Clipboard,
+    clock: Clock,
+    frames: Option<watch::Sender<Buffer>>,
+}
+
+impl Runtime {
+    /// Start the token manager for `profile` (first fetch right away, then the background
+    /// refresher). Must be called inside a tokio runtime.
+    pub fn new(
+        profile: Profile,
+        http: reqwest::Client,
+        cache: Option<TokenCache>,
+        demo: Option<DemoSetup>,
+        clipboard: Clipboard,
+    ) -> Runtime {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let (token, token_rx, refresher) = start_manager(&profile, &http, cache.clone());
+        let demo = demo.map(|setup| {
+            let client = setup
+                .sandbox
+                .client(&profile.client_id)
+                .map(|c| c.name)
+                .unwrap_or_else(|| profile.name.clone());
+            Demo {
+                setup,
+                client,
+                lifetime: Arc::new(Mutex::new(None)),
+            }
+        });
+        Runtime {
+            profile,
+            http,
+            cache,
+            token,
+            token_rx,
+            _refresher: refresher,
+            demo,
+            tx,
+            rx,
+            call: None,
+            clipboard,
+            clock: Clock::System,
+            frames: None,
+        }
+    }
+
+    /// A sender into the loop (signal handlers, tests).
+    pub fn sender(&self) -> mpsc::Sender<Msg> {
+        self.tx.clone()
+    }
+
+    /// The token manager in use.
+    pub fn token_handle(&self) -> &TokenHandle {
+        &self.token
+    }
+
+    /// The sandbox state for a new [`App`] in demo mode.
+    pub fn demo_state(&self) -> Option<DemoState> {
+        self.demo.as_ref().and_then(Demo::state)
+    }
+
+    /// Every frame drawn from now on is published here (tests read the screen from it).
+    pub fn frames(&mut self) -> watch::Receiver<Buffer> {
+        let (tx, rx) = watch::channel(Buffer::default());
+        self.frames = Some(tx);
+        rx
+    }
+
+    /// Perform one effect. Never blocks on the network.
+    pub fn perform(&mut self, effect: Effect) {
+        match effect {
+            Effect::CallApi { seq, city } => {
+                // A new call replaces the one in flight.
+                if let Some(old) = self.call.take() {
+                    old.abort();
+                }
+                let token = self.token.clone();
+                let http = self.http.clone();
+                let template = self.profile.api_url.clone();
+                let tx = self.tx.clone();
+                self.call = Some(tokio::spawn(async move {
+                    let result = match token.token().await {
+                        Ok(t) => crate::api::call_weather(&http, &template, &city, &t.access_token)
+                            .await
+                            .map(Box::new)
+                            .map_err(CallError::Api),
+                        Err(e) => Err(CallError::Token(e)),
+                    };
+                    let _ = tx.send(Msg::ApiResult { seq, result }).await;
+                }));
+            }
+            Effect::RefreshToken => {
+                let token = self.token.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let r = token.refresh_now().await;
+                    let _ = tx
+                        .send(Msg::RefreshDone(r.map(|_| ()).map_err(|e| e.to_string())))
+                        .await;
+                });
+            }
+            Effect::CopyToken(t) => {
+                let r = self.clipboard.copy(t.expose());
+                let _ = self.tx.try_send(Msg::Copied(r));
+            }
+            Effect::Admin(op) => self.admin(op),
+            Effect::ReloadCredential => self.reload_credential(),
+        }
+    }
+
+    fn admin(&mut self, op: AdminOp) {
+        let Some(demo) = &self.demo else {
+            let _ = self.tx.try_send(Msg::AdminDone {
+                op,
+                result: Err("admin operations need `tokenscope demo`".into()),
+            });
+            return;
+        };
+        let setup = demo.setup.clone();
+        let client = demo.client.clone();
+        let lifetime = demo.lifetime.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let sb = &setup.sandbox;
+            let err = |e: crate::sandbox::SandboxError| e.to_string();
+            let result = match &op {
+                AdminOp::GrantRole(r) => sb
+                    .grant_role(&client, r)
+                    .map(|()| format!("granted {r} to {client}"))
+                    .map_err(err),
+                AdminOp::RevokeRole(r) => sb
+                    .revoke_role(&client, r)
+                    .map(|()| format!("revoked {r} from {client}"))
+                    .map_err(err),
+                AdminOp::RequireRole(r) => sb
+                    .set_required_role(r)
+                    .map(|()| format!("the weather API now requires {r}"))
+                    .map_err(err),
+                AdminOp::TokenLifetime(d) => {
+                    sb.set_token_lifetime(*d);
+                    if let Ok(mut l) = lifetime.lock() {
+                        *l = *d;
+                    }
+                    Ok(match d {
+                        Some(d) => format!("new tokens live {}", human_secs(d.as_secs() as i64)),
+                        None => "new tokens live 60–90 minutes again".into(),
+                    })
+                }
+                AdminOp::RotateKey => sb
+                    .rotate_signing_key()
+                    .await
+                    .map(|kid| {
+                        format!(
+                            "rotated the signing key (new kid {kid}); the old key stays published, so current tokens still validate"
+                        )
+                    })
+                    .map_err(err),
+                AdminOp::ExpireSecret => sb
+                    .expire_secret(&client)
+                    .map(|()| {
+                        format!("{client}'s secrets expired: the next token request fails (AADSTS7000222)")
+                    })
+                    .map_err(err),
+                AdminOp::RenewSecret => sb
+                    .renew_secret(&client)
+                    .map(|_| format!("added a new secret to {client}; the dashboard switches to it"))
+                    .map_err(err),
+            };
+            let _ = tx.send(Msg::AdminDone { op, result }).await;
+            if let Some(state) = demo_state(&setup, &client, &lifetime) {
+                let _ = tx.send(Msg::Demo(Box::new(state))).await;
+            }
+        });
+    }
+
+    /// The demo client's secret was renewed: sign in with the new one from now on.
+    fn reload_credential(&mut self) {
+        let Some(demo) = &self.demo else { return };
+        let Some(info) = demo.setup.sandbox.client(&demo.client) else {
+            return;
+        };
+        self.profile.credential = Credential::Secret {
+            secret: ClientSecret::new(info.secret.clone()),
+            source: SecretSource::Inline,
+        };
+        let (token, token_rx, refresher) =
+            start_manager(&self.profile, &self.http, self.cache.clone());
+        self.token = token;
+        self.token_rx = token_rx;
+        // Replacing the guard aborts the old refresher.
+        self._refresher = refresher;
+    }
+
+    /// The loop. Returns when the app wants to quit or the input ends.
+    async fn run<B, S>(
+        &mut self,
+        app: &mut App,
+        terminal: &mut Terminal<B>,
+        input: S,
+    ) -> anyhow::Result<()>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+        S: Stream<Item = io::Result<Event>>,
+    {
+        let mut input = std::pin::pin!(input);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        app.set_now(self.clock.now());
+        let first = self.token_rx.borrow_and_update().clone();
+        app.update(Msg::Token(Box::new(first)));
+        loop {
+            for effect in app.take_effects() {
+                self.perform(effect);
+            }
+            if app.should_quit() {
+                break;
+            }
+            if app.needs_redraw() {
+                let frame = terminal.draw(|f| view(app, f))?;
+                if let Some(frames) = &self.frames {
+                    frames.send_replace(frame.buffer.clone());
+                }
+            }
+            // Not biased: a busy channel must not starve keys, nor keys the channel.
+            let msg = tokio::select! {
+                ev = input.next() => match ev {
+                    Some(Ok(ev)) => match from_event(ev) {
+                        Some(m) => m,
+                        None => continue,
+                    },
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, "terminal input failed");
+                        return Err(anyhow::Error::new(e).context("reading terminal input"));
+                    }
+                    None => Msg::Quit,
+                },
+                Some(msg) = self.rx.recv() => msg,
+                changed = self.token_rx.changed() => match changed {
+                    Ok(()) => Msg::Token(Box::new(self.token_rx.borrow_and_update().clone())),
+                    // The manager is gone (it is being replaced); nothing to show.
+                    Err(_) => continue,
+                },
+                _ = tick.tick() => Msg::Tick,
+            };
+            app.set_now(self.clock.now());
+            app.update(msg);
+        }
+        if let Some(call) = self.call.take() {
+            call.abort();
+        }
+        Ok(())
+    }
+}
+
+impl App {
+    /// Run the dashboard: draw on `terminal`, read `input` (crossterm's `EventStream`, or a
+    /// scripted stream in tests), until quit.
+    pub async fn run<B, S>(
+        &mut self,
+        runtime: &mut Runtime,
+        terminal: &mut Terminal<B>,
+        input: S,
+    ) -> anyhow::Result<()>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+        S: Stream<Item = io::Result<Event>>,
+    {
+        runtime.run(self, terminal, input).await
+    }
+}
+
+/// A terminal event as a message; `None` for events the dashboard ignores.
+fn from_event(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) => Some(Msg::Key(k)),
+        Event::Paste(p) => Some(Msg::Paste(p)),
+        Event::Resize(..) => Some(Msg::Resize),
+        _ => None,
+    }
+}
+
+fn start_manager(
+    profile: &Profile,
+    http: &reqwest::Client,
+    cache: Option<TokenCache>,
+) -> (TokenHandle, watch::Receiver<TokenSnapshot>, AbortOnDrop) {
+    let token = TokenManager::for_profile(profile, http.clone(), cache, ManagerOptions::default());
+    let rx = token.subscribe();
+    let h = token.clone();
+    let task = tokio::spawn(async move {
+        // The first token right away (from the cache when it is good), then keep it fresh.
+        let _ = h.token().await;
+        let _refresher = h.spawn_refresher();
+        std::future::pending::<()>().await;
+    });
+    (token, rx, AbortOnDrop(task))
+}

@@ -1,0 +1,289 @@
+//! Drawing: a pure function of [`App`]. Nothing here changes state except the scroll limits
+//! the frame reports back (see `App::max_scroll`).
+
+mod overlay;
+mod token;
+mod weather;
+mod wrap;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::app::{App, Focus, Level, Overlay, Scroll};
+use super::keymap;
+
+/// Below this size the dashboard shows a message instead of a broken layout.
+pub const MIN_WIDTH: u16 = 64;
+pub const MIN_HEIGHT: u16 = 20;
+
+/// Draw the whole screen.
+pub fn view(app: &App, f: &mut Frame) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "tokenscope needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}.\nMake it larger, or press Ctrl-C to quit.",
+            area.width, area.height
+        );
+        f.render_widget(
+            Paragraph::new(msg)
+                .wrap(Wrap { trim: true })
+                .style(app.theme.warn()),
+            area,
+        );
+        return;
+    }
+    let rest = area.height - 5;
+    let top_h = (rest / 2).max(7);
+    let [title, top, city, bottom, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(top_h),
+        Constraint::Length(3),
+        Constraint::Min(5),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    // Narrow terminals show Config or Token in the top row, whichever has focus.
+    let narrow = area.width < 100;
+    let [config_area, token_area] = if !narrow {
+        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(top)
+    } else if app.focus == Focus::Config {
+        [top, Rect::default()]
+    } else {
+        [Rect::default(), top]
+    };
+    let [weather_area, activity_area] =
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(bottom);
+
+    title_bar(app, f, title);
+    let config = if config_area.is_empty() {
+        app.max_scroll.get().config
+    } else {
+        config(app, f, config_area)
+    };
+    let token = if token_area.is_empty() {
+        app.max_scroll.get().token
+    } else {
+        let hint = token_title(app, narrow);
+        let inner = pane(app, f, token_area, " Token ", Focus::Token, hint);
+        token::render(app, f, inner)
+    };
+    city_box(app, f, city);
+    let inner = pane(app, f, weather_area, " Weather ", Focus::Weather, None);
+    let weather = weather::render(app, f, inner);
+    let activity = activity(app, f, activity_area);
+    footer_line(app, f, footer);
+    app.max_scroll.set(Scroll {
+        token,
+        weather,
+        activity,
+        config,
+    });
+
+    match app.overlay {
+        Overlay::Help => overlay::help(app, f, area),
+        Overlay::Admin { selected } => overlay::admin(app, f, area, selected),
+        Overlay::ConfirmCopy | Overlay::None => {}
+    }
+}
+
+fn token_title(app: &App, narrow: bool) -> Option<&'static str> {
+    Some(match (app.decoded.is_some(), app.raw, narrow) {
+        (false, _, false) => return None,
+        (false, _, true) => " Config: Shift-Tab… ",
+        (true, true, false) => " raw JSON · t claims ",
+        (true, false, false) => " claims · t raw JSON ",
+        (true, true, true) => " t claims · Config: Shift-Tab… ",
+        (true, false, true) => " t raw · Config: Shift-Tab… ",
+    })
+}
+
+/// A bordered pane; returns the inner area.
+fn pane(
+    app: &App,
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    focus: Focus,
+    hint: Option<&str>,
+) -> Rect {
+    let focused = app.focus == focus && app.overlay == Overlay::None;
+    let mut block = Block::bordered()
+        .border_style(app.theme.border(focused))
+        .title(Span::styled(
+            title.to_string(),
+            if focused {
+                app.theme.title().add_modifier(Modifier::REVERSED)
+            } else {
+                app.theme.title()
+            },
+        ));
+    if let Some(h) = hint {
+        block =
+            block.title(Line::from(Span::styled(h.to_string(), app.theme.dim())).right_aligned());
+    }
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    inner
+}
+
+fn title_bar(app: &App, f: &mut Frame, area: Rect) {
+    let mode = if app.demo.is_some() {
+        " · demo: local sandbox tenant"
+    } else {
+        ""
+    };
+    let left = Line::from(vec![
+        Span::styled(
+            " tokenscope ",
+            app.theme.title().add_modifier(Modifier::REVERSED),
+        ),
+        Span::raw(format!(" profile {}{mode}", app.profile_name)),
+    ]);
+    f.render_widget(Paragraph::new(left), area);
+    f.render_widget(
+        Paragraph::new(Line::from(Span::styled("? help ", app.theme.dim())).right_aligned()),
+        area,
+    );
+}
+
+fn config(app: &App, f: &mut Frame, area: Rect) -> u16 {
+    let inner = pane(app, f, area, " Config ", Focus::Config, None);
+    let width = inner.width as usize;
+    let lines: Vec<Line> = app
+        .config
+        .iter()
+        .flat_map(|(l, v)| wrap::kv(l, v, 9, width, app.theme.label(), Style::new()))
+        .collect();
+    let max = (lines.len() as u16).saturating_sub(inner.height);
+    f.render_widget(
+        Paragraph::new(lines).scroll((app.scroll.config.min(max), 0)),
+        inner,
+    );
+    max
+}
+
+fn city_box(app: &App, f: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::City && app.overlay == Overlay::None;
+    let mut block = Block::bordered()
+        .border_style(app.theme.border(focused))
+        .title(Span::styled(
+            " City ",
+            if focused {
+                app.theme.title().add_modifier(Modifier::REVERSED)
+            } else {
+                app.theme.title()
+            },
+        ))
+        .title(
+            Line::from(Span::styled(
+                " Enter call · ↑↓ history · Esc clear ",
+                app.theme.dim(),
+            ))
+            .right_aligned(),
+        );
+    if let Some(e) = &app.input_error {
+        block = block.title_bottom(Line::from(Span::styled(format!(" {e} "), app.theme.err())));
+    }
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let width = inner.width.saturating_sub(3) as usize;
+    let scroll = app.input.visual_scroll(width);
+    let value: String = app.input.value().chars().skip(scroll).collect();
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("› ", app.theme.label()),
+            Span::raw(value),
+        ])),
+        inner,
+    );
+    if focused {
+        let x = (app.input.visual_cursor().saturating_sub(scroll) as u16)
+            .min(inner.width.saturating_sub(3));
+        f.set_cursor_position((inner.x + 2 + x, inner.y));
+    }
+}
+
+fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
+    let hint = (app.scroll.activity > 0).then_some(" scrolled · End newest ");
+    let inner = pane(app, f, area, " Activity ", Focus::Activity, hint);
+    let width = inner.width as usize;
+    let th = &app.theme;
+    let mut lines: Vec<Line> = Vec::new();
+    for e in &app.activity {
+        let style = match e.level {
+            Level::Info => Style::new(),
+            Level::Good => th.ok(),
+            Level::Warn => th.warn(),
+            Level::Error => th.err(),
+        };
+        let stamp = format!("{} ", app.clock(e.at));
+        let pad = wrap::width(&stamp);
+        for (i, chunk) in wrap::wrap(&e.text, width.saturating_sub(pad).max(8))
+            .into_iter()
+            .enumerate()
+        {
+            let lead = if i == 0 {
+                stamp.clone()
+            } else {
+                " ".repeat(pad)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(lead, th.dim()),
+                Span::styled(chunk, style),
+            ]));
+        }
+    }
+    let h = inner.height as usize;
+    let max = lines.len().saturating_sub(h);
+    let back = (app.scroll.activity as usize).min(max);
+    let start = max - back;
+    let shown: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
+    f.render_widget(Paragraph::new(shown), inner);
+    max.min(u16::MAX as usize) as u16
+}
+
+fn footer_line(app: &App, f: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let line = if app.overlay == Overlay::ConfirmCopy {
+        Line::from(Span::styled(
+            " Copy the access token to the clipboard (OSC 52)? It is a credential: anyone holding it can call the API until it expires. y/n",
+            th.warn().add_modifier(Modifier::BOLD),
+        ))
+    } else if let Some((level, text)) = &app.status {
+        let style = match level {
+            Level::Good => th.ok(),
+            Level::Warn => th.warn(),
+            Level::Error => th.err(),
+            Level::Info => Style::new(),
+        };
+        Line::from(Span::styled(format!(" {text}"), style))
+    } else {
+        let hint = match app.overlay {
+            Overlay::Help => " Esc close help",
+            Overlay::Admin { .. } => " ↑↓ select · Enter or 1-9 apply · Esc close",
+            _ if app.focus == Focus::City => keymap::HINT_CITY,
+            _ => keymap::HINT_PANE,
+        };
+        Line::from(Span::styled(format!(" {}", hint.trim_start()), th.dim()))
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn clear(f: &mut Frame, area: Rect) {
+    f.render_widget(Clear, area);
+}
