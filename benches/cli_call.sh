@@ -22,6 +22,7 @@ hyperfine --warmup 3 --runs 50 -N \
   --export-markdown "$work/warm.md" \
   --command-name "warm (cached token)" "$bin call Seattle"
 hyperfine --warmup 3 --runs 50 -N \
+  --prepare "rm -rf $work/cache" \
   --export-markdown "$work/cold.md" \
-  --command-name "cold (--no-cache: token request + call)" "$bin --no-cache call Seattle"
+  --command-name "cold (empty cache: token request + call)" "$bin call Seattle"
 cat "$work/warm.md" "$work/cold.md"

@@ -89,6 +89,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Open the dashboard against the built-in sandbox tenant (no Azure account needed).
+    Demo {
+        /// Serve the sandbox over HTTPS with a throwaway CA.
+        #[arg(long)]
+        tls: bool,
+    },
     /// Inspect configuration.
     Config {
         #[command(subcommand)]
@@ -196,7 +202,10 @@ impl Command {
             | Command::Call { json, .. }
             | Command::Decode { json, .. }
             | Command::Doctor { json, .. } => *json,
-            Command::Config { .. } | Command::Cache { .. } | Command::Sandbox(_) => false,
+            Command::Config { .. }
+            | Command::Cache { .. }
+            | Command::Sandbox(_)
+            | Command::Demo { .. } => false,
         }
     }
 }
@@ -210,10 +219,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     };
     match cli.command {
         None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            println!();
-            Ok(())
+            let profile = config::load(&opts, &env)?;
+            let dash = crate::tui::DashboardOptions { no_cache: cli.no_cache, log_file: None };
+            crate::tui::run_dashboard(profile, dash)
+                .await
+                .map_err(|e| Failure::new(EXIT_API, "tui", "tui", format!("{e:#}")))
+        }
+        Some(Command::Demo { tls }) => {
+            let demo = crate::tui::DemoOptions { tls, ..Default::default() };
+            crate::tui::run_demo(demo)
+                .await
+                .map_err(|e| Failure::new(EXIT_API, "demo", "demo", format!("{e:#}")))
         }
         Some(Command::Token { json, raw }) => {
             let profile = config::load(&opts, &env)?;
