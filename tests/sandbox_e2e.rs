@@ -873,7 +873,7 @@ async fn revoked_roles_and_a_changed_required_role_give_403() {
         assert_eq!(status, StatusCode::OK);
         sb.set_required_role("Weather.Read").expect("defined role");
         assert!(matches!(
-            sb.set_required_role("Weather.Admin"),
+            sb.set_required_role("Weather.Delete"),
             Err(SandboxError::UnknownRole { .. })
         ));
 
