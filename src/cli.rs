@@ -220,13 +220,19 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => {
             let profile = config::load(&opts, &env)?;
-            let dash = crate::tui::DashboardOptions { no_cache: cli.no_cache, log_file: None };
+            let dash = crate::tui::DashboardOptions {
+                no_cache: cli.no_cache,
+                log_file: None,
+            };
             crate::tui::run_dashboard(profile, dash)
                 .await
                 .map_err(|e| Failure::new(EXIT_API, "tui", "tui", format!("{e:#}")))
         }
         Some(Command::Demo { tls }) => {
-            let demo = crate::tui::DemoOptions { tls, ..Default::default() };
+            let demo = crate::tui::DemoOptions {
+                tls,
+                ..Default::default()
+            };
             crate::tui::run_demo(demo)
                 .await
                 .map_err(|e| Failure::new(EXIT_API, "demo", "demo", format!("{e:#}")))
