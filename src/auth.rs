@@ -70,6 +70,33 @@ impl TokenError {
             _ => None,
         }
     }
+    /// A few words for a status line: "connection refused", "AADSTS7000222: …", "HTTP 502".
+    pub fn short_reason(&self) -> String {
+        match self {
+            TokenError::Rejected { entra, .. } => entra.summary(),
+            TokenError::UnexpectedResponse { status, .. }
+            | TokenError::Malformed { status, .. } => {
+                format!("HTTP {status} from the token endpoint")
+            }
+            TokenError::Redirected { status, .. } => format!("HTTP {status} redirect"),
+            TokenError::Network {
+                kind: NetworkKind::Timeout,
+                ..
+            } => "timed out".into(),
+            TokenError::Network { message, .. } => {
+                // "Connection refused (os error 111)" → "connection refused"
+                let m = message.split(" (os error").next().unwrap_or(message);
+                let mut c = m.chars();
+                match c.next() {
+                    Some(f) => f.to_lowercase().chain(c).collect(),
+                    None => "network error".into(),
+                }
+            }
+            TokenError::Insecure(_) => "refused: plain http to a remote host".into(),
+            TokenError::BadEndpoint { .. } => "invalid token endpoint URL".into(),
+        }
+    }
+
     /// The server's `Retry-After`, when it sent one.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {

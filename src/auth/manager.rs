@@ -171,7 +171,7 @@ impl TokenSnapshot {
         let reason = || {
             self.last_error
                 .as_ref()
-                .map(|e| e.to_string().lines().next().unwrap_or_default().to_string())
+                .map(TokenError::short_reason)
                 .unwrap_or_default()
         };
         let expired = self.token.as_ref().is_some_and(|t| !t.valid(now));

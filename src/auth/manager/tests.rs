@@ -231,7 +231,7 @@ async fn retrying_state_is_published_with_the_reason() {
     );
     let line = snap.status_line(script.clock.now());
     assert!(
-        line.starts_with("retrying in ") && line.contains("Connection refused"),
+        line.starts_with("retrying in ") && line.ends_with(": connection refused"),
         "{line}"
     );
 }
