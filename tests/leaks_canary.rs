@@ -1,0 +1,247 @@
+//! No leaks: with a canary client secret (the sandbox client's secret) and a canary token
+//! (the access token the sandbox issues, read once through `token --raw`), run every CLI
+//! command, the error paths and the dashboard (in a pseudo-terminal, with trace logging),
+//! then scan stdout, stderr, the terminal bytes, the log file and the cache directory
+//! listing. The canaries may appear only in the cache file itself and in `--raw` output.
+
+#[path = "fixtures/support.rs"]
+mod support;
+
+use std::path::Path;
+
+use serde_json::json;
+use support::{all_output, dead_addr, run_cli, run_in_pty};
+use tokenscope::sandbox::{Sandbox, SandboxOptions, TenantModel};
+
+const CANARY_SECRET: &str = "CANARY-secret-5f1c9e2a7b3d-do-not-print";
+
+/// Every place a raw JWT (header.payload.…) shows up in `text`.
+fn raw_jwts(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("eyJ") {
+        let run: String = rest[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        if run.matches('.').count() >= 2 && run.split('.').nth(1).is_some_and(|p| p.len() > 8) {
+            found.push(run.clone());
+        }
+        rest = &rest[i + run.len().max(3)..];
+    }
+    found
+}
+
+fn assert_clean(what: &str, text: &str, token: &str) {
+    assert!(
+        !text.contains(CANARY_SECRET),
+        "{what}: the client secret leaked:\n{text}"
+    );
+    let signature = token.rsplit('.').next().unwrap_or(token);
+    assert!(
+        !text.contains(signature),
+        "{what}: the access token leaked:\n{text}"
+    );
+    let jwts = raw_jwts(text);
+    assert!(jwts.is_empty(), "{what}: a raw token leaked: {jwts:?}");
+}
+
+fn config(dir: &Path, sandbox: &tokenscope::sandbox::SandboxHandle) -> std::path::PathBuf {
+    let rw = sandbox.client("console-rw").unwrap();
+    let ro = sandbox.client("mobile-ro").unwrap();
+    let common = format!(
+        "authority = \"{}\"\nclient_secret_env = \"TS_CANARY\"\nscope = \"{}\"\nexpected_roles = [\"Weather.Read\", \"Weather.Write\"]\ntimeout = \"5s\"\n",
+        sandbox.authority(),
+        sandbox.api_scope()
+    );
+    let text = format!(
+        r#"default_profile = "canary"
+[profiles.canary]
+client_id = "{rw}"
+api_url = "{api}"
+{common}
+[profiles.wrong-client]
+client_id = "{ro}"
+api_url = "{api}"
+{common}
+[profiles.api-down]
+client_id = "{rw}"
+api_url = "http://{dead}/api/weather/{{city}}"
+{common}
+"#,
+        rw = rw.client_id,
+        ro = ro.client_id,
+        api = sandbox.api_url_template(),
+        dead = dead_addr(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn listing(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in walk(dir) {
+        out.push_str(&entry.display().to_string());
+        out.push('\n');
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            out.push(p.clone());
+            if p.is_dir() {
+                out.extend(walk(&p));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canaries_appear_only_in_the_cache_file_and_raw_output() {
+    let mut tenant = TenantModel::builtin();
+    let rw = tenant
+        .clients
+        .iter_mut()
+        .find(|c| c.name == "console-rw")
+        .expect("the builtin tenant has console-rw");
+    rw.secrets
+        .last_mut()
+        .expect("console-rw has a secret")
+        .value = CANARY_SECRET.into();
+    let sandbox = tokio::time::timeout(
+        support::WAIT,
+        Sandbox::start(SandboxOptions {
+            tenant,
+            ..SandboxOptions::default()
+        }),
+    )
+    .await
+    .expect("sandbox starts in time")
+    .expect("sandbox starts");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let cfg = config(home, &sandbox);
+    let cfg = cfg.to_str().unwrap();
+    let env = [("TS_CANARY", CANARY_SECRET)];
+
+    // The canary token, through the one command allowed to print it.
+    let o = run_cli(home, &["--config", cfg, "token", "--raw"], &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    let token = String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(
+        token.split('.').count(),
+        3,
+        "--raw prints the token: {token}"
+    );
+    assert_eq!(
+        raw_jwts(&token),
+        std::slice::from_ref(&token),
+        "the scanner finds a raw token"
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains(CANARY_SECRET));
+
+    let mut runs: Vec<(Vec<&str>, Option<i32>)> = vec![
+        (vec!["token"], Some(0)),
+        (vec!["token", "--json"], Some(0)),
+        (vec!["call", "Seattle"], Some(0)),
+        (vec!["call", "Seattle", "--json"], Some(0)),
+        (vec!["doctor"], Some(0)),
+        (vec!["doctor", "--json"], Some(0)),
+        (vec!["cache", "list"], Some(0)),
+        (vec!["--no-cache", "token"], Some(0)),
+        (vec!["config", "path"], Some(0)),
+        // Error paths: the canary secret sent for the wrong client (AADSTS7000215)…
+        (vec!["-p", "wrong-client", "token"], Some(3)),
+        (vec!["-p", "wrong-client", "token", "--json"], Some(3)),
+        (vec!["-p", "wrong-client", "call", "Seattle"], Some(3)),
+        (vec!["-p", "wrong-client", "doctor", "--json"], Some(1)),
+        // …and the API down.
+        (vec!["-p", "api-down", "call", "Seattle"], Some(5)),
+        (vec!["-p", "api-down", "call", "Seattle", "--json"], Some(5)),
+        (vec!["-p", "api-down", "doctor"], Some(1)),
+        (vec!["-p", "nope", "token"], Some(2)),
+    ];
+    // Decoding the token the user pasted shows its claims, never the token itself.
+    runs.push((vec!["decode", token.as_str()], Some(0)));
+    runs.push((vec!["decode", "--json", token.as_str()], Some(0)));
+    for (args, code) in &runs {
+        let mut full = vec!["--config", cfg];
+        full.extend(args.iter().copied());
+        let o = run_cli(home, &full, &env).await;
+        assert_eq!(o.status.code(), *code, "{args:?}: {}", all_output(&o));
+        assert_clean(&format!("tokenscope {args:?}"), &all_output(&o), &token);
+    }
+
+    // The dashboard, in a pseudo-terminal, logging at trace level.
+    let steps = json!([
+        {"wait": "\u{1b}[?1049h", "timeout": 60},
+        {"wait_screen": "Config", "timeout": 60},
+        {"send": "Seattle\r"},
+        {"wait_screen": "humidity", "timeout": 30},
+        {"send": "\t"},
+        {"send": "t"},
+        {"sleep": 0.5},
+        {"send": "?"},
+        {"sleep": 0.5},
+        {"send": "\u{1b}"},
+        {"send": "r"},
+        {"sleep": 1.0},
+        {"send": "\u{3}"},
+        {"exit": 30},
+    ]);
+    let run = run_in_pty(
+        home,
+        &["--config", cfg],
+        &[("TS_CANARY", CANARY_SECRET), ("TOKENSCOPE_LOG", "trace")],
+        steps,
+    )
+    .await;
+    let screen = String::from_utf8_lossy(&run.output).into_owned();
+    assert!(run.ok, "{:?}; the terminal got:\n{screen}", run.error);
+    assert_clean("the dashboard's terminal output", &screen, &token);
+
+    let log = home.join("data/tokenscope/tokenscope.log");
+    let log_text = std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("the dashboard writes its log to {}: {e}", log.display()));
+    assert!(!log_text.trim().is_empty(), "the log has content to scan");
+    assert_clean("the log file", &log_text, &token);
+
+    // The cache: names carry no canary; only the token file holds the token, never the secret.
+    let cache = home.join("cache");
+    let names = listing(&cache);
+    assert!(
+        names.contains("tokens"),
+        "a token cache was written:\n{names}"
+    );
+    assert_clean("the cache directory listing", &names, &token);
+    let mut holds_token = 0;
+    for path in walk(&cache).into_iter().filter(|p| p.is_file()) {
+        let body = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            !body.contains(CANARY_SECRET),
+            "{} holds the client secret",
+            path.display()
+        );
+        holds_token += usize::from(body.contains(&token));
+    }
+    assert_eq!(holds_token, 1, "exactly one cache file holds the token");
+
+    // Everything else written under HOME (config dir, data dir besides the log).
+    for path in walk(home).into_iter().filter(|p| p.is_file()) {
+        if path.starts_with(&cache) || path.ends_with("config.toml") {
+            continue;
+        }
+        let body = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+        assert_clean(&path.display().to_string(), &body, &token);
+    }
+    sandbox.shutdown().await;
+}
