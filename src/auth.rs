@@ -122,7 +122,7 @@ impl TokenError {
 fn rejected_text(status: u16, e: &EntraError) -> String {
     let mut s = format!(
         "token request refused (HTTP {status}, {}): {}",
-        e.error,
+        crate::text::sanitize(&e.error, false),
         e.summary()
     );
     let ids: Vec<String> = [
@@ -130,7 +130,10 @@ fn rejected_text(status: u16, e: &EntraError) -> String {
         ("correlation id", &e.correlation_id),
     ]
     .into_iter()
-    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+    .filter_map(|(k, v)| {
+        v.as_ref()
+            .map(|v| format!("{k} {}", crate::text::sanitize(v, false)))
+    })
     .collect();
     if !ids.is_empty() {
         s.push_str(&format!("\n({})", ids.join(", ")));

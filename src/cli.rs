@@ -182,13 +182,10 @@ pub fn main() -> ExitCode {
             if json {
                 // A Null JSON means the command already printed its JSON result.
                 if !f.json.is_null() {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&f.json).unwrap_or_default()
-                    );
+                    println!("{}", crate::text::inert_json(&f.json));
                 }
             } else {
-                eprintln!("error: {}", f.message);
+                eprintln!("error: {}", crate::text::sanitize(&f.message, true));
             }
             ExitCode::from(f.code)
         }

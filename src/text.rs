@@ -17,6 +17,30 @@ pub fn sanitize(s: &str, keep_newlines: bool) -> String {
     out
 }
 
+/// Serialise JSON for a terminal: like `serde_json::to_string_pretty`, but C1 controls
+/// (U+0080–U+009F; U+009B starts a control sequence on some terminals) and bidi overrides are
+/// written as `\uXXXX` escapes too (serde_json escapes only C0). Those characters can only
+/// occur inside JSON strings, so escaping them keeps the JSON valid and equal in value.
+pub fn inert_json(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    if !text.chars().any(needs_json_escape) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if needs_json_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_json_escape(c: char) -> bool {
+    matches!(c, '\u{80}'..='\u{9f}') || is_bidi_override(c)
+}
+
 /// Bidirectional overrides can reorder what a terminal shows; show them as escapes too.
 fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -79,6 +103,16 @@ mod tests {
         assert_eq!(s, "red\\u{1b}[31m bell\\u{7} ok\nnext");
         assert_eq!(sanitize("a\nb", false), "a\\u{a}b");
         assert_eq!(sanitize("x\u{202e}y", false), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn json_for_terminals_escapes_c1_and_bidi() {
+        let v = serde_json::json!({"a": "x\u{9b}31my\u{202e}z\u{1b}"});
+        let text = inert_json(&v);
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains("\\u009b") && text.contains("\\u202e") && text.contains("\\u001b"));
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
     }
 
     #[test]

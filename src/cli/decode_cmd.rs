@@ -24,7 +24,7 @@ pub fn decode(arg: Option<&str>, json_out: bool, explain: bool) -> Result<(), Fa
                 .collect();
             out["explanations"] = serde_json::Value::Object(docs);
         }
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        println!("{}", crate::text::inert_json(&out));
     } else {
         println!("(decoded only: the signature is not checked)");
         for line in render::jwt_lines(&jwt, &[]) {

@@ -239,16 +239,18 @@ pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(),
     let failed = items.iter().any(|i| i.severity == Severity::Error);
     if json_out {
         let out = json!({"profile": profile.name, "ok": !failed, "checks": items});
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        println!("{}", crate::text::inert_json(&out));
     } else {
-        println!("tokenscope doctor — profile {}", profile.name);
+        println!("tokenscope doctor — profile {}", sanitize(&profile.name, false));
         for i in &items {
-            println!("{} {:<10} {}", i.severity.mark(), i.stage, i.detail);
+            // Details quote servers and tokens: print them inert.
+            let detail = sanitize(&i.detail, false);
+            println!("{} {:<10} {detail}", i.severity.mark(), i.stage);
             if let Some(c) = &i.cause {
-                println!("  {:<10} why: {c}", "");
+                println!("  {:<10} why: {}", "", sanitize(c, false));
             }
             if let Some(f) = &i.fix {
-                println!("  {:<10} fix: {f}", "");
+                println!("  {:<10} fix: {}", "", sanitize(f, false));
             }
         }
         println!(

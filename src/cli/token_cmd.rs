@@ -154,7 +154,7 @@ pub async fn token(
     let (_, tok) = acquire(profile, no_cache).await?;
     if json_out {
         let out = token_json(profile, &tok, raw);
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        println!("{}", crate::text::inert_json(&out));
         return Ok(());
     }
     if raw {
@@ -217,7 +217,7 @@ pub async fn call(
             o.insert("city".into(), json!(city.trim()));
             o.insert("token_roles".into(), json!(roles));
         }
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        println!("{}", crate::text::inert_json(&out));
     } else {
         print_response(&resp, city.trim(), &roles);
     }
@@ -240,7 +240,7 @@ fn refusal_reason(resp: &ApiResponse, roles: &[String]) -> String {
     let held = if roles.is_empty() {
         "no roles".to_string()
     } else {
-        roles.join(", ")
+        sanitize(&roles.join(", "), false)
     };
     match resp.outcome() {
         Outcome::Forbidden => format!(

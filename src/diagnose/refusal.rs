@@ -126,7 +126,7 @@ pub fn explain(
     let held = if roles_held.is_empty() {
         "no roles".to_string()
     } else {
-        roles_held.join(", ")
+        sanitize(&roles_held.join(", "), false)
     };
 
     if let Some(c) = claims
@@ -177,7 +177,7 @@ pub fn explain(
             if !missing.is_empty() {
                 let m = missing
                     .iter()
-                    .map(|s| s.as_str())
+                    .map(|s| sanitize(s, false))
                     .collect::<Vec<_>>()
                     .join(", ");
                 return Some(Advice {
