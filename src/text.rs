@@ -109,7 +109,10 @@ mod tests {
     fn json_for_terminals_escapes_c1_and_bidi() {
         let v = serde_json::json!({"a": "x\u{9b}31my\u{202e}z\u{1b}"});
         let text = inert_json(&v);
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
         assert!(text.contains("\\u009b") && text.contains("\\u202e") && text.contains("\\u001b"));
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);

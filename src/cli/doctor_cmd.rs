@@ -241,7 +241,10 @@ pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(),
         let out = json!({"profile": profile.name, "ok": !failed, "checks": items});
         println!("{}", crate::text::inert_json(&out));
     } else {
-        println!("tokenscope doctor — profile {}", sanitize(&profile.name, false));
+        println!(
+            "tokenscope doctor — profile {}",
+            sanitize(&profile.name, false)
+        );
         for i in &items {
             // Details quote servers and tokens: print them inert.
             let detail = sanitize(&i.detail, false);
