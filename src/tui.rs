@@ -26,12 +26,12 @@ use anyhow::Context as _;
 
 pub use app::{
     ACTIVITY_CAP, App, AppOptions, Completed, Decoded, Entry, Focus, HISTORY_CAP, InFlight, Level,
-    Overlay, Scroll,
+    LintLine, Overlay, Scroll, Verification,
 };
-pub use explain::{idw10203_role, reason};
+pub use explain::advice;
 pub use keymap::KEYS;
 pub use msg::{AdminOp, CallError, DemoState, Effect, Msg};
-pub use runtime::{Clipboard, DemoSetup, Runtime};
+pub use runtime::{Clipboard, DemoSetup, EXIT_HOOK_ENV, Runtime};
 pub use theme::Theme;
 pub use view::{MIN_HEIGHT, MIN_WIDTH, view};
 
@@ -182,6 +182,7 @@ fn http_client(profile: &Profile) -> anyhow::Result<reqwest::Client> {
 /// Take over the terminal (raw mode, alternate screen, panic hook), run, and give it back —
 /// also on SIGTERM/SIGHUP, which arrive as [`Msg::Quit`].
 async fn in_terminal(app: &mut App, runtime: &mut Runtime) -> anyhow::Result<()> {
+    runtime.exit_hook_from_env();
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     let signals = spawn_signal_task(runtime.sender());
     let result = app

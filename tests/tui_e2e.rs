@@ -1,5 +1,8 @@
 //! The real dashboard loop, driven by scripted keys against an in-process sandbox tenant,
-//! read back from a TestBackend: the lecture's 200 → revoke the role → 403 with the reason.
+//! read back from a TestBackend: the journeys of SCENARIOS.md as a user sees them —
+//! a verified token and a weather card; a revoked role → 403 explained; the lecture's
+//! changed required role (Weather.Admin) → 403 explained → grant, refresh → 200; an expired
+//! secret → AADSTS7000222 with what to do; a rotated signing key → verified again.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,9 +12,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use tokenscope::config::{self, Env, LoadOptions};
-use tokenscope::sandbox::{Sandbox, SandboxOptions, TenantModel};
+use tokenscope::sandbox::{Sandbox, SandboxHandle, SandboxOptions, TenantModel};
 use tokenscope::tui::{App, AppOptions, Clipboard, DemoSetup, Runtime, Theme};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 /// Generous: the sandbox and the debug build share two cores with other work.
 const WAIT: Duration = Duration::from_secs(30);
@@ -27,149 +31,292 @@ fn text(buf: &Buffer) -> String {
     out
 }
 
-/// Wait until the screen shows every one of `needles`; panic with the screen if it does not.
-async fn wait_for(frames: &mut watch::Receiver<Buffer>, needles: &[&str]) -> String {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let screen = text(&frames.borrow_and_update());
-        if needles.iter().all(|n| screen.contains(n)) {
-            return screen;
-        }
-        match tokio::time::timeout_at(deadline, frames.changed()).await {
-            Ok(Ok(())) => {}
-            _ => panic!("timed out waiting for {needles:?}; the screen was:\n{screen}"),
-        }
-    }
+/// The dashboard in demo mode against a fresh sandbox, with scripted input.
+struct Demo {
+    sandbox: Arc<SandboxHandle>,
+    frames: watch::Receiver<Buffer>,
+    tx: mpsc::UnboundedSender<Event>,
+    ui: JoinHandle<anyhow::Result<()>>,
+    clipboard: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
 }
 
-fn keys(tx: &mpsc::UnboundedSender<Event>, codes: impl IntoIterator<Item = KeyCode>) {
-    for code in codes {
-        tx.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-            .expect("the app is running");
-    }
-}
+impl Demo {
+    async fn start(width: u16, height: u16) -> Demo {
+        let tenant = TenantModel::builtin();
+        let api_roles = tenant
+            .api
+            .app_roles
+            .iter()
+            .map(|r| r.value.clone())
+            .collect();
+        let sandbox = tokio::time::timeout(WAIT, Sandbox::start(SandboxOptions::default()))
+            .await
+            .expect("sandbox starts in time")
+            .expect("sandbox starts");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        sandbox.write_config(&path).unwrap();
+        let profile = config::load(
+            &LoadOptions {
+                config: Some(path),
+                profile: None,
+            },
+            &Env::default(),
+        )
+        .unwrap();
+        assert_eq!(profile.name, "console-rw");
+        let http = tokenscope::http::client(&tokenscope::http::HttpOptions {
+            connect_timeout: profile.connect_timeout,
+            timeout: profile.timeout,
+            ca_file: None,
+        })
+        .unwrap();
+        let sandbox = Arc::new(sandbox);
+        let clipboard = Arc::new(Mutex::new(Vec::new()));
+        let mut rt = Runtime::new(
+            profile.clone(),
+            http,
+            None,
+            Some(DemoSetup {
+                sandbox: sandbox.clone(),
+                api_roles,
+            }),
+            Clipboard::Memory(clipboard.clone()),
+        );
+        let frames = rt.frames();
+        let mut opts = AppOptions::from_env();
+        opts.theme = Theme::new(false);
+        opts.demo = rt.demo_state();
+        let mut app = App::new(&profile, opts);
 
-fn typed(tx: &mpsc::UnboundedSender<Event>, s: &str) {
-    keys(tx, s.chars().map(KeyCode::Char));
+        let (tx, rx) = mpsc::unbounded_channel::<Event>();
+        let input = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|e| (Ok(e), rx))
+        });
+        let ui = tokio::spawn(async move {
+            let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+            app.run(&mut rt, &mut terminal, input).await
+        });
+        Demo {
+            sandbox,
+            frames,
+            tx,
+            ui,
+            clipboard,
+            _dir: dir,
+        }
+    }
+
+    /// Wait until the screen shows every one of `needles`; panic with the screen if not.
+    async fn wait_for(&mut self, needles: &[&str]) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let screen = text(&self.frames.borrow_and_update());
+            if needles.iter().all(|n| screen.contains(n)) {
+                return screen;
+            }
+            match tokio::time::timeout_at(deadline, self.frames.changed()).await {
+                Ok(Ok(())) => {}
+                _ => panic!("timed out waiting for {needles:?}; the screen was:\n{screen}"),
+            }
+        }
+    }
+
+    fn keys(&self, codes: impl IntoIterator<Item = KeyCode>) {
+        for code in codes {
+            self.tx
+                .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+                .expect("the app is running");
+        }
+    }
+
+    fn typed(&self, s: &str) {
+        self.keys(s.chars().map(KeyCode::Char));
+    }
+
+    /// `q` (focus must not be in the city box), then the loop ends and the sandbox stops.
+    async fn quit(self) {
+        self.keys([KeyCode::Char('q')]);
+        tokio::time::timeout(WAIT, self.ui)
+            .await
+            .expect("the app quits in time")
+            .expect("the app task does not panic")
+            .expect("the app loop ends cleanly");
+        if let Ok(sandbox) = Arc::try_unwrap(self.sandbox) {
+            tokio::time::timeout(WAIT, sandbox.shutdown())
+                .await
+                .unwrap();
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weather_card_then_403_after_revoking_the_role() {
-    let tenant = TenantModel::builtin();
-    let api_roles = tenant
-        .api
-        .app_roles
-        .iter()
-        .map(|r| r.value.clone())
-        .collect();
-    let sandbox = tokio::time::timeout(WAIT, Sandbox::start(SandboxOptions::default()))
-        .await
-        .expect("sandbox starts in time")
-        .expect("sandbox starts");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    sandbox.write_config(&path).unwrap();
-    let profile = config::load(
-        &LoadOptions {
-            config: Some(path),
-            profile: None,
-        },
-        &Env::default(),
-    )
-    .unwrap();
-    assert_eq!(profile.name, "console-rw");
-    let http = tokenscope::http::client(&tokenscope::http::HttpOptions {
-        connect_timeout: profile.connect_timeout,
-        timeout: profile.timeout,
-        ca_file: None,
-    })
-    .unwrap();
-    let sandbox = Arc::new(sandbox);
-    let clipboard = Arc::new(Mutex::new(Vec::new()));
-    let mut rt = Runtime::new(
-        profile.clone(),
-        http,
-        None,
-        Some(DemoSetup {
-            sandbox: sandbox.clone(),
-            api_roles,
-        }),
-        Clipboard::Memory(clipboard.clone()),
-    );
-    let mut frames = rt.frames();
-    let mut opts = AppOptions::from_env();
-    opts.theme = Theme::new(false);
-    opts.demo = rt.demo_state();
-    let mut app = App::new(&profile, opts);
+    let mut d = Demo::start(120, 40).await;
 
-    let (tx, rx) = mpsc::unbounded_channel::<Event>();
-    let input =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
-    let ui = tokio::spawn(async move {
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        app.run(&mut rt, &mut terminal, input).await
-    });
-
-    // Scenario 1: a token shows up by itself; Seattle gives a weather card.
-    wait_for(
-        &mut frames,
-        &["● fresh", "✓ Weather.Read", "idtyp      app"],
-    )
+    // Scenario 1: a token shows up by itself, verified; Seattle gives a weather card.
+    d.wait_for(&[
+        "● fresh",
+        "✓ Weather.Read",
+        "idtyp      app",
+        "verified   ✓ signature ✓ issuer ✓ audience ✓ tenant ✓ lifetime",
+    ])
     .await;
-    typed(&tx, "Seattle");
-    keys(&tx, [KeyCode::Enter]);
-    wait_for(&mut frames, &["200 OK", "temperature", "humidity"]).await;
+    d.typed("Seattle");
+    d.keys([KeyCode::Enter]);
+    d.wait_for(&["200 OK", "temperature", "humidity"]).await;
 
     // Copy the token: only after the confirmation.
-    keys(&tx, [KeyCode::Tab, KeyCode::Char('y')]);
-    wait_for(&mut frames, &["Copy the access token"]).await;
-    keys(&tx, [KeyCode::Char('y')]);
-    wait_for(&mut frames, &["copied the access token"]).await;
-    assert_eq!(clipboard.lock().unwrap().len(), 1);
+    d.keys([KeyCode::Tab, KeyCode::Char('y')]);
+    d.wait_for(&["Copy the access token"]).await;
+    d.keys([KeyCode::Char('y')]);
+    d.wait_for(&["copied the access token"]).await;
+    assert_eq!(d.clipboard.lock().unwrap().len(), 1);
 
-    // Scenario 2: revoke the role in the admin popup, refresh, call again: 403 explained.
-    keys(&tx, [KeyCode::Char('a')]);
-    wait_for(
-        &mut frames,
-        &["Demo admin", "Revoke Weather.Read from console-rw"],
-    )
-    .await;
-    keys(&tx, [KeyCode::Char('1')]);
-    wait_for(&mut frames, &["sandbox: revoked Weather.Read"]).await;
+    // Revoke the role in the admin popup, refresh, call again: 403 explained.
+    d.keys([KeyCode::Char('a')]);
+    d.wait_for(&["Demo admin", "Revoke Weather.Read from console-rw"])
+        .await;
+    d.keys([KeyCode::Char('1')]);
+    d.wait_for(&["sandbox: revoked Weather.Read"]).await;
     assert!(
-        !sandbox
+        !d.sandbox
             .client("console-rw")
             .unwrap()
             .granted_roles
             .contains(&"Weather.Read".to_string())
     );
-    keys(&tx, [KeyCode::Char('r')]);
-    wait_for(&mut frames, &["✗ Weather.Read", "refreshed: new token"]).await;
-    keys(&tx, [KeyCode::Enter]);
-    let screen = wait_for(
-        &mut frames,
-        &[
+    d.keys([KeyCode::Char('r')]);
+    d.wait_for(&["✗ Weather.Read", "refreshed: new token"])
+        .await;
+    d.keys([KeyCode::Enter]);
+    let screen = d
+        .wait_for(&[
             "403 Forbidden",
-            "token has no role Weather.Read; the API requires it",
+            "✗ the token carries Weather.Write; the API requires Weather.Read",
             "insufficient_scope",
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert!(screen.contains("IDW10203"), "{screen}");
+    assert!(
+        screen.contains("fix  Grant the app role Weather.Read"),
+        "{screen}"
+    );
+    d.quit().await;
+}
 
-    // q quits (focus is not in the city box).
-    keys(&tx, [KeyCode::Char('q')]);
-    tokio::time::timeout(WAIT, ui)
-        .await
-        .expect("the app quits in time")
-        .expect("the app task does not panic")
-        .expect("the app loop ends cleanly");
-    if let Ok(sandbox) = Arc::try_unwrap(sandbox) {
-        tokio::time::timeout(WAIT, sandbox.shutdown())
+/// SCENARIOS.md 2, the lecture's deliberate break: the API now requires a role the client
+/// does not hold. Wide enough that the one-line diagnosis is not wrapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_requires_weather_admin_then_granted() {
+    let mut d = Demo::start(200, 50).await;
+    d.wait_for(&["● fresh", "verified   ✓ signature"]).await;
+    d.typed("Seattle");
+    d.keys([KeyCode::Enter]);
+    d.wait_for(&["200 OK", "temperature"]).await;
+
+    // The popup offers every API role: grant/revoke each, require each other one.
+    d.keys([KeyCode::Tab, KeyCode::Char('a')]);
+    d.wait_for(&[
+        "1  Revoke Weather.Read from console-rw",
+        "2  Revoke Weather.Write from console-rw",
+        "3  Grant Weather.Admin to console-rw",
+        "4  Make the API require Weather.Write",
+        "5  Make the API require Weather.Admin",
+    ])
+    .await;
+    d.keys([KeyCode::Char('5')]);
+    d.wait_for(&["sandbox: the weather API now requires Weather.Admin"])
+        .await;
+    assert_eq!(d.sandbox.required_role(), "Weather.Admin");
+
+    d.keys([KeyCode::Enter]);
+    let screen = d
+        .wait_for(&[
+            "403 Forbidden",
+            "✗ the token carries Weather.Read, Weather.Write; the API requires Weather.Admin",
+            "fix  Grant the app role Weather.Admin to this client and give admin consent",
+        ])
+        .await;
+    assert!(
+        screen.contains("IDW10203: The \"role\" claim does not contain role Weather.Admin"),
+        "the API's own message is shown:\n{screen}"
+    );
+
+    // Grant the role, refresh: the Activity pane logs the new token and its roles.
+    d.keys([KeyCode::Char('a')]);
+    d.wait_for(&["3  Grant Weather.Admin to console-rw"]).await;
+    d.keys([KeyCode::Char('3')]);
+    d.wait_for(&["sandbox: granted Weather.Admin to console-rw"])
+        .await;
+    d.keys([KeyCode::Char('r')]);
+    d.wait_for(&[
+        "refreshed: new token",
+        "Weather.Write, Weather.Admin",
+        "roles      ✓ Weather.Read ✓ Weather.Write · also Weather.Admin",
+    ])
+    .await;
+    d.keys([KeyCode::Enter]);
+    let screen = d.wait_for(&["200 OK", "temperature"]).await;
+    assert!(!screen.contains("403 Forbidden"), "{screen}");
+    d.quit().await;
+}
+
+/// SCENARIOS.md 3: the secret expires; the Token pane names the AADSTS code, Entra's first
+/// sentence and what to do, while the still-valid token keeps being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_secret_shows_aadsts_advice() {
+    let mut d = Demo::start(200, 50).await;
+    d.wait_for(&["● fresh", "verified   ✓ signature"]).await;
+    d.keys([KeyCode::Tab, KeyCode::Char('a')]);
+    d.wait_for(&["8  Expire console-rw's client secret"]).await;
+    d.keys([KeyCode::Char('8')]);
+    d.wait_for(&["sandbox: console-rw's secrets expired"]).await;
+    d.keys([KeyCode::Char('r')]);
+    let screen = d
+        .wait_for(&[
+            "✗ AADSTS7000222: The provided client secret keys for app",
+            "why  Client secrets have an expiry date",
+            "fix  App registrations → your client app → Certificates & secrets",
+            "the current token is still served until it expires",
+        ])
+        .await;
+    assert!(!screen.contains("stack backtrace"), "{screen}");
+    d.quit().await;
+}
+
+/// A rotated signing key: the current token is verified again (its key stays published),
+/// and the next token, signed with the new key, verifies too (the verifier refetches the
+/// JWKS for the unknown kid).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotated_key_is_verified_again() {
+    let mut d = Demo::start(200, 50).await;
+    d.wait_for(&["● fresh", "verified   ✓ signature"]).await;
+    let before = d.sandbox.signing_key_ids();
+    d.keys([KeyCode::Tab, KeyCode::Char('a')]);
+    d.wait_for(&["7  Rotate the signing key"]).await;
+    d.keys([KeyCode::Char('7')]);
+    d.wait_for(&["sandbox: rotated the signing key"]).await;
+    let after = d.sandbox.signing_key_ids();
+    assert_ne!(before, after);
+    d.keys([KeyCode::Char('r')]);
+    d.wait_for(&["refreshed: new token", "verified   ✓ signature"])
+        .await;
+    // Three verifications, all good: the first token, the same after the rotation, the new one.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let screen = text(&d.frames.borrow_and_update());
+        if screen.matches("token verified: signature").count() >= 3 {
+            assert!(!screen.contains("verify: ✗"), "{screen}");
+            break;
+        }
+        if tokio::time::timeout_at(deadline, d.frames.changed())
             .await
-            .unwrap();
+            .is_err()
+        {
+            panic!("three verifications expected; the screen was:\n{screen}");
+        }
     }
+    d.quit().await;
 }

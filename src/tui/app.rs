@@ -16,7 +16,8 @@ use super::theme::Theme;
 use crate::api::ApiResponse;
 use crate::auth::{Phase, TokenSnapshot, TokenSource};
 use crate::config::{Origin, Profile};
-use crate::jwt::{Claims, TokenFormat};
+use crate::diagnose::Severity;
+use crate::jwt::{Check, Claims, DecodedJwt, TokenFormat};
 use crate::text::sanitize;
 use crate::time::{human_secs, relative};
 
@@ -82,6 +83,9 @@ pub struct Entry {
     pub at: DateTime<Utc>,
     pub level: Level,
     pub text: String,
+    /// (wrap width, lines) as of the last frame: the view counts every entry's lines on each
+    /// frame (for the scroll limit) but wraps only the ones it shows.
+    pub(super) wrapped: std::cell::Cell<Option<(usize, usize)>>,
 }
 
 /// A call in flight.
@@ -99,6 +103,9 @@ pub struct Completed {
     pub at: DateTime<Utc>,
     /// The response, or why there is none (sanitised text).
     pub result: Result<Box<ApiResponse>, String>,
+    /// Why the API refused, judged against the token current when the answer came (so a
+    /// later refresh does not rewrite the diagnosis of this call). `None` for a success.
+    pub advice: Option<crate::diagnose::Advice>,
 }
 
 /// The token as decoded for display.
@@ -106,7 +113,46 @@ pub struct Completed {
 pub struct Decoded {
     pub generation: u64,
     pub format: TokenFormat,
+    /// Verification of a JWT against discovery + JWKS and the profile; `None` for an opaque
+    /// token (nothing to verify).
+    pub verification: Option<Verification>,
 }
+
+/// Where the verification of the current token stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Asked for; the checks have not come back yet.
+    Pending,
+    /// Discovery, signature, issuer, audience, tenant, lifetime — each passed or not.
+    Done(Vec<Check>),
+}
+
+impl Verification {
+    /// The worst severity among the checks (`None` while pending).
+    pub fn worst(&self) -> Option<Severity> {
+        match self {
+            Verification::Pending => None,
+            Verification::Done(checks) => checks.iter().map(|c| c.severity).max(),
+        }
+    }
+}
+
+/// One config-lint finding as the Config pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintLine {
+    pub severity: Severity,
+    /// What is wrong, sanitised.
+    pub text: String,
+    pub fix: String,
+    /// Harmless here: the demo's generated config holds its sandbox-only secret inline.
+    pub sandbox: bool,
+}
+
+/// Claims the Token pane shows on rows of their own, in this order (`azp`/`appid` is
+/// whichever the token carries); every other payload claim follows in token order.
+const MAIN_CLAIMS: [&str; 10] = [
+    "roles", "aud", "iss", "azp", "appid", "tid", "idtyp", "iat", "nbf", "exp",
+];
 
 /// Per-pane scroll offsets (lines from the top; for Activity, lines up from the newest).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,12 +206,22 @@ pub struct App {
     pub(super) token_endpoint: String,
     pub(super) api_url: String,
     pub(super) expected_roles: Vec<String>,
+    /// The profile's scope (raw; for diagnosis, not display).
+    pub(super) scope: String,
+    /// Config lint, errors first.
+    pub(super) lint: Vec<LintLine>,
     pub(super) focus: Focus,
     pub(super) overlay: Overlay,
     pub(super) snapshot: Option<TokenSnapshot>,
     pub(super) decoded: Option<Decoded>,
     pub(super) raw: bool,
     pub(super) scroll: Scroll,
+    /// The selected claim (index into [`App::claim_names`]), explained at the bottom of
+    /// the Token pane while it has focus.
+    pub(super) claim: usize,
+    /// First line of the claims list drawn in the last frame. Written by the view, which
+    /// moves it just enough to keep the selected claim visible.
+    pub(super) claim_offset: std::cell::Cell<u16>,
     /// The largest useful scroll offset per pane, as of the last frame drawn. Written by the
     /// view (it alone knows the pane sizes), read by `update` to clamp scrolling.
     pub(super) max_scroll: std::cell::Cell<Scroll>,
@@ -222,11 +278,18 @@ impl App {
             ),
             ("auth", {
                 let crate::config::Credential::Secret { source, .. } = &profile.credential;
-                format!(
-                    "{}, from {}",
-                    profile.credential.kind(),
-                    s(&source.to_string())
-                )
+                if opts.demo.is_some() && *source == crate::config::SecretSource::Inline {
+                    format!(
+                        "{}, from the sandbox tenant (inline in the generated demo config)",
+                        profile.credential.kind()
+                    )
+                } else {
+                    format!(
+                        "{}, from {}",
+                        profile.credential.kind(),
+                        s(&source.to_string())
+                    )
+                }
             }),
             ("scope", s(&profile.scope)),
         ];
@@ -274,7 +337,17 @@ impl App {
                 .map(|p| s(&p.display().to_string()))
                 .unwrap_or_else(|| "(none)".into()),
         ));
-        App {
+        let mut lint: Vec<LintLine> = crate::diagnose::lint::lint(profile, opts.now)
+            .into_iter()
+            .map(|f| LintLine {
+                sandbox: opts.demo.is_some() && f.field == "client_secret",
+                severity: f.severity,
+                text: s(&f.message),
+                fix: s(&f.fix),
+            })
+            .collect();
+        lint.sort_by_key(|l| std::cmp::Reverse(l.severity));
+        let mut app = App {
             now: opts.now,
             offset: opts.utc_offset,
             theme: opts.theme,
@@ -283,12 +356,16 @@ impl App {
             token_endpoint: s(&profile.token_endpoint),
             api_url: s(&profile.api_url),
             expected_roles: profile.expected_roles.clone(),
+            scope: profile.scope.clone(),
+            lint,
             focus: Focus::City,
             overlay: Overlay::None,
             snapshot: None,
             decoded: None,
             raw: false,
             scroll: Scroll::default(),
+            claim: 0,
+            claim_offset: std::cell::Cell::new(0),
             max_scroll: std::cell::Cell::new(Scroll::default()),
             input: Input::default(),
             history: Vec::new(),
@@ -304,7 +381,25 @@ impl App {
             effects: Vec::new(),
             dirty: true,
             quit: false,
+        };
+        // Config problems belong in the log too: at 80 columns the Config pane is hidden.
+        let problems: Vec<(Level, String)> = app
+            .lint
+            .iter()
+            .filter(|l| !l.sandbox && l.severity >= Severity::Warning)
+            .map(|l| {
+                let level = if l.severity == Severity::Error {
+                    Level::Error
+                } else {
+                    Level::Warn
+                };
+                (level, format!("config: {} — {}", l.text, l.fix))
+            })
+            .collect();
+        for (level, text) in problems {
+            app.log(level, text);
         }
+        app
     }
 
     /// Set the time used for countdowns and log stamps (the main loop does this before
@@ -354,10 +449,70 @@ impl App {
 
     /// The decoded claims of the current token, when it is a JWT.
     pub fn claims(&self) -> Option<&Claims> {
+        self.jwt().map(|j| &j.claims)
+    }
+
+    /// The current token, decoded, when it is a JWT.
+    pub fn jwt(&self) -> Option<&DecodedJwt> {
         match &self.decoded.as_ref()?.format {
-            TokenFormat::Jwt(j) => Some(&j.claims),
+            TokenFormat::Jwt(j) => Some(j),
             TokenFormat::Opaque { .. } => None,
         }
+    }
+
+    /// Where the verification of the current token stands.
+    pub fn verification(&self) -> Option<&Verification> {
+        self.decoded.as_ref()?.verification.as_ref()
+    }
+
+    /// Config lint findings, errors first.
+    pub fn lint(&self) -> &[LintLine] {
+        &self.lint
+    }
+
+    /// The claims the Token pane lists, in order: the ones that decide access first
+    /// ([`MAIN_CLAIMS`]), then every other payload claim. `ver` and the `…acr` of the
+    /// client claim share a row with `idtyp` and `azp`/`appid`.
+    pub fn claim_names(&self) -> Vec<String> {
+        let Some(j) = self.jwt() else {
+            return Vec::new();
+        };
+        let c = &j.claims;
+        let client = if c.azp.is_some() {
+            Some(("azp", "azpacr"))
+        } else if c.appid.is_some() {
+            Some(("appid", "appidacr"))
+        } else {
+            None
+        };
+        let mut names: Vec<String> = Vec::new();
+        for name in MAIN_CLAIMS {
+            let shown = match name {
+                "roles" | "aud" | "idtyp" => true,
+                "iss" => c.iss.is_some(),
+                "azp" | "appid" => client.is_some_and(|(n, _)| n == name),
+                "tid" => c.tid.is_some(),
+                "iat" => c.iat.is_some(),
+                "nbf" => c.nbf.is_some() && c.nbf != c.iat,
+                "exp" => c.exp.is_some(),
+                _ => false,
+            };
+            if shown {
+                names.push(name.to_string());
+            }
+        }
+        let merged = |k: &str| {
+            k == "ver"
+                || client.is_some_and(|(n, acr)| k == n || k == acr)
+                || (MAIN_CLAIMS.contains(&k) && k != "azp" && k != "appid")
+        };
+        names.extend(j.payload.keys().filter(|k| !merged(k)).cloned());
+        names
+    }
+
+    /// The selected claim's name, when the token is a JWT.
+    pub fn selected_claim(&self) -> Option<String> {
+        self.claim_names().into_iter().nth(self.claim)
     }
 
     /// Effects queued by `update` since the last call.
@@ -390,6 +545,7 @@ impl App {
             at: self.now,
             level,
             text,
+            wrapped: std::cell::Cell::new(None),
         });
         while self.activity.len() > ACTIVITY_CAP {
             self.activity.pop_front();
@@ -425,10 +581,12 @@ impl App {
                     self.dirty = false;
                     return;
                 };
+                let advice = result.as_ref().ok().and_then(|r| {
+                    super::explain::advice(r, self.claims(), &self.expected_roles, &self.scope)
+                });
                 match &result {
                     Ok(r) => {
-                        let why = super::explain::reason(r, self.claims())
-                            .map(|w| super::explain::short(&w).to_string());
+                        let why = advice.as_ref().map(|a| a.summary.clone());
                         let level = match r.status {
                             200..=299 => Level::Good,
                             401 | 403 => Level::Warn,
@@ -451,8 +609,10 @@ impl App {
                     city: call.city,
                     at: self.now,
                     result: result.map_err(|e| sanitize(&e.to_string(), true)),
+                    advice,
                 });
             }
+            Msg::Verified { generation, checks } => self.on_verified(generation, checks),
             Msg::RefreshDone(r) => {
                 if let Err(e) = r {
                     let first = e.lines().next().unwrap_or_default().to_string();
@@ -479,6 +639,8 @@ impl App {
                             Level::Info,
                             "the current token keeps its old roles until it is refreshed (r)",
                         ),
+                        // The token's key may be gone from the JWKS; check again.
+                        AdminOp::RotateKey => self.verify_current(),
                         _ => {}
                     }
                 }
@@ -507,11 +669,19 @@ impl App {
         if snap.generation != prev_gen
             && let Some(t) = &snap.token
         {
+            let selected = self.selected_claim();
             self.decoded = Some(Decoded {
                 generation: snap.generation,
                 format: crate::jwt::inspect(t.access_token.expose()),
+                verification: None,
             });
             self.scroll.token = 0;
+            self.claim_offset.set(0);
+            // Keep the same claim selected across refreshes.
+            self.claim = selected
+                .and_then(|name| self.claim_names().iter().position(|n| *n == name))
+                .unwrap_or(0);
+            self.verify_token(t.access_token.clone());
             let roles = match self.claims() {
                 Some(c) if c.roles.is_empty() => "no roles".to_string(),
                 Some(c) => format!("roles {}", c.roles.join(", ")),
@@ -576,6 +746,84 @@ impl App {
             self.log(Level::Warn, w);
         }
         self.snapshot = Some(snap);
+    }
+
+    /// Ask the runtime to verify the current token (again).
+    fn verify_current(&mut self) {
+        if let Some(t) = self.snapshot.as_ref().and_then(|s| s.token.clone()) {
+            self.verify_token(t.access_token.clone());
+        }
+    }
+
+    fn verify_token(&mut self, token: crate::secret::AccessToken) {
+        let Some(d) = self.decoded.as_mut() else {
+            return;
+        };
+        let TokenFormat::Jwt(jwt) = &d.format else {
+            return;
+        };
+        d.verification = Some(Verification::Pending);
+        self.effects.push(Effect::VerifyToken {
+            generation: d.generation,
+            token,
+            jwt: jwt.clone(),
+        });
+    }
+
+    fn on_verified(&mut self, generation: u64, checks: Vec<Check>) {
+        let Some(d) = self.decoded.as_mut().filter(|d| d.generation == generation) else {
+            // A replaced token's late result.
+            self.dirty = false;
+            return;
+        };
+        let problems: Vec<(Level, String)> = checks
+            .iter()
+            .filter(|c| c.severity >= Severity::Warning)
+            .map(|c| {
+                let level = if c.severity == Severity::Error {
+                    Level::Error
+                } else {
+                    Level::Warn
+                };
+                (
+                    level,
+                    format!("verify: {} {}: {}", c.severity.mark(), c.name, c.detail),
+                )
+            })
+            .collect();
+        // Discovery is implied by the checks that follow it.
+        let names: Vec<&str> = checks
+            .iter()
+            .map(|c| c.name)
+            .filter(|n| *n != "discovery")
+            .collect();
+        d.verification = Some(Verification::Done(checks.clone()));
+        if problems.is_empty() {
+            self.log(
+                Level::Good,
+                format!("token verified: {} ✓", names.join(", ")),
+            );
+        }
+        for (level, text) in problems {
+            self.log(level, text);
+        }
+    }
+
+    /// Move the claim selection by `delta` (clamped to the list).
+    fn select_claim(&mut self, delta: i32) {
+        let n = self.claim_names().len();
+        if n == 0 {
+            self.dirty = false;
+            return;
+        }
+        if self.claim == 0 && delta < 0 {
+            // Above the first claim: scroll up to what precedes it (token errors, warnings).
+            let up = delta.unsigned_abs().min(u16::MAX as u32) as u16;
+            self.claim_offset
+                .set(self.claim_offset.get().saturating_sub(up));
+            return;
+        }
+        self.claim = (self.claim as i64 + delta as i64).clamp(0, n as i64 - 1) as usize;
     }
 
     fn on_key(&mut self, k: KeyEvent) {
@@ -676,6 +924,19 @@ impl App {
                 }
             }
             KeyCode::Esc => self.focus = Focus::City,
+            // In the claims view ↑/↓ select a claim (the view scrolls to keep it visible).
+            _ if self.focus == Focus::Token && !self.raw && self.jwt().is_some() => match k.code {
+                KeyCode::Up | KeyCode::Char('k') => self.select_claim(-1),
+                KeyCode::Down | KeyCode::Char('j') => self.select_claim(1),
+                KeyCode::PageUp => self.select_claim(-10),
+                KeyCode::PageDown => self.select_claim(10),
+                KeyCode::Home => {
+                    self.claim = 0;
+                    self.claim_offset.set(0);
+                }
+                KeyCode::End => self.select_claim(i32::MAX / 2),
+                _ => self.dirty = false,
+            },
             KeyCode::Up | KeyCode::Char('k') => self.scroll_by(-1),
             KeyCode::Down | KeyCode::Char('j') => self.scroll_by(1),
             KeyCode::PageUp => self.scroll_by(-10),

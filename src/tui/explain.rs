@@ -1,131 +1,102 @@
-//! One plain sentence on why the API refused a call, from the response and the token.
+//! Why the API refused a call: [`crate::diagnose::refusal::explain`], with a plainer line for
+//! HTTP errors that have nothing to do with the token (404 → check `api_url`, …).
 
-use crate::api::{ApiResponse, Body, Outcome};
+use crate::api::{ApiResponse, Outcome};
+use crate::diagnose::Advice;
+use crate::diagnose::refusal;
 use crate::jwt::Claims;
+use crate::text::sanitize;
 
-/// The role named in a Microsoft.Identity.Web refusal:
-/// `IDW10203: The "role" claim does not contain role Weather.Read or was not found`.
-pub fn idw10203_role(text: &str) -> Option<String> {
-    let at = text.find("IDW10203")?;
-    let rest = &text[at..];
-    let after = rest.split_once("does not contain role ")?.1;
-    let role: String = after
-        .split_whitespace()
-        .next()?
-        .trim_matches(|c: char| c == '\'' || c == '"' || c == '.' || c == ',')
-        .to_string();
-    (!role.is_empty()).then_some(role)
-}
-
-/// Why the API said no, in one line; `None` for a success.
-pub fn reason(resp: &ApiResponse, claims: Option<&Claims>) -> Option<String> {
-    let challenge = resp.bearer_challenge();
-    let description = challenge.and_then(|c| c.error_description()).unwrap_or("");
-    let body = match &resp.body {
-        Body::Text(t) => t.clone(),
-        Body::Json(v) => v.to_string(),
-        _ => String::new(),
-    };
-    let role = idw10203_role(&body).or_else(|| idw10203_role(description));
-    let carried = claims
-        .map(|c| {
-            if c.roles.is_empty() {
-                "the token has no roles claim".to_string()
-            } else {
-                format!("the token carries {}", c.roles.join(", "))
-            }
-        })
-        .unwrap_or_default();
-    let text = match resp.outcome() {
-        Outcome::Success => return None,
-        Outcome::Forbidden => match role {
-            Some(role) => {
-                let has = claims.is_some_and(|c| c.has_role(&role));
-                if has {
-                    format!(
-                        "the API requires role {role} and the token carries it; the API may check a different token or tenant"
-                    )
-                } else {
-                    let mut s = format!("token has no role {role}; the API requires it");
-                    if !carried.is_empty() {
-                        s.push_str(&format!(" ({carried})"));
-                    }
-                    s.push_str(&format!(
-                        ". Grant {role} to this client and give admin consent, then refresh (r) — or fix the role the API requires"
-                    ));
-                    s
-                }
-            }
-            None => {
-                let mut s = "the token is valid but lacks what the API requires (a role or scope)"
-                    .to_string();
-                if !carried.is_empty() {
-                    s.push_str(&format!("; {carried}"));
-                }
-                s
-            }
-        },
-        Outcome::Unauthorized => {
-            let d = description.to_ascii_lowercase();
-            if challenge.is_none() {
-                "the API refused the token and sent no Bearer challenge".to_string()
-            } else if d.contains("expired") {
-                format!("the token has expired ({description}); refresh it (r)")
-            } else if d.contains("signature key was not found") || d.contains("signature") {
-                format!(
-                    "the API cannot verify the token's signature ({description}); the signing key may have rotated — refresh (r)"
-                )
-            } else if d.contains("audience") {
-                format!(
-                    "the token is for another API ({description}); check scope ({{App ID URI}}/.default) and the API's accepted token version"
-                )
-            } else if d.contains("issuer") {
-                format!(
-                    "the token's issuer is not one the API trusts ({description}); check the tenant and token version"
-                )
-            } else if description.is_empty() {
-                match challenge.and_then(|c| c.error()) {
-                    Some(e) => format!("the API refused the token ({e})"),
-                    None => "the API wants a bearer token and got none it accepts".to_string(),
-                }
-            } else {
-                format!("the API refused the token: {description}")
-            }
+/// What went wrong with a call, why, and what to do; `None` for a success.
+pub fn advice(
+    resp: &ApiResponse,
+    claims: Option<&Claims>,
+    expected_roles: &[String],
+    scope: &str,
+) -> Option<Advice> {
+    let mut advice = refusal::explain(resp, claims, expected_roles, scope)?;
+    if resp.outcome() == Outcome::HttpError {
+        let (summary, fix) = match resp.status {
+            400 => (
+                "the API refused the request itself (HTTP 400), not the token",
+                "Check the city and the query parameters in api_url.",
+            ),
+            404 => (
+                "the API has no such resource (HTTP 404)",
+                "Check api_url (the path, and where {city} goes) and the city's spelling.",
+            ),
+            429 => (
+                "the API is throttling calls (HTTP 429)",
+                "Wait a moment and call again.",
+            ),
+            s if s >= 500 => (
+                "the API failed (HTTP 5xx); the token was not the problem",
+                "Look at the API's logs; call again later.",
+            ),
+            _ => ("", ""),
+        };
+        if !summary.is_empty() {
+            advice.summary = summary.replace("5xx", &resp.status.to_string());
+            advice.fix = fix.to_string();
         }
-        Outcome::HttpError => match resp.status {
-            400 => "the API refused the request itself (HTTP 400), not the token".to_string(),
-            404 => "the API has no such resource (HTTP 404); check api_url".to_string(),
-            429 => "the API is throttling calls (HTTP 429); wait and retry".to_string(),
-            s if s >= 500 => format!("the API failed (HTTP {s}); the token was not the problem"),
-            s => format!("the API answered HTTP {s}"),
-        },
-    };
-    Some(crate::text::sanitize(&text, false))
-}
-
-/// The first clause of a reason, for the one-line activity log.
-pub fn short(reason: &str) -> &str {
-    let cut = [" (", ". ", "; refresh", " — "]
-        .iter()
-        .filter_map(|p| reason.find(p))
-        .min()
-        .unwrap_or(reason.len());
-    &reason[..cut]
+    }
+    advice.summary = sanitize(&advice.summary, false);
+    advice.cause = sanitize(&advice.cause, false);
+    advice.fix = sanitize(&advice.fix, false);
+    Some(advice)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::fixtures::{forbidden, response, weather_ok};
+
+    fn claims(roles: &[&str]) -> Claims {
+        let v = serde_json::json!({ "aud": "api-guid", "roles": roles });
+        Claims::from_payload(v.as_object().unwrap())
+    }
 
     #[test]
-    fn role_is_parsed_from_idw10203() {
+    fn a_403_names_the_roles_held_and_required() {
+        let c = claims(&["Weather.Read", "Weather.Write"]);
+        let a = advice(
+            &forbidden("Weather.Admin"),
+            Some(&c),
+            &["Weather.Read".into()],
+            "api://api-guid/.default",
+        )
+        .unwrap();
         assert_eq!(
-            idw10203_role(
-                "IDW10203: The \"role\" claim does not contain role Weather.Write or was not found"
-            ),
-            Some("Weather.Write".into())
+            a.summary,
+            "the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"
         );
-        assert_eq!(idw10203_role("IDW10203: something else"), None);
-        assert_eq!(idw10203_role("does not contain role X"), None);
+        assert!(a.fix.contains("Grant the app role Weather.Admin"), "{a:?}");
+    }
+
+    #[test]
+    fn success_needs_no_advice_and_http_errors_name_the_url() {
+        assert_eq!(advice(&weather_ok(), None, &[], "x/.default"), None);
+        let a = advice(
+            &response(404, "text/plain", "nope", &[]),
+            None,
+            &[],
+            "x/.default",
+        )
+        .unwrap();
+        assert!(
+            a.summary.contains("404") && a.fix.contains("api_url"),
+            "{a:?}"
+        );
+        let a = advice(
+            &response(503, "text/plain", "down", &[]),
+            None,
+            &[],
+            "x/.default",
+        )
+        .unwrap();
+        assert_eq!(
+            a.summary,
+            "the API failed (HTTP 503); the token was not the problem"
+        );
     }
 }

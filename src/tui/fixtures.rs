@@ -16,9 +16,11 @@ use super::app::{App, AppOptions};
 use super::msg::{DemoState, Msg};
 use super::theme::Theme;
 use crate::api::{ApiResponse, classify_body, parse_www_authenticate};
-use crate::auth::{CachedToken, Phase, TokenError, TokenSnapshot, TokenSource};
+use crate::auth::{CachedToken, EntraError, Phase, TokenError, TokenSnapshot, TokenSource};
 use crate::config::{Credential, Origin, Profile, SecretSource};
+use crate::diagnose::Severity;
 use crate::http::NetworkKind;
+use crate::jwt::Check;
 use crate::jwt::b64url;
 use crate::secret::{AccessToken, ClientSecret};
 
@@ -42,7 +44,7 @@ pub fn profile() -> Profile {
         client_id_origin: Origin::File,
         credential: Credential::Secret {
             secret: ClientSecret::new("sbx-secret-canary"),
-            source: SecretSource::Inline,
+            source: SecretSource::EnvVar("WEATHER_CLIENT_SECRET".into()),
         },
         scope: format!("api://{API}/.default"),
         api_url: "http://127.0.0.1:8400/api/weather/{city}".into(),
@@ -59,7 +61,11 @@ pub fn profile() -> Profile {
 pub fn demo_state() -> DemoState {
     DemoState {
         client: "console-rw".into(),
-        api_roles: vec!["Weather.Read".into(), "Weather.Write".into()],
+        api_roles: vec![
+            "Weather.Read".into(),
+            "Weather.Write".into(),
+            "Weather.Admin".into(),
+        ],
         granted: vec!["Weather.Read".into(), "Weather.Write".into()],
         required_role: "Weather.Read".into(),
         token_lifetime: None,
@@ -67,16 +73,17 @@ pub fn demo_state() -> DemoState {
     }
 }
 
+pub fn options(demo: bool) -> AppOptions {
+    AppOptions {
+        theme: Theme::new(false),
+        utc_offset: FixedOffset::east_opt(0).unwrap(),
+        now: now(),
+        demo: demo.then(demo_state),
+    }
+}
+
 pub fn app(demo: bool) -> App {
-    App::new(
-        &profile(),
-        AppOptions {
-            theme: Theme::new(false),
-            utc_offset: FixedOffset::east_opt(0).unwrap(),
-            now: now(),
-            demo: demo.then(demo_state),
-        },
-    )
+    App::new(&profile(), options(demo))
 }
 
 /// A v2 app-only JWT acquired 5 minutes before [`now`], living one hour.
@@ -140,6 +147,47 @@ pub fn fresh(roles: &[&str], generation: u64) -> TokenSnapshot {
         network_requests: generation,
         generation,
         ..empty_snapshot(Phase::Fresh)
+    }
+}
+
+/// What the verifier says about a good sandbox token.
+pub fn checks_ok() -> Vec<Check> {
+    let c = |name, detail: &str| Check {
+        name,
+        severity: Severity::Ok,
+        detail: detail.into(),
+    };
+    vec![
+        c(
+            "discovery",
+            &format!("v2 document: issuer http://127.0.0.1:8400/{TENANT}/v2.0"),
+        ),
+        c("signature", "RS256, key sbx-key-1"),
+        c("issuer", &format!("http://127.0.0.1:8400/{TENANT}/v2.0")),
+        c("audience", &format!("{API} matches the scope api://{API}")),
+        c("tenant", TENANT),
+        c("lifetime", "expires in 55m 0s"),
+    ]
+}
+
+/// The token of `generation` verified with `checks`.
+pub fn verified(generation: u64, checks: Vec<Check>) -> Msg {
+    Msg::Verified { generation, checks }
+}
+
+/// Entra's answer when every secret of the client has expired.
+pub fn expired_secret_error() -> TokenError {
+    TokenError::Rejected {
+        status: 401,
+        entra: Box::new(EntraError {
+            error: "invalid_client".into(),
+            error_description: Some(format!(
+                "AADSTS7000222: The provided client secret keys for app '{CLIENT}' are expired. Visit the Azure portal to create new keys for your app. Trace ID: 0c1d Correlation ID: 9f2e Timestamp: 2025-06-01 12:00:00Z"
+            )),
+            error_codes: vec![7000222],
+            ..Default::default()
+        }),
+        retry_after: None,
     }
 }
 

@@ -16,6 +16,11 @@ pub const KEYS: &[(&str, &str, bool)] = &[
     ("Esc (city box)", "clear the city box", false),
     ("Esc (elsewhere)", "back to the city box", false),
     ("↑ ↓ PgUp PgDn Home End", "scroll the focused pane", false),
+    (
+        "↑ / ↓ (Token pane)",
+        "select a claim and show what it means",
+        false,
+    ),
     ("PgUp / PgDn (city box)", "scroll the weather pane", false),
     ("r  or  F5", "refresh the token now", false),
     ("t", "toggle raw token header and payload JSON", false),
@@ -34,8 +39,10 @@ pub const KEYS: &[(&str, &str, bool)] = &[
     ("Ctrl-C", "quit, from anywhere", false),
 ];
 
-/// Footer hints for when the city box has focus / another pane has focus.
+/// Footer hints for when the city box / the Token pane (claims) / another pane has focus.
 pub const HINT_CITY: &str =
     "Enter call · ↑↓ history · Tab focus · F5 refresh token · F1 help · Ctrl-C quit";
+pub const HINT_TOKEN: &str =
+    "Enter call · ↑↓ claim · t raw · r refresh · y copy · Tab focus · ? help · q quit";
 pub const HINT_PANE: &str =
     "Enter call · r refresh · t raw · y copy · ↑↓ scroll · Tab focus · ? help · q quit";

@@ -11,6 +11,7 @@ use crossterm::event::KeyEvent;
 
 use crate::api::{ApiError, ApiResponse};
 use crate::auth::{TokenError, TokenSnapshot};
+use crate::jwt::{Check, DecodedJwt};
 use crate::secret::AccessToken;
 
 /// Something that happened.
@@ -33,6 +34,10 @@ pub enum Msg {
         seq: u64,
         result: Result<Box<ApiResponse>, CallError>,
     },
+    /// The token of `generation` was verified (discovery, signature, issuer, audience,
+    /// tenant, lifetime). Sent by the task spawned for [`Effect::VerifyToken`]; a result for
+    /// a token that has since been replaced is ignored.
+    Verified { generation: u64, checks: Vec<Check> },
     /// A refresh asked for with `r` finished. Sent by the task spawned for
     /// [`Effect::RefreshToken`]; the token itself arrives as [`Msg::Token`].
     RefreshDone(Result<(), String>),
@@ -78,6 +83,13 @@ pub enum Effect {
     CallApi { seq: u64, city: String },
     /// Fetch a new token now.
     RefreshToken,
+    /// Verify the token of `generation` the way a resource server would (a newer request
+    /// aborts an older one still running).
+    VerifyToken {
+        generation: u64,
+        token: AccessToken,
+        jwt: Box<DecodedJwt>,
+    },
     /// Copy the access token to the terminal's clipboard with OSC 52.
     CopyToken(AccessToken),
     /// Change the sandbox tenant (demo only).

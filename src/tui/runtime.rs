@@ -23,9 +23,28 @@ use super::msg::{AdminOp, CallError, DemoState, Effect, Msg};
 use super::view::view;
 use crate::auth::{ManagerOptions, TokenCache, TokenHandle, TokenManager, TokenSnapshot};
 use crate::config::{Credential, Profile, SecretSource};
+use crate::jwt::{Expectations, Verifier};
 use crate::sandbox::SandboxHandle;
 use crate::secret::ClientSecret;
 use crate::time::{Clock, human_secs};
+
+/// Test hook for start-up benchmarks (`benches/tui_startup.sh`): when the environment
+/// variable `TOKENSCOPE_EXIT_AFTER_FIRST_FRAME` is `1`, the dashboard quits right after
+/// drawing its first frame; when it is `token`, after the first frame that shows a token.
+/// Not a user feature.
+pub const EXIT_HOOK_ENV: &str = "TOKENSCOPE_EXIT_AFTER_FIRST_FRAME";
+
+/// Test hook for the terminal-safety tests (`tests/terminal_pty.rs`): when
+/// `TOKENSCOPE_TEST_PANIC=1`, the first key press panics inside the loop, so the test can
+/// check that the panic hook gives the terminal back. Not a user feature.
+pub const PANIC_HOOK_ENV: &str = "TOKENSCOPE_TEST_PANIC";
+
+/// When the test hook ends the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExitAfter {
+    FirstFrame,
+    FirstToken,
+}
 
 /// Capacity of the background channel. Tasks wait when it is full; the loop drains it.
 const CHANNEL: usize = 256;
@@ -122,9 +141,15 @@ pub struct Runtime {
     tx: mpsc::Sender<Msg>,
     rx: mpsc::Receiver<Msg>,
     call: Option<JoinHandle<()>>,
+    /// One verifier for the whole session, so its discovery and JWKS caches work across
+    /// tokens (a rotated key costs one refetch, not one per token).
+    verifier: Arc<Verifier>,
+    /// The verification in flight; a newer token's replaces it.
+    verify: Option<JoinHandle<()>>,
     clipboard: Clipboard,
     clock: Clock,
     frames: Option<watch::Sender<Buffer>>,
+    exit_after: Option<ExitAfter>,
 }
 
 impl Runtime {
@@ -152,6 +177,8 @@ impl Runtime {
             }
         });
         Runtime {
+            verifier: Arc::new(Verifier::new(http.clone())),
+            verify: None,
             profile,
             http,
             cache,
@@ -165,6 +192,7 @@ impl Runtime {
             clipboard,
             clock: Clock::System,
             frames: None,
+            exit_after: None,
         }
     }
 
@@ -181,6 +209,15 @@ impl Runtime {
     /// The sandbox state for a new [`App`] in demo mode.
     pub fn demo_state(&self) -> Option<DemoState> {
         self.demo.as_ref().and_then(Demo::state)
+    }
+
+    /// Read [`EXIT_HOOK_ENV`] (the start-up benchmark's hook).
+    pub(crate) fn exit_hook_from_env(&mut self) {
+        self.exit_after = match std::env::var(EXIT_HOOK_ENV).ok().as_deref() {
+            Some("1") => Some(ExitAfter::FirstFrame),
+            Some("token") => Some(ExitAfter::FirstToken),
+            _ => None,
+        };
     }
 
     /// Every frame drawn from now on is published here (tests read the screen from it).
@@ -222,6 +259,22 @@ impl Runtime {
                         .send(Msg::RefreshDone(r.map(|_| ()).map_err(|e| e.to_string())))
                         .await;
                 });
+            }
+            Effect::VerifyToken {
+                generation,
+                token,
+                jwt,
+            } => {
+                if let Some(old) = self.verify.take() {
+                    old.abort();
+                }
+                let verifier = self.verifier.clone();
+                let expect = Expectations::for_profile(&self.profile);
+                let tx = self.tx.clone();
+                self.verify = Some(tokio::spawn(async move {
+                    let checks = verifier.verify(token.expose(), &jwt, &expect).await;
+                    let _ = tx.send(Msg::Verified { generation, checks }).await;
+                }));
             }
             Effect::CopyToken(t) => {
                 let r = self.clipboard.copy(t.expose());
@@ -328,6 +381,7 @@ impl Runtime {
         S: Stream<Item = io::Result<Event>>,
     {
         let mut input = std::pin::pin!(input);
+        let panic_on_key = std::env::var(PANIC_HOOK_ENV).is_ok_and(|v| v == "1");
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         app.set_now(self.clock.now());
@@ -345,10 +399,21 @@ impl Runtime {
                 if let Some(frames) = &self.frames {
                     frames.send_replace(frame.buffer.clone());
                 }
+                let done = match self.exit_after {
+                    None => false,
+                    Some(ExitAfter::FirstFrame) => true,
+                    Some(ExitAfter::FirstToken) => app.claims().is_some(),
+                };
+                if done {
+                    break;
+                }
             }
             // Not biased: a busy channel must not starve keys, nor keys the channel.
             let msg = tokio::select! {
                 ev = input.next() => match ev {
+                    Some(Ok(Event::Key(_))) if panic_on_key => {
+                        panic!("{PANIC_HOOK_ENV}=1: forced panic on the first key (test hook)")
+                    }
                     Some(Ok(ev)) => match from_event(ev) {
                         Some(m) => m,
                         None => continue,
@@ -370,8 +435,8 @@ impl Runtime {
             app.set_now(self.clock.now());
             app.update(msg);
         }
-        if let Some(call) = self.call.take() {
-            call.abort();
+        for task in [self.call.take(), self.verify.take()].into_iter().flatten() {
+            task.abort();
         }
         Ok(())
     }

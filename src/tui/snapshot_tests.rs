@@ -7,16 +7,20 @@ use super::app::App;
 use super::fixtures::*;
 use super::msg::Msg;
 use crate::auth::Phase;
+use crate::diagnose::Severity;
+use crate::jwt::Check;
 
 fn both(name: &str, app: &App) {
     insta::assert_snapshot!(format!("{name}_120x40"), render(app, 120, 40));
     insta::assert_snapshot!(format!("{name}_80x24"), render(app, 80, 24));
 }
 
+/// A fresh token, verified (as the runtime does right after every new token).
 fn with_token(roles: &[&str]) -> App {
     let mut app = app(false);
     app.update(Msg::Token(Box::new(empty_snapshot(Phase::Acquiring))));
     app.update(Msg::Token(Box::new(fresh(roles, 1))));
+    app.update(verified(1, checks_ok()));
     app
 }
 
@@ -47,6 +51,130 @@ fn role_missing_and_403() {
     let mut app = with_token(&[]);
     call(&mut app, "Seattle", forbidden("Weather.Read"));
     both("role_missing_403", &app);
+}
+
+#[test]
+fn verification_pending_then_failed() {
+    let mut app = app(false);
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("verify     checking discovery, signature"),
+        "{screen}"
+    );
+    let mut checks = checks_ok();
+    checks[1] = Check {
+        name: "signature",
+        severity: Severity::Error,
+        detail:
+            "no key with kid sbx-key-1 in the JWKS: the token was not signed by this tenant's keys"
+                .into(),
+    };
+    app.update(verified(1, checks));
+    both("verification_failed", &app);
+}
+
+#[test]
+fn a_graph_token_is_not_called_forged() {
+    let mut app = with_token(&["Weather.Read"]);
+    let mut checks = checks_ok();
+    checks[1] = Check {
+        name: "signature",
+        severity: Severity::Warning,
+        detail: "the header has a nonce (a Microsoft Graph token): it cannot be verified by third parties — not a sign of forgery".into(),
+    };
+    app.update(verified(1, checks));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("verify     ⚠ signature ✓ issuer"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("cannot be verified by third parties"),
+        "{screen}"
+    );
+    assert!(!screen.contains("✗"), "a nonce is not a failure:\n{screen}");
+}
+
+#[test]
+fn selected_claim_is_explained() {
+    let mut app = with_token(&["Weather.Read", "Weather.Write"]);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    both("claim_doc", &app);
+    // The last claim is reachable and explained, also on a small screen.
+    app.update(key(KeyCode::End));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("sub        6cd8d0a5"), "{screen}");
+    assert!(
+        screen.contains("sub: Subject: for app-only tokens"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn expired_secret_is_explained() {
+    let mut app = with_token(&["Weather.Read"]);
+    app.update(Msg::Token(Box::new(crate::auth::TokenSnapshot {
+        last_error: Some(expired_secret_error()),
+        ..fresh(&["Weather.Read"], 1)
+    })));
+    both("expired_secret", &app);
+}
+
+#[test]
+fn required_role_changed_and_403() {
+    let mut app = with_token(&["Weather.Read", "Weather.Write"]);
+    call(&mut app, "Seattle", forbidden("Weather.Admin"));
+    both("required_role_403", &app);
+}
+
+#[test]
+fn config_lint_findings() {
+    let mut p = profile();
+    p.authority = "https://login.microsoftonline.com/common".into();
+    p.tenant = Some("common".into());
+    p.token_endpoint = format!("{}/oauth2/v2.0/token", p.authority);
+    p.scope = format!("api://{API}");
+    p.secret_expires = Some(now() + chrono::Duration::days(12));
+    let mut app = App::new(&p, options(false));
+    app.update(key(KeyCode::BackTab));
+    both("config_lint", &app);
+}
+
+#[test]
+fn demo_config_calls_its_inline_secret_harmless() {
+    let mut p = profile();
+    p.credential = crate::config::Credential::Secret {
+        secret: crate::secret::ClientSecret::new("sbx"),
+        source: crate::config::SecretSource::Inline,
+    };
+    let mut app = App::new(&p, options(true));
+    app.update(key(KeyCode::BackTab));
+    render(&app, 200, 60);
+    app.update(key(KeyCode::End));
+    let screen = render(&app, 200, 60);
+    assert!(
+        screen.contains("· the client secret is inline in the generated demo config")
+            && screen.contains("harmless"),
+        "{screen}"
+    );
+    assert!(screen.contains("from the sandbox tenant"), "{screen}");
+    assert!(!screen.contains("⚠"), "{screen}");
+    assert!(!app.activity().any(|e| e.text.contains("secret")));
+    // Outside the demo the same profile is warned about, in the pane and the log.
+    let mut app = App::new(&p, options(false));
+    app.update(key(KeyCode::BackTab));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("⚠ the client secret is written inline"),
+        "{screen}"
+    );
+    assert!(app.activity().any(|e| {
+        e.text
+            .starts_with("config: the client secret is written inline")
+    }));
 }
 
 #[test]

@@ -12,8 +12,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::app::{App, Focus, Level, Overlay, Scroll};
+use super::app::{App, Entry, Focus, Level, LintLine, Overlay, Scroll};
 use super::keymap;
+use crate::diagnose::Severity;
 
 /// Below this size the dashboard shows a message instead of a broken layout.
 pub const MIN_WIDTH: u16 = 64;
@@ -152,11 +153,64 @@ fn title_bar(app: &App, f: &mut Frame, area: Rect) {
 fn config(app: &App, f: &mut Frame, area: Rect) -> u16 {
     let inner = pane(app, f, area, " Config ", Focus::Config, None);
     let width = inner.width as usize;
-    let lines: Vec<Line> = app
-        .config
+    let th = &app.theme;
+    // Problems first (they explain failures before any request is made); the demo's
+    // harmless inline secret and the all-clear go last.
+    let finding = |l: &LintLine| -> Vec<Line<'static>> {
+        let (mark, style) = match l.severity {
+            _ if l.sandbox => ("·", th.dim()),
+            Severity::Error => ("✗", th.err()),
+            Severity::Warning => ("⚠", th.warn()),
+            Severity::Ok | Severity::Info => ("·", th.dim()),
+        };
+        let text = if l.sandbox {
+            "the client secret is inline in the generated demo config: harmless, it is a sandbox-only value".to_string()
+        } else {
+            l.text.clone()
+        };
+        let mut out = wrap::hang(&format!("{mark} "), &text, width, style);
+        if !l.sandbox {
+            out.extend(wrap::hang("  → ", &l.fix, width, th.dim()));
+        }
+        out
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let problems = app
+        .lint
         .iter()
-        .flat_map(|(l, v)| wrap::kv(l, v, 9, width, app.theme.label(), Style::new()))
+        .filter(|l| !l.sandbox && l.severity >= Severity::Warning);
+    let mut any = false;
+    for l in problems {
+        lines.extend(finding(l));
+        any = true;
+    }
+    if any {
+        lines.push(Line::default());
+    }
+    lines.extend(
+        app.config
+            .iter()
+            .flat_map(|(l, v)| wrap::kv(l, v, 9, width, th.label(), Style::new())),
+    );
+    let notes: Vec<&LintLine> = app
+        .lint
+        .iter()
+        .filter(|l| l.sandbox || l.severity < Severity::Warning)
         .collect();
+    if !any {
+        lines.push(Line::default());
+        if notes.is_empty() {
+            lines.push(Line::from(Span::styled(
+                "✓ lint: no problems found in this profile",
+                th.ok(),
+            )));
+        }
+    } else if !notes.is_empty() {
+        lines.push(Line::default());
+    }
+    for l in notes {
+        lines.extend(finding(l));
+    }
     let max = (lines.len() as u16).saturating_sub(inner.height);
     f.render_widget(
         Paragraph::new(lines).scroll((app.scroll.config.min(max), 0)),
@@ -211,8 +265,35 @@ fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
     let inner = pane(app, f, area, " Activity ", Focus::Activity, hint);
     let width = inner.width as usize;
     let th = &app.theme;
-    let mut lines: Vec<Line> = Vec::new();
-    for e in &app.activity {
+    // "HH:MM:SS " before every entry; continuation lines are indented as far.
+    let pad = wrap::width(&app.clock(app.now)) + 1;
+    let avail = width.saturating_sub(pad).max(8);
+    // The log holds up to ACTIVITY_CAP entries but the pane shows a few: count every
+    // entry's lines (cached per width) for the scroll limit, wrap only the visible ones.
+    let count = |e: &Entry| match e.wrapped.get() {
+        Some((w, n)) if w == avail => n,
+        _ => {
+            let n = wrap::wrap(&e.text, avail).len();
+            e.wrapped.set(Some((avail, n)));
+            n
+        }
+    };
+    let total: usize = app.activity.iter().map(count).sum();
+    let h = inner.height as usize;
+    let max = total.saturating_sub(h);
+    let back = (app.scroll.activity as usize).min(max);
+    let (start, end) = (max - back, max - back + h);
+    let mut shown: Vec<Line> = Vec::new();
+    let mut pos = total;
+    for e in app.activity.iter().rev() {
+        if pos <= start {
+            break;
+        }
+        let first = pos - count(e);
+        pos = first;
+        if first >= end {
+            continue;
+        }
         let style = match e.level {
             Level::Info => Style::new(),
             Level::Good => th.ok(),
@@ -220,27 +301,24 @@ fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
             Level::Error => th.err(),
         };
         let stamp = format!("{} ", app.clock(e.at));
-        let pad = wrap::width(&stamp);
-        for (i, chunk) in wrap::wrap(&e.text, width.saturating_sub(pad).max(8))
-            .into_iter()
-            .enumerate()
-        {
-            let lead = if i == 0 {
-                stamp.clone()
-            } else {
-                " ".repeat(pad)
-            };
-            lines.push(Line::from(vec![
-                Span::styled(lead, th.dim()),
-                Span::styled(chunk, style),
-            ]));
-        }
+        let lines = wrap::wrap(&e.text, avail).into_iter().enumerate();
+        let mut entry: Vec<Line> = lines
+            .filter(|(i, _)| (start..end).contains(&(first + i)))
+            .map(|(i, chunk)| {
+                let lead = if i == 0 {
+                    stamp.clone()
+                } else {
+                    " ".repeat(pad)
+                };
+                Line::from(vec![
+                    Span::styled(lead, th.dim()),
+                    Span::styled(chunk, style),
+                ])
+            })
+            .collect();
+        entry.append(&mut shown);
+        shown = entry;
     }
-    let h = inner.height as usize;
-    let max = lines.len().saturating_sub(h);
-    let back = (app.scroll.activity as usize).min(max);
-    let start = max - back;
-    let shown: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
     f.render_widget(Paragraph::new(shown), inner);
     max.min(u16::MAX as usize) as u16
 }
@@ -265,6 +343,7 @@ fn footer_line(app: &App, f: &mut Frame, area: Rect) {
             Overlay::Help => " Esc close help",
             Overlay::Admin { .. } => " ↑↓ select · Enter or 1-9 apply · Esc close",
             _ if app.focus == Focus::City => keymap::HINT_CITY,
+            _ if app.focus == Focus::Token && !app.raw && app.jwt().is_some() => keymap::HINT_TOKEN,
             _ => keymap::HINT_PANE,
         };
         Line::from(Span::styled(format!(" {}", hint.trim_start()), th.dim()))

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
+use crate::jwt::Check;
 use crate::tui::fixtures::*;
 use crate::tui::msg::CallError;
 
@@ -18,9 +19,11 @@ fn focused_on(app: &mut App, focus: Focus) {
     }
 }
 
+/// A fresh token; the verification it asks for is taken (see `new_tokens_are_verified`).
 fn with_token() -> App {
     let mut app = app(false);
     app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    app.take_effects();
     app
 }
 
@@ -263,7 +266,7 @@ fn admin_popup_only_in_demo() {
     app.update(key(KeyCode::Up));
     assert_eq!(
         app.overlay(),
-        Overlay::Admin { selected: 5 },
+        Overlay::Admin { selected: 7 },
         "wraps around"
     );
     app.update(key(KeyCode::Down));
@@ -276,7 +279,13 @@ fn admin_popup_only_in_demo() {
     app.update(ch('a'));
     app.update(ch('3'));
     assert!(
-        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::RequireRole(r))] if r == "Weather.Write")
+        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::GrantRole(r))] if r == "Weather.Admin")
+    );
+    // Every API role can be required, including the one no client holds.
+    app.update(ch('a'));
+    app.update(ch('5'));
+    assert!(
+        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::RequireRole(r))] if r == "Weather.Admin")
     );
     app.update(ch('a'));
     app.update(key(KeyCode::Esc));
@@ -295,7 +304,9 @@ fn demo_ops_follow_the_tenant_state() {
         [
             AdminOp::GrantRole("Weather.Read".into()),
             AdminOp::RevokeRole("Weather.Write".into()),
+            AdminOp::GrantRole("Weather.Admin".into()),
             AdminOp::RequireRole("Weather.Write".into()),
+            AdminOp::RequireRole("Weather.Admin".into()),
             AdminOp::TokenLifetime(None),
             AdminOp::RotateKey,
             AdminOp::RenewSecret,
@@ -452,6 +463,151 @@ fn scrolling_is_clamped_to_what_the_last_frame_had() {
     assert_eq!(app.scroll().activity, 2, "a scrolled-back view stays put");
     app.update(key(KeyCode::End));
     assert_eq!(app.scroll().activity, 0);
+}
+
+#[test]
+fn new_tokens_are_verified_and_late_results_ignored() {
+    let mut app = app(true);
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    match &effects(&mut app)[..] {
+        [
+            Effect::VerifyToken {
+                generation: 1,
+                token,
+                jwt: j,
+            },
+        ] => {
+            assert_eq!(token.expose(), jwt(&["Weather.Read"]));
+            assert_eq!(j.claims.roles, ["Weather.Read"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.verification(), Some(&Verification::Pending));
+    // The same token again (a cache hit, a phase change) is not verified again.
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    assert!(effects(&mut app).is_empty());
+    // A refreshed token is; the old token's result arriving late is ignored.
+    app.update(Msg::Token(Box::new(fresh(
+        &["Weather.Read", "Weather.Write"],
+        2,
+    ))));
+    assert!(matches!(
+        &effects(&mut app)[..],
+        [Effect::VerifyToken { generation: 2, .. }]
+    ));
+    let _ = app.needs_redraw();
+    app.update(verified(1, checks_ok()));
+    assert_eq!(app.verification(), Some(&Verification::Pending));
+    assert!(!app.needs_redraw());
+    app.update(verified(2, checks_ok()));
+    assert_eq!(app.verification(), Some(&Verification::Done(checks_ok())));
+    assert!(app.activity().any(|e| e.level == Level::Good
+        && e.text == "token verified: signature, issuer, audience, tenant, lifetime ✓"));
+    // Failures are logged with their detail.
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 3))));
+    let mut bad = checks_ok();
+    bad[5] = Check {
+        name: "lifetime",
+        severity: crate::diagnose::Severity::Error,
+        detail: "expired 2m 0s ago".into(),
+    };
+    app.update(verified(3, bad));
+    assert!(
+        app.activity()
+            .any(|e| e.level == Level::Error && e.text == "verify: ✗ lifetime: expired 2m 0s ago")
+    );
+    // A rotated signing key: the current token is checked again.
+    effects(&mut app);
+    app.update(Msg::AdminDone {
+        op: AdminOp::RotateKey,
+        result: Ok("rotated the signing key".into()),
+    });
+    assert!(matches!(
+        &effects(&mut app)[..],
+        [Effect::VerifyToken { generation: 3, .. }]
+    ));
+    assert_eq!(app.verification(), Some(&Verification::Pending));
+}
+
+#[test]
+fn up_down_select_claims_in_the_token_pane() {
+    let mut app = with_token();
+    focused_on(&mut app, Focus::Token);
+    let names = app.claim_names();
+    assert_eq!(
+        names,
+        [
+            "roles", "aud", "iss", "azp", "tid", "idtyp", "iat", "exp", "aio", "oid", "sub"
+        ]
+    );
+    assert_eq!(app.selected_claim().as_deref(), Some("roles"));
+    app.update(key(KeyCode::Down));
+    app.update(ch('j'));
+    assert_eq!(app.selected_claim().as_deref(), Some("iss"));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.selected_claim().as_deref(), Some("aud"));
+    app.update(key(KeyCode::End));
+    assert_eq!(app.selected_claim().as_deref(), Some("sub"));
+    app.update(key(KeyCode::PageDown));
+    assert_eq!(app.selected_claim().as_deref(), Some("sub"), "clamped");
+    app.update(key(KeyCode::Home));
+    assert_eq!(app.selected_claim().as_deref(), Some("roles"));
+    // The selection survives a refresh when the new token has the same claim.
+    app.update(key(KeyCode::PageDown));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.selected_claim().as_deref(), Some("oid"));
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 2))));
+    assert_eq!(app.selected_claim().as_deref(), Some("oid"));
+    // In the raw view ↑/↓ scroll instead.
+    app.update(ch('t'));
+    render(&app, 80, 24);
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.scroll().token, 1);
+    assert_eq!(app.selected_claim().as_deref(), Some("oid"));
+}
+
+#[test]
+fn lint_problems_are_logged_at_start() {
+    let mut p = profile();
+    p.scope = format!("api://{API}");
+    let app = App::new(&p, options(false));
+    assert!(app.activity().any(|e| e.level == Level::Error
+        && e.text.starts_with("config: scope \"api://")
+        && e.text.contains("AADSTS1002012")));
+    assert_eq!(app.lint()[0].severity, crate::diagnose::Severity::Error);
+    let app = crate::tui::fixtures::app(false);
+    assert!(app.lint().is_empty());
+    assert_eq!(app.activity().count(), 0);
+}
+
+#[test]
+fn refusals_are_logged_with_the_diagnosis() {
+    let mut app = app(false);
+    app.update(Msg::Token(Box::new(fresh(
+        &["Weather.Read", "Weather.Write"],
+        1,
+    ))));
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::ApiResult {
+        seq: 1,
+        result: Ok(Box::new(forbidden("Weather.Admin"))),
+    });
+    assert!(app.activity().any(|e| e.level == Level::Warn
+        && e.text
+            == "GET Seattle → 403 in 42 ms: the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"));
+    // Granting the role and refreshing does not rewrite the diagnosis of the call made
+    // before (the new token does carry Weather.Admin).
+    app.update(Msg::Token(Box::new(fresh(
+        &["Weather.Read", "Weather.Write", "Weather.Admin"],
+        2,
+    ))));
+    let advice = app.last_call().unwrap().advice.as_ref().unwrap();
+    assert_eq!(
+        advice.summary,
+        "the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"
+    );
+    assert!(render(&app, 120, 40).contains("✗ the token carries Weather.Read, Weather.Write;"));
 }
 
 #[test]

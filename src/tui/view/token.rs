@@ -1,4 +1,5 @@
-//! The Token pane: state line, lifetime gauge, decoded claims (or raw JSON), errors.
+//! The Token pane: state line, lifetime gauge, token errors as advice, decoded claims with
+//! their verification (or raw JSON), and the selected claim explained.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,12 +7,16 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
-use super::wrap::{kv, styled};
-use crate::auth::{Phase, TokenSnapshot, TokenSource};
+use std::ops::Range;
+
+use super::wrap::{self, kv, styled};
+use crate::auth::{Phase, TokenError, TokenSnapshot, TokenSource};
+use crate::diagnose::{Severity, aadsts, claim_doc};
 use crate::jwt::TokenFormat;
 use crate::text::sanitize;
 use crate::time::relative;
-use crate::tui::app::App;
+use crate::tui::Theme;
+use crate::tui::app::{App, Focus, Overlay, Verification};
 
 const LABEL_W: usize = 10;
 
@@ -47,25 +52,140 @@ fn state_line(app: &App, snap: Option<&TokenSnapshot>) -> Line<'static> {
     Line::from(spans)
 }
 
+/// The scrollable part of the pane: its lines, and which lines each claim row occupies
+/// (indexed like [`App::claim_names`]).
+pub struct Body {
+    pub lines: Vec<Line<'static>>,
+    pub rows: Vec<Range<usize>>,
+}
+
+/// A token request failure as advice: the AADSTS code and Entra's first sentence (or what
+/// went wrong on the network), why, and what to do.
+fn token_error(err: &TokenError, width: usize, th: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let advice = aadsts::advise(err);
+    out.extend(styled(
+        &format!("✗ {}", sanitize(&advice.summary, false)),
+        width,
+        th.err(),
+    ));
+    if !matches!(err, TokenError::Rejected { .. }) {
+        // The advice generalises; the error says which URL and what the OS said.
+        let text = sanitize(&err.to_string(), true);
+        if let Some(first) = text.lines().next()
+            && first != advice.summary
+        {
+            out.extend(styled(first, width, th.dim()));
+        }
+    }
+    for (label, text, style) in [
+        ("why", &advice.cause, Style::new()),
+        ("fix", &advice.fix, th.warn()),
+    ] {
+        if !text.trim().is_empty() {
+            out.extend(kv(
+                label,
+                &sanitize(text, false),
+                4,
+                width,
+                th.label(),
+                style,
+            ));
+        }
+    }
+    out
+}
+
+/// `label` then `spans` flowed over as many lines as `width` needs, continuation lines
+/// indented under the first span.
+fn flow(label: Span<'static>, spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let mut line = vec![label];
+    let mut used = wrap::width(&line[0].content);
+    let indent = used;
+    for span in spans {
+        let w = wrap::width(&span.content);
+        if used + w > width && line.len() > 1 {
+            out.push(Line::from(std::mem::take(&mut line)));
+            line.push(Span::raw(" ".repeat(indent)));
+            used = indent;
+        }
+        used += w;
+        line.push(span);
+    }
+    out.push(Line::from(line));
+    out
+}
+
+/// The verification summary ("verified ✓ discovery ✓ signature …") and a line for every
+/// check that did not pass.
+fn verification(app: &App, v: &Verification, width: usize) -> Vec<Line<'static>> {
+    let th = &app.theme;
+    let checks = match v {
+        Verification::Pending => {
+            return kv(
+                "verify",
+                "checking discovery, signature, issuer, audience, tenant, lifetime …",
+                LABEL_W,
+                width,
+                th.label(),
+                th.dim(),
+            );
+        }
+        Verification::Done(checks) => checks,
+    };
+    let style = |s: Severity| match s {
+        Severity::Ok | Severity::Info => th.ok(),
+        Severity::Warning => th.warn(),
+        Severity::Error => th.err(),
+    };
+    let worst = v.worst().unwrap_or(Severity::Ok);
+    let label = if worst <= Severity::Info {
+        Span::styled(format!("{:<LABEL_W$} ", "verified"), th.label())
+    } else {
+        Span::styled(format!("{:<LABEL_W$} ", "verify"), style(worst))
+    };
+    // A passing discovery is implied by the checks after it; it only needs room when it fails.
+    let spans = checks
+        .iter()
+        .filter(|c| !(c.name == "discovery" && c.severity <= Severity::Info))
+        .map(|c| {
+            Span::styled(
+                format!("{} {} ", c.severity.mark(), c.name),
+                style(c.severity),
+            )
+        })
+        .collect();
+    let mut out = flow(label, spans, width);
+    for c in checks.iter().filter(|c| c.severity >= Severity::Warning) {
+        out.extend(kv(
+            "",
+            &format!(
+                "{} {}: {}",
+                c.severity.mark(),
+                c.name,
+                sanitize(&c.detail, false)
+            ),
+            LABEL_W,
+            width,
+            th.label(),
+            style(c.severity),
+        ));
+    }
+    out
+}
+
 /// Every line of the scrollable part of the pane.
-pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+pub fn body(app: &App, width: usize) -> Body {
     let th = &app.theme;
     let mut out: Vec<Line<'static>> = Vec::new();
+    let mut rows: Vec<Range<usize>> = Vec::new();
     let snap = app.snapshot.as_ref();
     let kvl = |label: &str, value: &str| kv(label, value, LABEL_W, width, th.label(), Style::new());
+    let done = |lines, rows| Body { lines, rows };
 
     if let Some(err) = snap.and_then(|s| s.last_error.as_ref()) {
-        let text = sanitize(&err.to_string(), true);
-        for (i, line) in text.lines().enumerate() {
-            let style = if line.starts_with("hint:") {
-                th.warn()
-            } else if i == 0 {
-                th.err()
-            } else {
-                th.dim()
-            };
-            out.extend(styled(line, width, style));
-        }
+        out.extend(token_error(err, width, th));
         if snap.is_some_and(|s| s.token.is_some()) {
             out.push(Line::from(Span::styled(
                 "the current token is still served until it expires",
@@ -106,10 +226,10 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                 th.dim(),
             ));
         }
-        return out;
+        return done(out, rows);
     };
     let Some(decoded) = &app.decoded else {
-        return out;
+        return done(out, rows);
     };
     let jwt = match &decoded.format {
         TokenFormat::Jwt(j) => j,
@@ -123,7 +243,7 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                 width,
                 th.warn(),
             ));
-            return out;
+            return done(out, rows);
         }
     };
     if app.raw {
@@ -133,13 +253,91 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             out.extend(styled(&sanitize(&pretty, true), width, Style::new()));
         }
         out.push(Line::from(Span::styled(
-            format!("signature: {} bytes (not verified)", jwt.signature_len),
+            format!("signature: {} bytes (not verified here)", jwt.signature_len),
             th.dim(),
         )));
-        return out;
+        return done(out, rows);
     }
     let c = &jwt.claims;
-    // Roles first: they decide 403 or 200.
+    let s = |v: &Option<String>| v.as_deref().map(|v| sanitize(v, false));
+    let when = |ts: Option<i64>| {
+        ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| format!("{} ({})", app.local(t), relative(t, app.now)))
+    };
+    for name in app.claim_names() {
+        let first = out.len();
+        match name.as_str() {
+            // Roles first: they decide 403 or 200.
+            "roles" => {
+                out.extend(roles(app, c, width));
+                // Verification right under the roles: the two things that decide access.
+                if let Some(v) = &decoded.verification {
+                    rows.push(first..out.len());
+                    out.extend(verification(app, v, width));
+                    continue;
+                }
+            }
+            "aud" => out.extend(kvl("aud", &sanitize(&c.aud.to_string(), false))),
+            "iss" => out.extend(kvl("iss", &s(&c.iss).unwrap_or_default())),
+            "azp" | "appid" => {
+                let (client, acr) = if name == "azp" {
+                    (&c.azp, &c.azpacr)
+                } else {
+                    (&c.appid, &c.appidacr)
+                };
+                let how = match acr.as_deref() {
+                    Some("1") => " (client secret)",
+                    Some("2") => " (certificate)",
+                    Some("0") => " (public client)",
+                    _ => "",
+                };
+                out.extend(kvl(
+                    &name,
+                    &format!("{}{how}", s(client).unwrap_or_default()),
+                ));
+            }
+            "tid" => out.extend(kvl("tid", &s(&c.tid).unwrap_or_default())),
+            "idtyp" => {
+                let typ = format!(
+                    "{} · ver {}",
+                    s(&c.idtyp).unwrap_or_else(|| "(none)".into()),
+                    s(&c.ver).unwrap_or_else(|| "?".into())
+                );
+                out.extend(kvl("idtyp", &typ));
+            }
+            "iat" => out.extend(kvl("issued", &when(c.iat).unwrap_or_default())),
+            "nbf" => out.extend(kvl("not before", &when(c.nbf).unwrap_or_default())),
+            "exp" => {
+                out.extend(kvl("expires", &when(c.exp).unwrap_or_default()));
+                rows.push(first..out.len());
+                let source = match token.source {
+                    TokenSource::Network => "token endpoint",
+                    TokenSource::Cache => "persistent cache",
+                };
+                out.extend(kvl(
+                    "from",
+                    &format!("{source}, acquired {}", app.clock(token.acquired_at)),
+                ));
+                continue;
+            }
+            other => {
+                let value = match jwt.payload.get(other) {
+                    Some(serde_json::Value::String(v)) => v.clone(),
+                    Some(v) => v.to_string(),
+                    None => String::new(),
+                };
+                out.extend(kvl(&sanitize(other, false), &sanitize(&value, false)));
+            }
+        }
+        rows.push(first..out.len());
+    }
+    done(out, rows)
+}
+
+/// The roles row: each expected role ticked or crossed, then any other role the token
+/// carries.
+fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> {
+    let th = &app.theme;
     let mut spans = vec![Span::styled(format!("{:<LABEL_W$} ", "roles"), th.label())];
     for r in &app.expected_roles {
         let (mark, style) = if c.has_role(r) {
@@ -175,78 +373,62 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     // Roles can be many: wrap the spans by hand only when they overflow.
     let roles_line = Line::from(spans);
     if roles_line.width() <= width {
-        out.push(roles_line);
+        vec![roles_line]
     } else {
         let plain: String = roles_line.spans[1..]
             .iter()
             .map(|s| s.content.as_ref())
             .collect();
-        out.extend(kvl("roles", plain.trim_end()));
+        kv(
+            "roles",
+            plain.trim_end(),
+            LABEL_W,
+            width,
+            th.label(),
+            Style::new(),
+        )
     }
-    let s = |v: &Option<String>| v.as_deref().map(|v| sanitize(v, false));
-    out.extend(kvl("aud", &sanitize(&c.aud.to_string(), false)));
-    if let Some(iss) = s(&c.iss) {
-        out.extend(kvl("iss", &iss));
-    }
-    let (client_claim, client, acr) = match (&c.azp, &c.appid) {
-        (Some(azp), _) => ("azp", Some(azp.clone()), c.azpacr.clone()),
-        (None, Some(appid)) => ("appid", Some(appid.clone()), c.appidacr.clone()),
-        _ => ("azp", None, None),
-    };
-    if let Some(client) = client {
-        let how = match acr.as_deref() {
-            Some("1") => " (client secret)",
-            Some("2") => " (certificate)",
-            Some("0") => " (public client)",
-            _ => "",
-        };
-        out.extend(kvl(
-            client_claim,
-            &format!("{}{how}", sanitize(&client, false)),
-        ));
-    }
-    if let Some(tid) = s(&c.tid) {
-        out.extend(kvl("tid", &tid));
-    }
-    let typ = format!(
-        "{} · ver {}",
-        s(&c.idtyp).unwrap_or_else(|| "(none)".into()),
-        s(&c.ver).unwrap_or_else(|| "?".into())
-    );
-    out.extend(kvl("idtyp", &typ));
-    let when = |ts: Option<i64>| {
-        ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map(|t| format!("{} ({})", app.local(t), relative(t, app.now)))
-    };
-    if let Some(v) = when(c.iat) {
-        out.extend(kvl("issued", &v));
-    }
-    if let Some(v) = when(c.nbf)
-        && c.nbf != c.iat
-    {
-        out.extend(kvl("not before", &v));
-    }
-    if let Some(v) = when(c.exp) {
-        out.extend(kvl("expires", &v));
-    }
-    let source = match token.source {
-        TokenSource::Network => "token endpoint",
-        TokenSource::Cache => "persistent cache",
-    };
-    out.extend(kvl(
-        "from",
-        &format!("{source}, acquired {}", app.clock(token.acquired_at)),
-    ));
-    out
 }
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
+    let th = &app.theme;
     let snap = app.snapshot.as_ref();
     let token = snap.and_then(|s| s.token.clone());
-    let [state_area, gauge_area, body_area] = Layout::vertical([
+    // The selected claim is explained at the bottom while the pane has focus.
+    let selecting = app.focus == Focus::Token
+        && app.overlay == Overlay::None
+        && !app.raw
+        && app.jwt().is_some();
+    let doc: Vec<Line<'static>> = match app.selected_claim().filter(|_| selecting) {
+        Some(name) => {
+            let text = match claim_doc(&name) {
+                Some(d) => format!("{name}: {d}"),
+                None => {
+                    format!("{name}: not a claim tokenscope knows; see the API's documentation")
+                }
+            };
+            // Two lines when the pane has room, one otherwise; a cut is marked with "…".
+            let room = if area.height >= 10 { 2 } else { 1 };
+            let mut lines = wrap::wrap(&sanitize(&text, false), area.width.max(1) as usize);
+            if lines.len() > room {
+                lines.truncate(room);
+                if let Some(last) = lines.last_mut() {
+                    let keep = wrap::width(last).min(area.width.saturating_sub(1) as usize);
+                    *last = last.chars().take(keep).collect::<String>() + "…";
+                }
+            }
+            lines
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, th.label().add_modifier(Modifier::ITALIC))))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let [state_area, gauge_area, body_area, doc_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(if token.is_some() { 1 } else { 0 }),
         Constraint::Min(0),
+        Constraint::Length(doc.len() as u16),
     ])
     .areas(area);
     f.render_widget(Paragraph::new(state_line(app, snap)), state_area);
@@ -268,13 +450,39 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
                 .ratio(ratio)
                 .label(label)
                 .use_unicode(true)
-                .gauge_style(app.theme.gauge(ratio)),
+                .gauge_style(th.gauge(ratio)),
             gauge_area,
         );
     }
-    let lines = body_lines(app, body_area.width as usize);
-    let max = (lines.len() as u16).saturating_sub(body_area.height);
-    let scroll = app.scroll.token.min(max);
+    let Body { mut lines, rows } = body(app, body_area.width as usize);
+    let h = body_area.height;
+    let max = (lines.len() as u16).saturating_sub(h);
+    let scroll = if app.raw {
+        app.scroll.token.min(max)
+    } else {
+        // The claims view scrolls with the selection: from where the last frame was, move
+        // just enough to show the selected row.
+        let mut offset = app.claim_offset.get().min(max);
+        if selecting && let Some(row) = rows.get(app.claim.min(rows.len().saturating_sub(1))) {
+            let (start, end) = (row.start as u16, row.end as u16);
+            if start < offset {
+                offset = start;
+            } else if end > offset + h && app.claim > 0 {
+                // The first claim does not pull the view down: what is above it (a token
+                // error, warnings) stays readable, and ↑ on it scrolls up further.
+                offset = end.saturating_sub(h).min(start);
+            }
+            if let Some(label) = lines.get_mut(row.start).and_then(|l| l.spans.first_mut()) {
+                label.style = label.style.patch(th.selected());
+            }
+        }
+        let offset = offset.min(max);
+        app.claim_offset.set(offset);
+        offset
+    };
     f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body_area);
+    if !doc.is_empty() {
+        f.render_widget(Paragraph::new(doc), doc_area);
+    }
     max
 }

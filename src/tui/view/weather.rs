@@ -174,15 +174,15 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         th.dim(),
     ));
     out.push(Line::default());
-    if let Some(why) = super::super::explain::reason(resp, app.claims()) {
-        out.extend(kv(
-            "why",
-            &why,
-            4,
+    // The refusal explained: what is wrong in one prominent line, then why and the fix.
+    if let Some(advice) = &last.advice {
+        out.extend(styled(
+            &format!("✗ {}", advice.summary),
             width,
-            th.label(),
-            th.warn().add_modifier(Modifier::BOLD),
+            th.err().add_modifier(Modifier::BOLD),
         ));
+        out.extend(kv("why", &advice.cause, 4, width, th.label(), Style::new()));
+        out.extend(kv("fix", &advice.fix, 4, width, th.label(), th.warn()));
         out.push(Line::default());
     }
     if !resp.www_authenticate.is_empty() {

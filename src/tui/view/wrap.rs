@@ -95,6 +95,24 @@ pub fn kv(
         .collect()
 }
 
+/// `prefix` then `text` wrapped with a hanging indent: continuation lines start under the
+/// text, not under the prefix ("✗ message", "  → fix").
+pub fn hang(prefix: &str, text: &str, max: usize, style: Style) -> Vec<Line<'static>> {
+    let pad = width(prefix);
+    wrap(text, max.saturating_sub(pad).max(8))
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let lead = if i == 0 {
+                prefix.to_string()
+            } else {
+                " ".repeat(pad)
+            };
+            Line::from(Span::styled(format!("{lead}{chunk}"), style))
+        })
+        .collect()
+}
+
 /// Wrap `text` and style every line the same.
 pub fn styled(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
     wrap(text, width)
