@@ -84,10 +84,8 @@ async fn ctrl_c_from_the_city_box_restores_the_terminal() {
     assert_restored(&run, "Ctrl-C");
 }
 
-/// Needs a way to force a panic inside the dashboard loop, e.g. the TUI loop checking
-/// `TOKENSCOPE_TEST_PANIC=1` (panic on the first key press). Not there yet.
+/// `TOKENSCOPE_TEST_PANIC=1` makes the dashboard loop panic on the first key press.
 #[tokio::test]
-#[ignore = "needs a test hook in the TUI loop: TOKENSCOPE_TEST_PANIC=1 → panic on the first key"]
 async fn a_panic_restores_the_terminal() {
     let home = tempfile::tempdir().unwrap();
     let mut steps = started();
