@@ -117,6 +117,30 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
 /// dashboard with the demo admin popup. The sandbox stops when the dashboard closes.
 pub async fn run_demo(opts: DemoOptions) -> anyhow::Result<()> {
     let _log = init_logging(opts.log_file.as_deref());
+    // Take the terminal and draw at once: starting the sandbox (RSA-2048 key generation)
+    // takes 25–200 ms, and a blank terminal meanwhile looks like a hang.
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let _ = terminal.draw(|f| {
+        let area = f.area();
+        let text = ratatui::widgets::Paragraph::new(vec![
+            ratatui::text::Line::from(" tokenscope"),
+            ratatui::text::Line::from(" starting the local sandbox tenant…"),
+        ]);
+        f.render_widget(text, area);
+    });
+    if std::env::var(runtime::EXIT_HOOK_ENV).is_ok_and(|v| v == "1") {
+        ratatui::restore();
+        return Ok(());
+    }
+    let result = demo_in_terminal(opts, &mut terminal).await;
+    ratatui::restore();
+    result
+}
+
+async fn demo_in_terminal(
+    opts: DemoOptions,
+    terminal: &mut ratatui::DefaultTerminal,
+) -> anyhow::Result<()> {
     let tenant = TenantModel::builtin();
     let api_roles = tenant
         .api
@@ -161,7 +185,7 @@ pub async fn run_demo(opts: DemoOptions) -> anyhow::Result<()> {
     let mut opts = AppOptions::from_env();
     opts.demo = runtime.demo_state();
     let mut app = App::new(&profile, opts);
-    let result = in_terminal(&mut app, &mut runtime).await;
+    let result = with_terminal(&mut app, &mut runtime, terminal).await;
     drop(runtime);
     if let Ok(sandbox) = std::sync::Arc::try_unwrap(sandbox) {
         sandbox.shutdown().await;
@@ -182,16 +206,26 @@ fn http_client(profile: &Profile) -> anyhow::Result<reqwest::Client> {
 /// Take over the terminal (raw mode, alternate screen, panic hook), run, and give it back —
 /// also on SIGTERM/SIGHUP, which arrive as [`Msg::Quit`].
 async fn in_terminal(app: &mut App, runtime: &mut Runtime) -> anyhow::Result<()> {
-    runtime.exit_hook_from_env();
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let result = with_terminal(app, runtime, &mut terminal).await;
+    ratatui::restore();
+    result
+}
+
+/// Run the dashboard on a terminal already taken over; the caller restores it.
+async fn with_terminal(
+    app: &mut App,
+    runtime: &mut Runtime,
+    terminal: &mut ratatui::DefaultTerminal,
+) -> anyhow::Result<()> {
+    runtime.exit_hook_from_env();
     let signals = spawn_signal_task(runtime.sender());
     let result = app
-        .run(runtime, &mut terminal, crossterm::event::EventStream::new())
+        .run(runtime, terminal, crossterm::event::EventStream::new())
         .await;
     if let Some(s) = signals {
         s.abort();
     }
-    ratatui::restore();
     result
 }
 
