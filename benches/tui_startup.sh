@@ -9,8 +9,8 @@
 # 1. Launch → first frame. The dashboard needs a terminal, so each run gets a pty from
 #    `script`; TOKENSCOPE_EXIT_AFTER_FIRST_FRAME=1 (a test hook in src/tui/runtime.rs) makes
 #    it quit right after drawing its first frame. `script` alone (running `true`) is measured
-#    too, so its overhead can be subtracted. The first frame comes after the in-process
-#    sandbox has started (RSA-2048 key generation) and before any token is fetched.
+#    too, so its overhead can be subtracted. In `demo` the first frame ("starting the local
+#    sandbox tenant…") is drawn before the in-process sandbox generates its RSA-2048 key.
 # 2. Launch → first frame showing a token (=token): adds the token request to the sandbox.
 # 3. Idle CPU over IDLE_SECS and resident memory: the demo runs in a detached tmux session
 #    (120×40), settles for 3 s with its token, then user+system CPU time is read from
