@@ -614,7 +614,10 @@ async fn cli_refusals_and_token_failures() {
     let o = run_cli(&["call", "Seattle"], Some(&cfg), Some(SECRET), None).await;
     let text = all_output(&o);
     assert!(
-        text.contains("403") && text.contains("IDW10203") && text.contains("token roles: no roles"),
+        text.contains("403")
+            && text.contains("IDW10203")
+            && text.contains("the token carries no roles; the API requires Weather.Read")
+            && text.contains("fix: Grant the app role Weather.Read"),
         "{text}"
     );
 

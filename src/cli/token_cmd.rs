@@ -206,16 +206,24 @@ pub async fn call(
     let resp = api::call_weather(&client, &profile.api_url, city, &tok.access_token)
         .await
         .map_err(|e| api_failure(&e))?;
-    let roles: Vec<String> = match jwt::inspect(tok.access_token.expose()) {
-        TokenFormat::Jwt(j) => j.claims.roles.clone(),
-        TokenFormat::Opaque { .. } => Vec::new(),
+    let claims = match jwt::inspect(tok.access_token.expose()) {
+        TokenFormat::Jwt(j) => Some(j.claims),
+        TokenFormat::Opaque { .. } => None,
     };
+    let roles: Vec<String> = claims.as_ref().map(|c| c.roles.clone()).unwrap_or_default();
+    let advice = crate::diagnose::refusal::explain(
+        &resp,
+        claims.as_ref(),
+        &profile.expected_roles,
+        &profile.scope,
+    );
     if json_out {
         let mut out = render::api_json(&resp);
         if let Some(o) = out.as_object_mut() {
             o.insert("profile".into(), json!(profile.name));
             o.insert("city".into(), json!(city.trim()));
             o.insert("token_roles".into(), json!(roles));
+            o.insert("diagnosis".into(), json!(advice));
         }
         println!("{}", crate::text::inert_json(&out));
     } else {
@@ -225,7 +233,13 @@ pub async fn call(
         Outcome::Success => Ok(()),
         Outcome::Unauthorized | Outcome::Forbidden => Err(Failure {
             code: EXIT_REFUSED,
-            message: refusal_reason(&resp, &roles),
+            message: match &advice {
+                Some(a) => format!(
+                    "the API refused the call ({}): {}\nwhy: {}\nfix: {}",
+                    resp.status, a.summary, a.cause, a.fix
+                ),
+                None => format!("the API refused the call ({})", resp.status),
+            },
             json: Value::Null,
         }),
         Outcome::HttpError => Err(Failure {
@@ -233,26 +247,6 @@ pub async fn call(
             message: format!("the API answered HTTP {}", resp.status),
             json: Value::Null,
         }),
-    }
-}
-
-fn refusal_reason(resp: &ApiResponse, roles: &[String]) -> String {
-    let held = if roles.is_empty() {
-        "no roles".to_string()
-    } else {
-        sanitize(&roles.join(", "), false)
-    };
-    match resp.outcome() {
-        Outcome::Forbidden => format!(
-            "the API refused the call (403): the token is valid but lacks what the API requires (token roles: {held})\nhint: grant the app role the API requires to this client (API permissions → Add a permission → My APIs → Application permissions) and grant admin consent"
-        ),
-        _ => format!(
-            "the API rejected the token (401){}\nhint: check that the scope names this API's App ID URI and that the token has not expired",
-            resp.bearer_challenge()
-                .and_then(|c| c.error_description())
-                .map(|d| format!(": {}", sanitize(d, false)))
-                .unwrap_or_default()
-        ),
     }
 }
 
