@@ -1,0 +1,81 @@
+//! An unmodified MSAL Python client (pinned in tests/fixtures/fastapi/requirements.txt,
+//! installed by .ci/run) against the sandbox over TLS: the lecture's console app, pointed at
+//! the sandbox instead of Entra.
+
+#[path = "fixtures/support.rs"]
+mod support;
+
+use std::process::Stdio;
+
+use serde_json::Value;
+use tokenscope::sandbox::{Sandbox, SandboxOptions};
+
+async fn msal(config: &std::path::Path, profile: &str) -> Value {
+    let python = support::fixtures().join("fastapi/.venv/bin/python");
+    assert!(
+        python.exists(),
+        "MSAL's virtual environment is missing ({}); run .ci/run or: python3 -m venv tests/fixtures/fastapi/.venv && tests/fixtures/fastapi/.venv/bin/pip install -r tests/fixtures/fastapi/requirements.txt",
+        python.display()
+    );
+    let out = tokio::time::timeout(
+        support::WAIT,
+        tokio::process::Command::new(&python)
+            .arg(support::fixtures().join("msal_client.py"))
+            .arg(config)
+            .arg(profile)
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await
+    .expect("MSAL client hung")
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "msal_client.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test]
+async fn unmodified_msal_gets_tokens_the_api_accepts() {
+    let sb = Sandbox::start(SandboxOptions {
+        tls: true,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    sb.write_config(&cfg).unwrap();
+
+    let ok = msal(&cfg, "console-rw").await;
+    assert_eq!(ok["error"], Value::Null, "{ok}");
+    assert_eq!(ok["first_source"], "identity_provider", "{ok}");
+    assert_eq!(ok["second_source"], "cache", "MSAL reuses the token: {ok}");
+    assert_eq!(ok["same_token"], true);
+    assert_eq!(ok["api_status"], 200, "{ok}");
+    assert!(
+        ok["api_body"].as_str().unwrap().contains("\"temp\""),
+        "{ok}"
+    );
+
+    // The lecture's 403: a client without the required role.
+    let no = msal(&cfg, "no-roles").await;
+    assert_eq!(no["api_status"], 403, "{no}");
+    assert!(
+        no["api_body"].as_str().unwrap().starts_with("IDW10203"),
+        "{no}"
+    );
+
+    // Entra's errors reach MSAL in the shape it parses.
+    let expired = msal(&cfg, "expired-secret").await;
+    assert_eq!(expired["error"], "invalid_client", "{expired}");
+    assert_eq!(
+        expired["error_codes"],
+        serde_json::json!([7000222]),
+        "{expired}"
+    );
+    sb.shutdown().await;
+}
