@@ -327,10 +327,6 @@ fn config_path(opts: &LoadOptions, env: &Env) {
 
 /// Build the HTTP client for a profile.
 pub(crate) fn http_client(profile: &Profile) -> Result<reqwest::Client, Failure> {
-    crate::http::client(&crate::http::HttpOptions {
-        connect_timeout: profile.connect_timeout,
-        timeout: profile.timeout,
-        ca_file: profile.ca_file.as_deref(),
-    })
-    .map_err(|e| Failure::new(EXIT_USAGE, "config", "http_setup", e.to_string()))
+    crate::http::client_for(profile)
+        .map_err(|e| Failure::new(EXIT_USAGE, "config", "http_setup", e.to_string()))
 }

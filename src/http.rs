@@ -66,6 +66,15 @@ pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError>
     b.build().map_err(|e| HttpSetupError::Build(e.to_string()))
 }
 
+/// The client for a profile: its timeouts and its extra root certificate.
+pub fn client_for(profile: &crate::config::Profile) -> Result<reqwest::Client, HttpSetupError> {
+    client(&HttpOptions {
+        connect_timeout: profile.connect_timeout,
+        timeout: profile.timeout,
+        ca_file: profile.ca_file.as_deref(),
+    })
+}
+
 /// True for `localhost`, 127.0.0.0/8 and ::1.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {

@@ -195,12 +195,7 @@ async fn demo_in_terminal(
 }
 
 fn http_client(profile: &Profile) -> anyhow::Result<reqwest::Client> {
-    crate::http::client(&crate::http::HttpOptions {
-        connect_timeout: profile.connect_timeout,
-        timeout: profile.timeout,
-        ca_file: profile.ca_file.as_deref(),
-    })
-    .context("cannot set up the HTTP client")
+    crate::http::client_for(profile).context("cannot set up the HTTP client")
 }
 
 /// Take over the terminal (raw mode, alternate screen, panic hook), run, and give it back —
