@@ -2,6 +2,7 @@
 //! responses (Entra's error JSON, or whatever a proxy put in the way).
 
 mod cache;
+mod credential;
 mod manager;
 mod response;
 
@@ -10,6 +11,10 @@ use thiserror::Error;
 use url::Url;
 
 pub use cache::{CacheEntry, CacheError, CacheKey, TokenCache};
+pub use credential::{
+    ASSERTION_TYPE, AssertionAlg, CertFormat, CertificateError, CertificateInfo, ClientCertificate,
+    FederatedError, FederatedToken,
+};
 pub use manager::{
     CachedToken, ManagerOptions, Phase, TokenHandle, TokenManager, TokenSnapshot, TokenSource,
 };
@@ -56,6 +61,9 @@ pub enum TokenError {
     },
     #[error("{0}")]
     Insecure(String),
+    /// The certificate or federated token could not be turned into a client assertion.
+    #[error("{0}")]
+    Credential(String),
     #[error(
         "the token endpoint URL {url:?} is not valid: {reason}\nhint: check authority / token_endpoint in the profile"
     )]
@@ -94,6 +102,7 @@ impl TokenError {
             }
             TokenError::Insecure(_) => "refused: plain http to a remote host".into(),
             TokenError::BadEndpoint { .. } => "invalid token endpoint URL".into(),
+            TokenError::Credential(_) => "the client credential could not be used".into(),
         }
     }
 
@@ -169,15 +178,35 @@ pub async fn request_token(
         url: crate::text::sanitize(endpoint, false),
         reason: e.to_string(),
     })?;
-    http::check_transport(&url, "the client secret").map_err(TokenError::Insecure)?;
+    http::check_transport(&url, "the client credential").map_err(TokenError::Insecure)?;
 
     let mut form: Vec<(&str, &str)> = vec![
         ("grant_type", "client_credentials"),
         ("client_id", &profile.client_id),
         ("scope", &profile.scope),
     ];
+    let assertion: crate::secret::ClientSecret;
     match &profile.credential {
         Credential::Secret { secret, .. } => form.push(("client_secret", secret.expose())),
+        Credential::Certificate {
+            cert,
+            send_chain,
+            alg,
+            ..
+        } => {
+            assertion = cert
+                .assertion(&profile.client_id, endpoint, *alg, *send_chain, Utc::now())
+                .map_err(|e| TokenError::Credential(e.to_string()))?;
+            form.push(("client_assertion_type", ASSERTION_TYPE));
+            form.push(("client_assertion", assertion.expose()));
+        }
+        Credential::Federated { token, .. } => {
+            assertion = token
+                .assertion(Utc::now())
+                .map_err(|e| TokenError::Credential(e.to_string()))?;
+            form.push(("client_assertion_type", ASSERTION_TYPE));
+            form.push(("client_assertion", assertion.expose()));
+        }
     }
 
     let sent_at = Utc::now();

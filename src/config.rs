@@ -140,12 +140,34 @@ impl std::fmt::Display for SecretSource {
     }
 }
 
+/// Where a certificate or federated-token path came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSource {
+    /// A key in the profile (`client_certificate_path`, `federated_token_file`).
+    File,
+    /// An environment variable (`AZURE_CLIENT_CERTIFICATE_PATH`, `AZURE_FEDERATED_TOKEN_FILE`).
+    EnvVar(&'static str),
+}
+
 /// How the client proves its identity.
 #[derive(Debug, Clone)]
 pub enum Credential {
     Secret {
         secret: ClientSecret,
         source: SecretSource,
+    },
+    /// A certificate signs a client assertion (`client_assertion_type` jwt-bearer).
+    Certificate {
+        cert: std::sync::Arc<crate::auth::ClientCertificate>,
+        source: PathSource,
+        /// Send the chain as `x5c` (`send_certificate_chain = true`).
+        send_chain: bool,
+        alg: crate::auth::AssertionAlg,
+    },
+    /// A token file from another identity provider (workload identity) is the assertion.
+    Federated {
+        token: std::sync::Arc<crate::auth::FederatedToken>,
+        source: PathSource,
     },
 }
 
@@ -154,18 +176,24 @@ impl Credential {
     pub fn kind(&self) -> &'static str {
         match self {
             Credential::Secret { .. } => "client secret",
+            Credential::Certificate { .. } => "certificate",
+            Credential::Federated { .. } => "federated token",
         }
     }
-    /// A fingerprint of the credential (SHA-256 of the secret, hex, first 16 chars): lets a
-    /// cache tell a rotated secret apart without ever storing the secret.
+    /// A fingerprint of the credential (SHA-256, hex, first 16 chars): lets a cache tell a
+    /// rotated secret or certificate apart without ever storing the secret.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
-        match self {
-            Credential::Secret { secret, .. } => {
-                let digest = Sha256::digest(secret.expose().as_bytes());
-                hex::encode(&digest[..8])
+        let digest = match self {
+            Credential::Secret { secret, .. } => Sha256::digest(secret.expose().as_bytes()),
+            Credential::Certificate { cert, .. } => {
+                Sha256::digest(format!("cert:{}", cert.info().x5t_s256).as_bytes())
             }
-        }
+            Credential::Federated { token, .. } => {
+                Sha256::digest(format!("federated:{}", token.path().display()).as_bytes())
+            }
+        };
+        hex::encode(&digest[..8])
     }
 }
 
@@ -236,6 +264,17 @@ pub fn load_file(opts: &LoadOptions, env: &Env) -> Result<Loaded, ConfigError> {
 pub fn load(opts: &LoadOptions, env: &Env) -> Result<Profile, ConfigError> {
     let loaded = load_file(opts, env)?;
     resolve(&loaded, opts.profile.as_deref(), env)
+}
+
+/// Resolve every profile of a parsed file, in file order (for profile switching and the
+/// compare view). A profile that does not resolve keeps its error; the others still work.
+pub fn resolve_all(loaded: &Loaded, env: &Env) -> Vec<(String, Result<Profile, ConfigError>)> {
+    loaded
+        .file
+        .profiles
+        .keys()
+        .map(|name| (name.clone(), resolve(loaded, Some(name), env)))
+        .collect()
 }
 
 /// Resolve one profile of a parsed file.

@@ -22,8 +22,12 @@ fn token_failure(e: &TokenError) -> Failure {
         TokenError::Network { .. } => "network",
         TokenError::Insecure(_) => "insecure",
         TokenError::BadEndpoint { .. } => "bad_endpoint",
+        TokenError::Credential(_) => "credential",
     };
-    let code = if matches!(e, TokenError::Insecure(_) | TokenError::BadEndpoint { .. }) {
+    let code = if matches!(
+        e,
+        TokenError::Insecure(_) | TokenError::BadEndpoint { .. } | TokenError::Credential(_)
+    ) {
         EXIT_USAGE
     } else {
         EXIT_TOKEN

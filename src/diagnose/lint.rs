@@ -100,8 +100,9 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
             "request one API per token",
         );
     }
-    let Credential::Secret { source, .. } = &p.credential;
-    if *source == SecretSource::Inline {
+    if let Credential::Secret { source, .. } = &p.credential
+        && *source == SecretSource::Inline
+    {
         push(
             Severity::Warning,
             "client_secret",

@@ -277,18 +277,39 @@ impl App {
                 ),
             ),
             ("auth", {
-                let crate::config::Credential::Secret { source, .. } = &profile.credential;
-                if opts.demo.is_some() && *source == crate::config::SecretSource::Inline {
-                    format!(
-                        "{}, from the sandbox tenant (inline in the generated demo config)",
-                        profile.credential.kind()
-                    )
-                } else {
-                    format!(
-                        "{}, from {}",
-                        profile.credential.kind(),
-                        s(&source.to_string())
-                    )
+                use crate::config::{Credential, PathSource, SecretSource};
+                let kind = profile.credential.kind();
+                match &profile.credential {
+                    Credential::Secret { source, .. }
+                        if opts.demo.is_some() && *source == SecretSource::Inline =>
+                    {
+                        format!(
+                            "{kind}, from the sandbox tenant (inline in the generated demo config)"
+                        )
+                    }
+                    Credential::Secret { source, .. } => {
+                        format!("{kind}, from {}", s(&source.to_string()))
+                    }
+                    Credential::Certificate { cert, source, .. } => {
+                        let from = match source {
+                            PathSource::File => String::new(),
+                            PathSource::EnvVar(v) => format!(" (from {v})"),
+                        };
+                        format!(
+                            "{kind} {}{from}",
+                            s(&cert.info().path.display().to_string())
+                        )
+                    }
+                    Credential::Federated { token, source } => {
+                        let from = match source {
+                            PathSource::File => String::new(),
+                            PathSource::EnvVar(v) => format!(" (from {v})"),
+                        };
+                        format!(
+                            "{kind} file {}{from}",
+                            s(&token.path().display().to_string())
+                        )
+                    }
                 }
             }),
             ("scope", s(&profile.scope)),
