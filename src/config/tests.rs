@@ -58,7 +58,9 @@ fn resolves_default_profile_with_env_secret() {
     );
     assert_eq!(p.timeout, Duration::from_secs(5));
     assert_eq!(p.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
-    let Credential::Secret { secret, source } = &p.credential;
+    let Credential::Secret { secret, source } = &p.credential else {
+        panic!("expected a client secret, got {:?}", p.credential.kind());
+    };
     assert_eq!(secret.expose(), "s3cret");
     assert_eq!(source, &SecretSource::EnvVar("WEATHER_SECRET".into()));
     // The profile's Debug output never shows the secret.
@@ -91,7 +93,9 @@ fn azure_env_vars_override_the_file() {
     assert_eq!(p.authority_origin, Origin::EnvVar("AZURE_TENANT_ID"));
     assert_eq!(p.client_id, "88888888-8888-8888-8888-888888888888");
     assert_eq!(p.client_id_origin, Origin::EnvVar("AZURE_CLIENT_ID"));
-    let Credential::Secret { secret, source } = &p.credential;
+    let Credential::Secret { secret, source } = &p.credential else {
+        panic!("expected a client secret, got {:?}", p.credential.kind());
+    };
     assert_eq!(secret.expose(), "from-azure-env");
     assert_eq!(source, &SecretSource::AzureEnv);
     // Only the tenant: host comes from the file.
@@ -183,7 +187,9 @@ fn secret_file_is_relative_to_the_config_and_trimmed() {
         &Env::default(),
     )
     .unwrap();
-    let Credential::Secret { secret, source } = &p.credential;
+    let Credential::Secret { secret, source } = &p.credential else {
+        panic!("expected a client secret, got {:?}", p.credential.kind());
+    };
     assert_eq!(secret.expose(), "from-file");
     assert_eq!(source, &SecretSource::File(dir.path().join("secret.txt")));
 }
