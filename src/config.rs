@@ -28,6 +28,44 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default Entra authority host (public cloud).
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 
+/// National cloud authority hosts: (names accepted, host). Names are matched
+/// case-insensitively; the Azure CLI's cloud names are accepted too.
+pub const CLOUDS: &[(&[&str], &str)] = &[
+    (
+        &["public", "azurecloud", "azurepubliccloud"],
+        "https://login.microsoftonline.com",
+    ),
+    (
+        &["usgov", "usgovernment", "azureusgovernment"],
+        "https://login.microsoftonline.us",
+    ),
+    (
+        &["china", "azurechinacloud"],
+        "https://login.chinacloudapi.cn",
+    ),
+];
+
+/// The authority host for a cloud name (`public`, `usgov`, `china`, or an Azure CLI cloud
+/// name) or a host URL (`https://login.example.com`), without a trailing slash.
+pub fn authority_host(cloud: &str) -> Result<String, String> {
+    let c = cloud.trim();
+    let lower = c.to_ascii_lowercase();
+    if let Some((_, host)) = CLOUDS
+        .iter()
+        .find(|(names, _)| names.contains(&lower.as_str()))
+    {
+        return Ok((*host).to_string());
+    }
+    if c.contains("://") {
+        let url = check_http_url(c)?;
+        if url.path().trim_matches('/').is_empty() {
+            return Ok(c.trim_end_matches('/').to_string());
+        }
+        return Err("an authority host has no path; put the tenant in `tenant`".into());
+    }
+    Err("use public, usgov, china, or an authority host URL such as https://login.microsoftonline.us".into())
+}
+
 /// A snapshot of the environment variables the config reads, so tests can inject them
 /// without touching the process environment.
 #[derive(Debug, Clone, Default)]
@@ -236,28 +274,114 @@ pub struct LoadOptions {
 /// A parsed config file and where it came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The file, or [`ENV_PROFILE_PATH`] for the implicit `env` profile.
     pub path: PathBuf,
     pub file: ConfigFile,
+    /// No config file: the profile was made from environment variables alone.
+    pub implicit: bool,
+}
+
+/// The name of the profile made from environment variables when there is no config file.
+pub const ENV_PROFILE: &str = "env";
+/// What errors name as the "file" of the implicit `env` profile.
+pub const ENV_PROFILE_PATH: &str = "(environment variables)";
+
+/// Variables that make the implicit `env` profile (with no config file): azure-identity's
+/// names for the tenant, client and credential, and tokenscope's for the API.
+pub const ENV_PROFILE_VARS: &[&str] = &[
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET | AZURE_CLIENT_CERTIFICATE_PATH | AZURE_FEDERATED_TOKEN_FILE",
+    "TOKENSCOPE_SCOPE",
+    "TOKENSCOPE_API_URL",
+];
+
+/// The implicit `env` profile, when the environment names one: `None` when none of its
+/// variables is set, an error naming the missing ones when only some are.
+fn env_profile(
+    env: &Env,
+    searched: &[(PathBuf, &'static str)],
+) -> Option<Result<Loaded, ConfigError>> {
+    let credential = [
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_FEDERATED_TOKEN_FILE",
+    ]
+    .iter()
+    .any(|v| env.get(v).is_some());
+    let present = [
+        env.get("AZURE_TENANT_ID").is_some(),
+        env.get("AZURE_CLIENT_ID").is_some(),
+        credential,
+        env.get("TOKENSCOPE_SCOPE").is_some(),
+        env.get("TOKENSCOPE_API_URL").is_some(),
+    ];
+    if !present[..3].iter().any(|p| *p) {
+        return None;
+    }
+    let missing: Vec<&'static str> = ENV_PROFILE_VARS
+        .iter()
+        .zip(present)
+        .filter_map(|(v, p)| (!p).then_some(*v))
+        .collect();
+    if !missing.is_empty() {
+        return Some(Err(ConfigError::IncompleteEnv {
+            searched: searched.to_vec(),
+            missing,
+        }));
+    }
+    let roles = env
+        .get("TOKENSCOPE_EXPECTED_ROLES")
+        .map(|r| {
+            r.split([',', ' '])
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let profile = ProfileFile {
+        scope: env.get("TOKENSCOPE_SCOPE").map(str::to_string),
+        api_url: env.get("TOKENSCOPE_API_URL").map(str::to_string),
+        expected_roles: roles,
+        ..ProfileFile::default()
+    };
+    let mut file = ConfigFile::default();
+    file.profiles.insert(ENV_PROFILE.to_string(), profile);
+    Some(Ok(Loaded {
+        path: PathBuf::from(ENV_PROFILE_PATH),
+        file,
+        implicit: true,
+    }))
 }
 
 /// Read and parse the config file chosen by [`locate`].
 pub fn load_file(opts: &LoadOptions, env: &Env) -> Result<Loaded, ConfigError> {
-    let lookup = locate(opts.config.as_deref(), env);
+    load_located(locate(opts.config.as_deref(), env), env)
+}
+
+fn load_located(lookup: Lookup, env: &Env) -> Result<Loaded, ConfigError> {
+    let searched: Vec<(PathBuf, &'static str)> = lookup
+        .candidates
+        .iter()
+        .map(|(p, how, _)| (p.clone(), *how))
+        .collect();
     let Some(path) = lookup.chosen.clone() else {
-        return Err(ConfigError::NotFound {
-            searched: lookup
-                .candidates
-                .iter()
-                .map(|(p, how, _)| (p.clone(), *how))
-                .collect(),
-        });
+        if let Some(implicit) = env_profile(env, &searched) {
+            return implicit;
+        }
+        return Err(ConfigError::NotFound { searched });
     };
     let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
         path: path.clone(),
         source,
     })?;
     let file = ConfigFile::parse(&text, &path)?;
-    Ok(Loaded { path, file })
+    Ok(Loaded {
+        path,
+        file,
+        implicit: false,
+    })
 }
 
 /// Load the config and resolve the selected profile, applying environment overrides.
@@ -318,15 +442,43 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
     // Authority, with AZURE_AUTHORITY_HOST / AZURE_TENANT_ID applied.
     let host_env = env.get("AZURE_AUTHORITY_HOST");
     let tenant_env = env.get("AZURE_TENANT_ID");
+    let tenant_cloud_authority = match (p.authority.as_deref(), p.tenant.as_deref().map(str::trim))
+    {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "tenant",
+                p.tenant.as_deref().unwrap_or_default(),
+                "the profile sets both authority and tenant; keep authority, or replace it with tenant (+ cloud)".into(),
+            ));
+        }
+        (None, Some(t)) if !t.is_empty() => {
+            let cloud = p.cloud.as_deref().unwrap_or("public");
+            let host = authority_host(cloud).map_err(|r| invalid("cloud", cloud, r))?;
+            Some(format!("{host}/{t}"))
+        }
+        _ => {
+            if p.authority.is_some()
+                && let Some(c) = &p.cloud
+            {
+                return Err(invalid(
+                    "cloud",
+                    c,
+                    "cloud goes with tenant; with authority the host is already given".into(),
+                ));
+            }
+            None
+        }
+    };
     let file_authority = p
         .authority
         .as_deref()
+        .or(tenant_cloud_authority.as_deref())
         .map(|a| a.trim().trim_end_matches('/'));
     let (authority, authority_origin) = match (file_authority, host_env, tenant_env) {
         (None, None, None) => {
             return Err(missing(
                 "authority",
-                "set authority = \"https://login.microsoftonline.com/<tenant-id>\" (or AZURE_TENANT_ID)",
+                "set authority = \"https://login.microsoftonline.com/<tenant-id>\", or tenant = \"<tenant-id>\" (+ cloud), or AZURE_TENANT_ID",
             ));
         }
         (Some(a), None, None) => (a.to_string(), Origin::File),
@@ -335,9 +487,10 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
                 Some(a) => split_authority(a).map_err(|r| invalid("authority", a, r))?,
                 None => (DEFAULT_AUTHORITY_HOST.to_string(), None),
             };
-            let host = host
-                .map(|h| h.trim_end_matches('/').to_string())
-                .unwrap_or(file_host);
+            let host = match host {
+                Some(h) => authority_host(h).map_err(|r| invalid("AZURE_AUTHORITY_HOST", h, r))?,
+                None => file_host,
+            };
             let tenant = tenant.map(str::to_string).or(file_tenant);
             let Some(tenant) = tenant else {
                 return Err(missing(
@@ -376,7 +529,7 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
         }
     };
 
-    let credential = resolve_secret(p, &name, path, &base_dir, env)?;
+    let credential = resolve_credential(p, &name, path, &base_dir, env)?;
 
     let scope = match p.scope.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() => s.to_string(),
@@ -446,27 +599,106 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
         timeout: p.timeout.map_or(DEFAULT_TIMEOUT, |s| s.0),
         cache: p.cache.unwrap_or(true),
         secret_expires,
-        config_path: Some(path.clone()),
+        config_path: (!loaded.implicit).then(|| path.clone()),
     })
 }
 
-fn resolve_secret(
+fn resolve_credential(
     p: &ProfileFile,
     profile: &str,
     path: &Path,
     base_dir: &Path,
     env: &Env,
 ) -> Result<Credential, ConfigError> {
+    let cred_error = |message: String| ConfigError::Credential {
+        path: path.to_path_buf(),
+        profile: profile.to_string(),
+        message,
+    };
+    let alg = match p.assertion_algorithm.as_deref().map(str::trim) {
+        None => crate::auth::AssertionAlg::default(),
+        Some(a) if a.eq_ignore_ascii_case("PS256") => crate::auth::AssertionAlg::Ps256,
+        Some(a) if a.eq_ignore_ascii_case("RS256") => crate::auth::AssertionAlg::Rs256,
+        Some(a) => {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                profile: profile.to_string(),
+                field: "assertion_algorithm",
+                value: crate::text::sanitize(a, false),
+                reason: "use \"PS256\" (Entra ID, x5t#S256) or \"RS256\" (x5t, for other servers)"
+                    .into(),
+            });
+        }
+    };
+    let send_chain = match env.get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN") {
+        Some(v) => matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"),
+        None => p.send_certificate_chain.unwrap_or(false),
+    };
+    let certificate = |cert_path: PathBuf,
+                       key_path: Option<PathBuf>,
+                       password: Option<ClientSecret>,
+                       source: PathSource| {
+        let cert = crate::auth::ClientCertificate::load(
+            &cert_path,
+            key_path.as_deref(),
+            password.as_ref(),
+        )
+        .map_err(|e| cred_error(e.to_string()))?;
+        Ok::<_, ConfigError>(Credential::Certificate {
+            cert: std::sync::Arc::new(cert),
+            source,
+            send_chain,
+            alg,
+        })
+    };
+    let federated = |file: PathBuf, source: PathSource| {
+        if !file.is_file() {
+            return Err(cred_error(format!(
+                "the federated token file {} does not exist\nhint: in Kubernetes the workload identity webhook mounts it (check the pod's azure.workload.identity/use label and AZURE_FEDERATED_TOKEN_FILE); elsewhere write the other identity provider's token there",
+                file.display()
+            )));
+        }
+        Ok(Credential::Federated {
+            token: std::sync::Arc::new(crate::auth::FederatedToken::new(file)),
+            source,
+        })
+    };
+
+    // azure-identity's environment variables first (EnvironmentCredential's order: secret,
+    // then certificate; then WorkloadIdentityCredential's token file).
     if let Some(v) = env.get("AZURE_CLIENT_SECRET") {
         return Ok(Credential::Secret {
             secret: ClientSecret::new(v),
             source: SecretSource::AzureEnv,
         });
     }
+    if let Some(c) = env.get("AZURE_CLIENT_CERTIFICATE_PATH") {
+        let password = env
+            .get("AZURE_CLIENT_CERTIFICATE_PASSWORD")
+            .map(ClientSecret::new);
+        return certificate(
+            PathBuf::from(c),
+            None,
+            password,
+            PathSource::EnvVar("AZURE_CLIENT_CERTIFICATE_PATH"),
+        );
+    }
+    if let Some(f) = env.get("AZURE_FEDERATED_TOKEN_FILE") {
+        return federated(
+            PathBuf::from(f),
+            PathSource::EnvVar("AZURE_FEDERATED_TOKEN_FILE"),
+        );
+    }
+
     let set: Vec<&'static str> = [
         ("client_secret_env", p.client_secret_env.is_some()),
         ("client_secret_file", p.client_secret_file.is_some()),
         ("client_secret", p.client_secret.is_some()),
+        (
+            "client_certificate_path",
+            p.client_certificate_path.is_some(),
+        ),
+        ("federated_token_file", p.federated_token_file.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, on)| on.then_some(k))
@@ -478,7 +710,60 @@ fn resolve_secret(
             fields: set,
         });
     }
-    let mut looked = vec!["environment variable AZURE_CLIENT_SECRET (not set)".to_string()];
+    for (key, given) in [
+        (
+            "client_certificate_key_path",
+            p.client_certificate_key_path.is_some(),
+        ),
+        (
+            "client_certificate_password_env",
+            p.client_certificate_password_env.is_some(),
+        ),
+        ("send_certificate_chain", p.send_certificate_chain.is_some()),
+        ("assertion_algorithm", p.assertion_algorithm.is_some()),
+    ] {
+        if given && p.client_certificate_path.is_none() {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                profile: profile.to_string(),
+                field: key,
+                value: String::new(),
+                reason: "it only applies to a certificate; set client_certificate_path too, or remove it".into(),
+            });
+        }
+    }
+    if let Some(c) = &p.client_certificate_path {
+        let password = match &p.client_certificate_password_env {
+            Some(var) => match env.get(var) {
+                Some(v) => Some(ClientSecret::new(v)),
+                None => {
+                    return Err(cred_error(format!(
+                        "client_certificate_password_env names the environment variable {}, which is not set or empty\nhint: export {} with the PKCS#12 password",
+                        crate::text::sanitize(var, false),
+                        crate::text::sanitize(var, false)
+                    )));
+                }
+            },
+            None => env
+                .get("AZURE_CLIENT_CERTIFICATE_PASSWORD")
+                .map(ClientSecret::new),
+        };
+        return certificate(
+            base_dir.join(c),
+            p.client_certificate_key_path
+                .as_ref()
+                .map(|k| base_dir.join(k)),
+            password,
+            PathSource::File,
+        );
+    }
+    if let Some(f) = &p.federated_token_file {
+        return federated(base_dir.join(f), PathSource::File);
+    }
+
+    let mut looked = vec![
+        "environment variables AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE (not set)".to_string(),
+    ];
     if let Some(var) = &p.client_secret_env {
         match env.get(var) {
             Some(v) => {
@@ -529,6 +814,7 @@ fn resolve_secret(
         Some(_) => looked.push("client_secret in the profile (empty)".into()),
         None => looked.push("client_secret in the profile (not set)".into()),
     }
+    looked.push("client_certificate_path, federated_token_file in the profile (not set)".into());
     Err(ConfigError::MissingSecret {
         path: path.to_path_buf(),
         profile: profile.to_string(),

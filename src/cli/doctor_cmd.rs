@@ -39,6 +39,49 @@ fn item(stage: &'static str, severity: Severity, detail: impl Into<String>) -> I
     }
 }
 
+/// What the profile authenticates with, in one line (never the secret itself).
+pub(crate) fn credential_line(profile: &Profile, now: chrono::DateTime<chrono::Utc>) -> String {
+    use crate::config::{Credential, PathSource};
+    let from = |s: &PathSource| match s {
+        PathSource::File => "from the profile".to_string(),
+        PathSource::EnvVar(v) => format!("from {v}"),
+    };
+    match &profile.credential {
+        Credential::Secret { source, .. } => {
+            let expiry = profile
+                .secret_expires
+                .map(|e| format!(", expires {}", time::relative(e, now)))
+                .unwrap_or_default();
+            format!(
+                "client secret from {}{expiry}",
+                sanitize(&source.to_string(), false)
+            )
+        }
+        Credential::Certificate {
+            cert, source, alg, ..
+        } => {
+            let i = cert.info();
+            format!(
+                "certificate {} ({}), subject {}, thumbprint {}, expires {}; {} assertions",
+                sanitize(&i.path.display().to_string(), false),
+                from(source),
+                sanitize(&i.subject, false),
+                i.thumbprint,
+                time::relative(i.not_after, now),
+                match alg {
+                    crate::auth::AssertionAlg::Ps256 => "PS256",
+                    crate::auth::AssertionAlg::Rs256 => "RS256",
+                }
+            )
+        }
+        Credential::Federated { token, source } => format!(
+            "federated token file {} ({})",
+            sanitize(&token.path().display().to_string(), false),
+            from(source)
+        ),
+    }
+}
+
 pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(), Failure> {
     let mut items = Vec::new();
     let now = time::now();
@@ -54,6 +97,12 @@ pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(),
             ..item("config", f.severity, format!("{}: {}", f.field, f.message))
         });
     }
+
+    items.push(item(
+        "credential",
+        Severity::Ok,
+        credential_line(profile, now),
+    ));
 
     let client = http_client(profile)?;
     let verifier = Verifier::new(client.clone());

@@ -62,18 +62,38 @@ pub enum ConfigError {
         reason: String,
     },
 
-    #[error("{}: profile `{profile}` has no client secret. Looked at:\n{}\nhint: set client_secret_env = \"NAME\" and export NAME, or set AZURE_CLIENT_SECRET", .path.display(), .looked.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{}: profile `{profile}` has no client credential. Looked at:\n{}\nhint: set client_secret_env = \"NAME\" and export NAME (or AZURE_CLIENT_SECRET), or client_certificate_path, or federated_token_file", .path.display(), .looked.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n"))]
     MissingSecret {
         path: PathBuf,
         profile: String,
         looked: Vec<String>,
     },
 
-    #[error("{}: profile `{profile}` sets {} — which secret is meant is ambiguous\nhint: keep exactly one of client_secret_env, client_secret_file, client_secret", .path.display(), .fields.join(" and "))]
+    #[error("{}: profile `{profile}` sets {} — which credential is meant is ambiguous\nhint: keep exactly one of client_secret_env, client_secret_file, client_secret, client_certificate_path, federated_token_file", .path.display(), .fields.join(" and "))]
     AmbiguousSecret {
         path: PathBuf,
         profile: String,
         fields: Vec<&'static str>,
+    },
+
+    /// The certificate or federated token file named by the profile cannot be used.
+    #[error("{}: profile `{profile}`: {message}", .path.display())]
+    Credential {
+        path: PathBuf,
+        profile: String,
+        message: String,
+    },
+
+    /// No config file, and the environment names some but not all of an implicit profile.
+    #[error(
+        "no config file found (looked at: {}), and the environment does not make a complete `env` profile: {} not set\nhint: export {}, or create a config file (copy config.example.toml)",
+        searched_list(.searched),
+        .missing.join(", "),
+        .missing.join(" and ")
+    )]
+    IncompleteEnv {
+        searched: Vec<(PathBuf, &'static str)>,
+        missing: Vec<&'static str>,
     },
 }
 

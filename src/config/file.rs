@@ -14,11 +14,19 @@ pub const TOP_LEVEL_KEYS: &[&str] = &["default_profile", "profiles"];
 /// Keys allowed in a `[profiles.NAME]` table.
 pub const PROFILE_KEYS: &[&str] = &[
     "authority",
+    "tenant",
+    "cloud",
     "token_endpoint",
     "client_id",
     "client_secret_env",
     "client_secret_file",
     "client_secret",
+    "client_certificate_path",
+    "client_certificate_key_path",
+    "client_certificate_password_env",
+    "send_certificate_chain",
+    "assertion_algorithm",
+    "federated_token_file",
     "scope",
     "api_url",
     "expected_roles",
@@ -44,11 +52,27 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct ProfileFile {
     pub authority: Option<String>,
+    /// The tenant (GUID or domain), with `cloud`: an alternative to `authority`.
+    pub tenant: Option<String>,
+    /// `public`, `usgov`, `china` or an authority host URL (default public).
+    pub cloud: Option<String>,
     pub token_endpoint: Option<String>,
     pub client_id: Option<String>,
     pub client_secret_env: Option<String>,
     pub client_secret_file: Option<String>,
     pub client_secret: Option<String>,
+    /// A PEM (certificate + key) or PKCS#12 file.
+    pub client_certificate_path: Option<String>,
+    /// The private key, when the PEM certificate file does not hold it.
+    pub client_certificate_key_path: Option<String>,
+    /// The name of an environment variable holding the PKCS#12 password.
+    pub client_certificate_password_env: Option<String>,
+    /// Send the certificate chain (`x5c`) in the client assertion (subject name/issuer auth).
+    pub send_certificate_chain: Option<bool>,
+    /// `PS256` (default, `x5t#S256`) or `RS256` (`x5t`).
+    pub assertion_algorithm: Option<String>,
+    /// A token file from another identity provider (workload identity).
+    pub federated_token_file: Option<String>,
     pub scope: Option<String>,
     pub api_url: Option<String>,
     #[serde(default)]

@@ -254,7 +254,11 @@ fn example_config_parses() {
     let text = std::fs::read_to_string(&path).unwrap();
     let file = ConfigFile::parse(&text, &path).unwrap();
     assert!(file.profiles.len() >= 2);
-    let loaded = Loaded { path, file };
+    let loaded = Loaded {
+        path,
+        file,
+        implicit: false,
+    };
     for name in loaded.file.profiles.keys() {
         resolve(
             &loaded,
@@ -262,5 +266,253 @@ fn example_config_parses() {
             &Env::from_pairs([("AZURE_CLIENT_SECRET", "x")]),
         )
         .unwrap_or_else(|e| panic!("profile {name}: {e}"));
+    }
+}
+
+/// No config file anywhere: what `load_file` sees when the platform file is absent.
+fn no_file() -> Lookup {
+    Lookup {
+        candidates: vec![(
+            PathBuf::from("/nonexistent/tokenscope/config.toml"),
+            "platform config dir",
+            false,
+        )],
+        chosen: None,
+    }
+}
+
+const ENV_COMPLETE: &[(&str, &str)] = &[
+    ("AZURE_TENANT_ID", "11111111-1111-1111-1111-111111111111"),
+    ("AZURE_CLIENT_ID", "22222222-2222-2222-2222-222222222222"),
+    ("AZURE_CLIENT_SECRET", "from-env"),
+    (
+        "TOKENSCOPE_SCOPE",
+        "api://33333333-3333-3333-3333-333333333333/.default",
+    ),
+    (
+        "TOKENSCOPE_API_URL",
+        "http://localhost:8000/api/weather/{city}",
+    ),
+    ("TOKENSCOPE_EXPECTED_ROLES", "Weather.Read, Weather.Write"),
+];
+
+#[test]
+fn env_alone_makes_an_implicit_env_profile() {
+    let env = Env::from_pairs(ENV_COMPLETE.iter().copied());
+    let loaded = load_located(no_file(), &env).unwrap();
+    assert!(loaded.implicit);
+    let p = resolve(&loaded, None, &env).unwrap();
+    assert_eq!(p.name, ENV_PROFILE);
+    assert_eq!(
+        p.authority,
+        "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111"
+    );
+    assert_eq!(p.client_id, "22222222-2222-2222-2222-222222222222");
+    assert_eq!(
+        p.scope,
+        "api://33333333-3333-3333-3333-333333333333/.default"
+    );
+    assert_eq!(p.expected_roles, ["Weather.Read", "Weather.Write"]);
+    assert_eq!(p.config_path, None);
+    assert!(matches!(
+        &p.credential,
+        Credential::Secret {
+            source: SecretSource::AzureEnv,
+            ..
+        }
+    ));
+    // A national cloud from AZURE_AUTHORITY_HOST, by name or URL.
+    for host in ["usgov", "https://login.microsoftonline.us/"] {
+        let mut pairs = ENV_COMPLETE.to_vec();
+        pairs.push(("AZURE_AUTHORITY_HOST", host));
+        let env = Env::from_pairs(pairs);
+        let p = resolve(&load_located(no_file(), &env).unwrap(), None, &env).unwrap();
+        assert_eq!(
+            p.authority,
+            "https://login.microsoftonline.us/11111111-1111-1111-1111-111111111111"
+        );
+    }
+}
+
+#[test]
+fn incomplete_env_names_what_is_missing() {
+    let env = Env::from_pairs([
+        ("AZURE_CLIENT_ID", "22222222-2222-2222-2222-222222222222"),
+        (
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "/var/run/secrets/azure/tokens/azure-identity-token",
+        ),
+    ]);
+    let err = load_located(no_file(), &env).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ConfigError::IncompleteEnv { .. }), "{text}");
+    for v in ["AZURE_TENANT_ID", "TOKENSCOPE_SCOPE", "TOKENSCOPE_API_URL"] {
+        assert!(text.contains(v), "{text}");
+    }
+    assert!(!text.contains("AZURE_CLIENT_ID,"), "{text}");
+    // Nothing Azure-ish set: the plain "no config file" error.
+    let err = load_located(no_file(), &Env::default()).unwrap_err();
+    assert!(matches!(err, ConfigError::NotFound { .. }));
+}
+
+#[test]
+fn tenant_and_cloud_presets_make_the_authority() {
+    let base = GOOD.replace(
+        "authority = \"https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111\"",
+        "tenant = \"11111111-1111-1111-1111-111111111111\"\ncloud = \"CLOUD\"",
+    );
+    for (cloud, host) in [
+        ("public", "https://login.microsoftonline.com"),
+        ("usgov", "https://login.microsoftonline.us"),
+        ("AzureUSGovernment", "https://login.microsoftonline.us"),
+        ("china", "https://login.chinacloudapi.cn"),
+        ("https://login.example.test", "https://login.example.test"),
+    ] {
+        let p = load_with(
+            &base.replace("CLOUD", cloud),
+            None,
+            &[("WEATHER_SECRET", "x")],
+        )
+        .unwrap();
+        assert_eq!(
+            p.authority,
+            format!("{host}/11111111-1111-1111-1111-111111111111")
+        );
+        assert_eq!(
+            p.token_endpoint,
+            format!("{}/oauth2/v2.0/token", p.authority)
+        );
+    }
+    let err = load_with(
+        &base.replace("CLOUD", "mars"),
+        None,
+        &[("WEATHER_SECRET", "x")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`cloud`") && err.contains("usgov"), "{err}");
+    // tenant without cloud: the public cloud.
+    let no_cloud = base.replace("cloud = \"CLOUD\"\n", "");
+    let p = load_with(&no_cloud, None, &[("WEATHER_SECRET", "x")]).unwrap();
+    assert!(
+        p.authority
+            .starts_with("https://login.microsoftonline.com/")
+    );
+    // Both authority and tenant: refused, with what to do.
+    let both = GOOD.replace("client_id = \"2222", "tenant = \"x\"\nclient_id = \"2222");
+    let err = load_with(&both, None, &[("WEATHER_SECRET", "x")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("both authority and tenant"), "{err}");
+}
+
+#[test]
+fn federated_token_file_from_profile_or_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "eyJ.fake.token\n").unwrap();
+    let text = GOOD.replace(
+        "client_secret_env = \"WEATHER_SECRET\"",
+        &format!("federated_token_file = {:?}", token.display().to_string()),
+    );
+    let p = load_with(&text, None, &[]).unwrap();
+    let Credential::Federated { token: t, source } = &p.credential else {
+        panic!(
+            "expected a federated credential, got {}",
+            p.credential.kind()
+        );
+    };
+    assert_eq!(t.path(), token.as_path());
+    assert_eq!(source, &PathSource::File);
+    assert_eq!(p.credential.kind(), "federated token");
+
+    // AZURE_FEDERATED_TOKEN_FILE overrides the profile's secret.
+    let env_path = token.display().to_string();
+    let p = load_with(GOOD, None, &[("AZURE_FEDERATED_TOKEN_FILE", &env_path)]).unwrap();
+    assert!(matches!(
+        &p.credential,
+        Credential::Federated {
+            source: PathSource::EnvVar("AZURE_FEDERATED_TOKEN_FILE"),
+            ..
+        }
+    ));
+    // ...but AZURE_CLIENT_SECRET wins over it (EnvironmentCredential's order).
+    let p = load_with(
+        GOOD,
+        None,
+        &[
+            ("AZURE_FEDERATED_TOKEN_FILE", &env_path),
+            ("AZURE_CLIENT_SECRET", "s"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(p.credential.kind(), "client secret");
+
+    // A missing file is an error that says where it should come from.
+    let err = load_with(
+        GOOD,
+        None,
+        &[("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/token")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("/nonexistent/token") && err.contains("workload identity"),
+        "{err}"
+    );
+}
+
+#[test]
+fn credential_keys_conflict_and_misplaced_options_are_refused() {
+    let both = GOOD.replace(
+        "client_secret_env = \"WEATHER_SECRET\"",
+        "client_secret_env = \"WEATHER_SECRET\"\nfederated_token_file = \"t\"",
+    );
+    let err = load_with(&both, None, &[("WEATHER_SECRET", "x")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("client_secret_env and federated_token_file"),
+        "{err}"
+    );
+
+    let stray = GOOD.replace(
+        "client_secret_env = \"WEATHER_SECRET\"",
+        "client_secret_env = \"WEATHER_SECRET\"\nassertion_algorithm = \"RS256\"",
+    );
+    let err = load_with(&stray, None, &[("WEATHER_SECRET", "x")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("assertion_algorithm") && err.contains("client_certificate_path"),
+        "{err}"
+    );
+
+    let bad_alg = GOOD.replace(
+        "client_secret_env = \"WEATHER_SECRET\"",
+        "client_certificate_path = \"c.pem\"\nassertion_algorithm = \"HS256\"",
+    );
+    let err = load_with(&bad_alg, None, &[]).unwrap_err().to_string();
+    assert!(err.contains("PS256") && err.contains("RS256"), "{err}");
+
+    let no_password = GOOD.replace(
+        "client_secret_env = \"WEATHER_SECRET\"",
+        "client_certificate_path = \"c.pfx\"\nclient_certificate_password_env = \"PFX_PASSWORD\"",
+    );
+    let err = load_with(&no_password, None, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("PFX_PASSWORD") && err.contains("not set"),
+        "{err}"
+    );
+
+    // No credential at all: every place looked at is listed.
+    let none = GOOD.replace("client_secret_env = \"WEATHER_SECRET\"\n", "");
+    let err = load_with(&none, None, &[]).unwrap_err().to_string();
+    for place in [
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "client_certificate_path",
+    ] {
+        assert!(err.contains(place), "{err}");
     }
 }

@@ -134,6 +134,43 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
             );
         }
     }
+    if let Credential::Certificate { cert, .. } = &p.credential {
+        let info = cert.info();
+        let days = (info.not_after - now).num_days();
+        let what = format!(
+            "the certificate {} (thumbprint {})",
+            sanitize(&info.subject, false),
+            info.thumbprint
+        );
+        if info.not_after <= now {
+            push(
+                Severity::Error,
+                "client_certificate_path",
+                format!("{what} expired on {}", info.not_after.format("%Y-%m-%d")),
+                "create a new certificate, upload it under Certificates & secrets, and point this profile at it",
+            );
+        } else if info.not_before > now {
+            push(
+                Severity::Error,
+                "client_certificate_path",
+                format!(
+                    "{what} is not valid before {}",
+                    info.not_before.format("%Y-%m-%d %H:%M UTC")
+                ),
+                "check this machine's clock, or wait until the certificate becomes valid",
+            );
+        } else if days < 30 {
+            push(
+                Severity::Warning,
+                "client_certificate_path",
+                format!(
+                    "{what} expires in {days} days ({})",
+                    info.not_after.format("%Y-%m-%d")
+                ),
+                "create and upload a new certificate before then, and update this profile",
+            );
+        }
+    }
     for (field, url) in [
         ("authority", p.authority.as_str()),
         ("api_url", p.api_url.as_str()),
