@@ -110,6 +110,49 @@ async fn acquire(
     Ok((client, tok))
 }
 
+/// What the profile authenticated with, for `--json` (no secret material).
+fn credential_json(profile: &Profile) -> Value {
+    use crate::config::{Credential, PathSource};
+    let from = |s: &PathSource| match s {
+        PathSource::File => "profile".to_string(),
+        PathSource::EnvVar(v) => (*v).to_string(),
+    };
+    match &profile.credential {
+        Credential::Secret { source, .. } => json!({
+            "kind": "client_secret",
+            "source": source.to_string(),
+            "expires_on": profile.secret_expires,
+        }),
+        Credential::Certificate {
+            cert,
+            source,
+            alg,
+            send_chain,
+        } => {
+            let i = cert.info();
+            json!({
+                "kind": "certificate",
+                "source": from(source),
+                "path": i.path,
+                "subject": i.subject,
+                "thumbprint": i.thumbprint,
+                "x5t_s256": i.x5t_s256,
+                "not_after": i.not_after,
+                "algorithm": match alg {
+                    crate::auth::AssertionAlg::Ps256 => "PS256",
+                    crate::auth::AssertionAlg::Rs256 => "RS256",
+                },
+                "send_certificate_chain": send_chain,
+            })
+        }
+        Credential::Federated { token, source } => json!({
+            "kind": "federated",
+            "source": from(source),
+            "path": token.path(),
+        }),
+    }
+}
+
 fn token_json(profile: &Profile, tok: &CachedToken, raw: bool) -> Value {
     let now = time::now();
     let secs_until = |t: chrono::DateTime<chrono::Utc>| (t - now).num_seconds().max(0);
@@ -119,6 +162,7 @@ fn token_json(profile: &Profile, tok: &CachedToken, raw: bool) -> Value {
         "token_endpoint": profile.token_endpoint,
         "client_id": profile.client_id,
         "scope": profile.scope,
+        "credential": credential_json(profile),
         "source": tok.source,
         "token_type": tok.token_type,
         "expires_in": secs_until(tok.expires_on),
@@ -172,6 +216,10 @@ pub async fn token(
         sanitize(&profile.client_id, false)
     );
     println!("scope    {}", sanitize(&profile.scope, false));
+    println!(
+        "auth     {}",
+        super::doctor_cmd::credential_line(profile, now)
+    );
     println!(
         "token    {}, from the {}, expires {} ({})",
         sanitize(&tok.token_type, false),
