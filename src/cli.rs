@@ -319,9 +319,20 @@ fn config_path(opts: &LoadOptions, env: &Env) {
     match &lookup.chosen {
         Some(p) if p.exists() => println!("using: {}", p.display()),
         Some(p) => println!("using: {} — but it does not exist", p.display()),
-        None => println!(
-            "using: nothing — copy config.example.toml to the platform path above, or pass --config"
-        ),
+        None => match config::load_file(opts, env) {
+            Ok(l) if l.implicit => println!(
+                "using: no file — the implicit `{}` profile from environment variables",
+                config::ENV_PROFILE
+            ),
+            Err(e @ config::ConfigError::IncompleteEnv { .. }) => {
+                println!("using: nothing — {e}")
+            }
+            _ => println!(
+                "using: nothing — copy config.example.toml to the platform path above, or pass --config,\n       or export {} for an implicit `{}` profile",
+                config::ENV_PROFILE_VARS.join(", "),
+                config::ENV_PROFILE
+            ),
+        },
     }
 }
 

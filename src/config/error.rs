@@ -8,7 +8,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error(
-        "no config file found (looked at: {})\nhint: run `tokenscope demo` to try the sandbox, or copy config.example.toml to {} and fill it in",
+        "no config file found (looked at: {})\nhint: run `tokenscope demo` to try the sandbox, or copy config.example.toml to {} and fill it in, or export AZURE_TENANT_ID, AZURE_CLIENT_ID, a credential (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE), TOKENSCOPE_SCOPE and TOKENSCOPE_API_URL",
         searched_list(.searched),
         .searched.last().map(|(p, _)| p.display().to_string()).unwrap_or_else(|| "the path given by --config".into())
     )]
