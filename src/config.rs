@@ -859,4 +859,4 @@ fn check_http_url(s: &str) -> Result<url::Url, String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -516,3 +516,105 @@ fn credential_keys_conflict_and_misplaced_options_are_refused() {
         assert!(err.contains(place), "{err}");
     }
 }
+
+/// Writes a self-signed RSA certificate + PKCS#8 key (one PEM file) valid through 2026 into
+/// `dir`, for tests of certificate profiles.
+pub(crate) fn write_test_cert(dir: &Path, name: &str) -> PathBuf {
+    let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        .unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params.not_before = rcgen::date_time_ymd(2026, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2027, 1, 1);
+    let cert = params.self_signed(&key).unwrap();
+    let path = dir.join(format!("{name}.pem"));
+    std::fs::write(&path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    path
+}
+
+#[test]
+fn certificate_profile_from_file_or_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = write_test_cert(dir.path(), "console-cert");
+    let text = GOOD.replace(
+        "client_secret_env = \"WEATHER_SECRET\"",
+        &format!(
+            "client_certificate_path = {:?}\nassertion_algorithm = \"RS256\"\nsend_certificate_chain = true",
+            pem.display().to_string()
+        ),
+    );
+    let p = load_with(&text, None, &[]).unwrap();
+    let Credential::Certificate {
+        cert,
+        source,
+        send_chain,
+        alg,
+    } = &p.credential
+    else {
+        panic!("expected a certificate, got {}", p.credential.kind());
+    };
+    assert_eq!(source, &PathSource::File);
+    assert!(*send_chain);
+    assert_eq!(*alg, crate::auth::AssertionAlg::Rs256);
+    assert_eq!(cert.info().subject, "CN=console-cert");
+    assert_eq!(cert.info().path, pem);
+    assert_eq!(p.credential.kind(), "certificate");
+
+    // AZURE_CLIENT_CERTIFICATE_PATH replaces the profile's secret; PS256 by default.
+    let env_path = pem.display().to_string();
+    let p = load_with(
+        GOOD,
+        None,
+        &[
+            ("AZURE_CLIENT_CERTIFICATE_PATH", env_path.as_str()),
+            ("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN", "true"),
+        ],
+    )
+    .unwrap();
+    let Credential::Certificate {
+        source,
+        alg,
+        send_chain,
+        ..
+    } = &p.credential
+    else {
+        panic!("expected a certificate, got {}", p.credential.kind());
+    };
+    assert_eq!(source, &PathSource::EnvVar("AZURE_CLIENT_CERTIFICATE_PATH"));
+    assert_eq!(*alg, crate::auth::AssertionAlg::Ps256);
+    assert!(*send_chain);
+    // A different certificate is a different cache identity.
+    let other = write_test_cert(dir.path(), "other");
+    let p2 = load_with(
+        GOOD,
+        None,
+        &[(
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            other.display().to_string().as_str(),
+        )],
+    )
+    .unwrap();
+    assert_ne!(p.credential.fingerprint(), p2.credential.fingerprint());
+
+    // A broken certificate file is a config error naming the profile and the file.
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let err = load_with(
+        GOOD,
+        None,
+        &[(
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            junk.display().to_string().as_str(),
+        )],
+    )
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::Credential { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("console") && text.contains("junk.pem"),
+        "{text}"
+    );
+}

@@ -244,6 +244,43 @@ mod tests {
     }
 
     #[test]
+    fn certificate_expiry_warns_at_30_days_and_fails_when_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = crate::config::tests::write_test_cert(dir.path(), "lint-cert");
+        let cert = crate::auth::ClientCertificate::load(&pem, None, None).unwrap();
+        let mut p = profile();
+        p.credential = Credential::Certificate {
+            cert: std::sync::Arc::new(cert),
+            source: crate::config::PathSource::File,
+            send_chain: false,
+            alg: crate::auth::AssertionAlg::Ps256,
+        };
+        let at = |date: &str| {
+            let now = chrono::DateTime::parse_from_rfc3339(date).unwrap().to_utc();
+            lint(&p, now)
+                .into_iter()
+                .map(|f| (f.severity, f.message))
+                .collect::<Vec<_>>()
+        };
+        // Valid 2026-01-01 … 2027-01-01.
+        assert!(at("2026-06-01T00:00:00Z").is_empty());
+        let soon = at("2026-12-20T00:00:00Z");
+        assert_eq!(soon.len(), 1, "{soon:?}");
+        assert_eq!(soon[0].0, Severity::Warning);
+        assert!(soon[0].1.contains("expires in 12 days"), "{soon:?}");
+        assert!(soon[0].1.contains("CN=lint-cert"), "{soon:?}");
+        let expired = at("2027-02-01T00:00:00Z");
+        assert_eq!(expired[0].0, Severity::Error);
+        assert!(
+            expired[0].1.contains("expired on 2027-01-01"),
+            "{expired:?}"
+        );
+        let early = at("2025-12-01T00:00:00Z");
+        assert_eq!(early[0].0, Severity::Error);
+        assert!(early[0].1.contains("not valid before"), "{early:?}");
+    }
+
+    #[test]
     fn clean_profile_has_no_findings() {
         assert!(fields(&profile()).is_empty());
     }
