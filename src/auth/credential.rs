@@ -227,6 +227,20 @@ fn read_file(path: &Path, what: &'static str) -> Result<Vec<u8>, CertificateErro
     })
 }
 
+/// The file as DER if it is nothing but standard base64 of a DER SEQUENCE.
+fn base64_der(data: &[u8]) -> Option<Vec<u8>> {
+    let compact: Vec<u8> = data
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if compact.len() < 16 {
+        return None;
+    }
+    let der = STANDARD.decode(&compact).ok()?;
+    (der.first() == Some(&0x30)).then_some(der)
+}
+
 fn is_pem(data: &[u8]) -> bool {
     data.windows(11).any(|w| w == b"-----BEGIN ")
 }
@@ -289,6 +303,9 @@ impl ClientCertificate {
             Self::load_pem(cert_path, &data, key_path)
         } else if data.first() == Some(&0x30) {
             Self::load_der(cert_path, &data, key_path, password)
+        } else if let Some(der) = base64_der(&data) {
+            // A PKCS#12 stored as base64 text (as Key Vault hands out a .pfx secret).
+            Self::load_der(cert_path, &der, key_path, password)
         } else {
             Err(CertificateError::NoCertificate {
                 path: cert_path.to_path_buf(),
@@ -560,6 +577,12 @@ impl ClientCertificate {
 
     pub fn info(&self) -> &CertificateInfo {
         &self.info
+    }
+
+    /// How many certificates `x5c` carries with `send_chain`: the leaf plus the rest of the
+    /// chain found in the file.
+    pub fn chain_len(&self) -> usize {
+        self.chain.len()
     }
 
     /// A client assertion for `audience` (the token endpoint): `iss` = `sub` = client id,

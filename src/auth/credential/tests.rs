@@ -253,6 +253,23 @@ fn pkcs12_with_password_loads_detected_by_content_not_extension() {
 }
 
 #[test]
+fn base64_text_of_a_pkcs12_loads_as_pkcs12() {
+    let g = primary();
+    let dir = tempfile::tempdir().unwrap();
+    let der = pkcs12(&g.key_pkcs8_der, &[&g.cert_der], "pw");
+    let b64 = STANDARD.encode(der);
+    let wrapped: Vec<&str> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let path = write(dir.path(), "kv-secret.txt", wrapped.join("\n") + "\n");
+    let cert = ClientCertificate::load(&path, None, Some(&ClientSecret::new("pw"))).expect("loads");
+    assert_eq!(cert.info().format, CertFormat::Pkcs12);
+    assert_eq!(cert.chain_len(), 1);
+}
+
+#[test]
 fn pkcs12_without_password_loads_with_none() {
     let g = primary();
     let dir = tempfile::tempdir().unwrap();
@@ -283,6 +300,7 @@ fn chain_in_pem_and_pkcs12_is_sent_leaf_first_only_with_send_chain() {
     let pw = ClientSecret::new("pw");
     for (path, password) in [(&pem, None), (&pfx, Some(&pw))] {
         let cert = ClientCertificate::load(path, None, password).expect("loads");
+        assert_eq!(cert.chain_len(), 2);
         assert_eq!(cert.info().subject, "CN=chained-leaf");
         assert_eq!(cert.info().issuer, "CN=tokenscope test CA");
         let jwt = cert
