@@ -16,7 +16,10 @@ pub mod cli;
 
 mod admin;
 mod api;
+mod assertion;
+mod credentials;
 mod error;
+mod federation;
 mod idp;
 mod keys;
 mod model;
@@ -37,6 +40,9 @@ use axum::routing::{get, post};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
+pub use credentials::{
+    CertificateCredential, ClientCertFiles, FederatedCredential, TOKEN_EXCHANGE_AUDIENCE,
+};
 pub use error::SandboxError;
 pub use model::{ApiApp, AppRole, ClientApp, ClientSecret, TenantInfo, TenantModel, TokenVersion};
 
@@ -147,6 +153,10 @@ pub struct ClientInfo {
     pub secret_expires: DateTime<Utc>,
     pub secret_expired: bool,
     pub granted_roles: Vec<String>,
+    /// SHA-1 thumbprints (upper-case hex) of the client's certificates, oldest first.
+    pub certificate_thumbprints: Vec<String>,
+    /// The client's federated identity credentials.
+    pub federated_credentials: Vec<FederatedCredential>,
 }
 
 impl fmt::Debug for ClientInfo {
@@ -160,6 +170,8 @@ impl fmt::Debug for ClientInfo {
             .field("secret_expires", &self.secret_expires)
             .field("secret_expired", &self.secret_expired)
             .field("granted_roles", &self.granted_roles)
+            .field("certificate_thumbprints", &self.certificate_thumbprints)
+            .field("federated_credentials", &self.federated_credentials)
             .finish()
     }
 }
@@ -177,7 +189,18 @@ impl ClientInfo {
             secret_expires: current.map(|s| s.expires).unwrap_or(now),
             secret_expired: current.is_none_or(|s| s.expires <= now),
             granted_roles: c.granted_roles.clone(),
+            certificate_thumbprints: c
+                .certificates
+                .iter()
+                .map(|c| c.thumbprint.clone())
+                .collect(),
+            federated_credentials: c.federated_credentials.clone(),
         }
+    }
+
+    /// Whether the client has a secret at all.
+    pub fn has_secret(&self) -> bool {
+        !self.secret.is_empty()
     }
 
     fn to_json(&self) -> Value {
@@ -191,6 +214,13 @@ impl ClientInfo {
             "secret_id": self.secret_id,
             "secret_expires": self.secret_expires.to_rfc3339(),
             "secret_expired": self.secret_expired,
+            "certificate_thumbprints": self.certificate_thumbprints,
+            "federated_credentials": self.federated_credentials.iter().map(|f| json!({
+                "name": f.name,
+                "issuer": f.issuer,
+                "subject": f.subject,
+                "audiences": f.audiences,
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -206,6 +236,23 @@ impl Sandbox {
         let now = Utc::now();
         // RSA key generation is the slow part; run it while the socket and TLS are set up.
         let key_task = tokio::task::spawn_blocking(move || keys::SigningKey::generate(now));
+        let federation_task = tokio::task::spawn_blocking(move || keys::SigningKey::generate(now));
+        // Certificates the tenant asks to generate (`generate = true`).
+        let mut tenant = opts.tenant;
+        let wanted: Vec<String> = tenant
+            .clients
+            .iter()
+            .filter(|c| {
+                c.generate_certificate && !c.certificates.iter().any(|k| k.has_private_key())
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        let cert_task = tokio::task::spawn_blocking(move || {
+            wanted
+                .into_iter()
+                .map(|name| credentials::generate_certificate(&name, now).map(|c| (name, c)))
+                .collect::<Result<Vec<_>, _>>()
+        });
 
         let listener =
             std::net::TcpListener::bind(opts.addr).map_err(|cause| SandboxError::Bind {
@@ -227,6 +274,19 @@ impl Sandbox {
             what: "token-signing key",
             detail: e.to_string(),
         })??;
+        let federation_key = federation_task.await.map_err(|e| SandboxError::Crypto {
+            what: "federation issuer key",
+            detail: e.to_string(),
+        })??;
+        let generated = cert_task.await.map_err(|e| SandboxError::Crypto {
+            what: "client certificate",
+            detail: e.to_string(),
+        })??;
+        for (name, cert) in generated {
+            if let Some(client) = tenant.client_mut(&name) {
+                client.certificates.push(cert);
+            }
+        }
 
         let shared = Arc::new(Shared::new(
             base_url,
@@ -234,9 +294,10 @@ impl Sandbox {
             opts.key_grace,
             opts.tls,
             local_addr,
-            opts.tenant,
+            tenant,
             opts.token_lifetime,
             key,
+            federation_key,
         ));
         let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = axum_server::Handle::<SocketAddr>::new();
@@ -275,10 +336,12 @@ impl Sandbox {
             Some((file, pem)) => (Some(file), Some(pem)),
             None => (None, None),
         };
+        let rotation = tokio::spawn(federation::rotate_token_files(shared.clone()));
         Ok(SandboxHandle {
             shared,
             server,
             task: Some(task),
+            rotation: Some(rotation),
             ca_file,
             ca_pem,
         })
@@ -321,6 +384,11 @@ fn router(shared: AppState) -> Router {
         .route("/{tenant}/discovery/instance", get(idp::instance_discovery))
         .route("/{tenant}/oauth2/v2.0/token", post(idp::token_v2))
         .route("/{tenant}/oauth2/token", post(idp::token_v1))
+        .route(
+            "/federation/.well-known/openid-configuration",
+            get(federation::discovery),
+        )
+        .route("/federation/keys", get(federation::keys))
         .route("/api/weather/{city}", get(api::weather))
         .nest("/_sandbox", admin::router(shared.clone()))
         .fallback(not_found)
@@ -351,12 +419,28 @@ async fn not_found(axum::extract::State(shared): axum::extract::State<AppState>)
     (StatusCode::NOT_FOUND, "Not Found\n").into_response()
 }
 
+/// How a profile written by [`SandboxHandle::config_toml_in`] authenticates, when not with
+/// a secret.
+enum ProfileCredential {
+    Certificate(PathBuf),
+    Federated(PathBuf),
+}
+
+/// The file name of a path written next to the config (relative to the config's dir).
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
 /// A running sandbox. Dropping it stops the server abruptly; [`SandboxHandle::shutdown`]
 /// stops it gracefully and waits until the port is free.
 pub struct SandboxHandle {
     shared: Arc<Shared>,
     server: axum_server::Handle<SocketAddr>,
     task: Option<tokio::task::JoinHandle<io::Result<()>>>,
+    /// Rewrites registered federated token files every 10 minutes.
+    rotation: Option<tokio::task::JoinHandle<()>>,
     ca_file: Option<tls::CaFile>,
     ca_pem: Option<String>,
 }
@@ -525,8 +609,131 @@ impl SandboxHandle {
         self.shared.request_count(endpoint)
     }
 
-    /// A tokenscope configuration with one profile per client (inline sandbox secrets).
+    // ---- certificates and federated credentials ------------------------------------
+
+    /// Generates an RSA-2048 self-signed certificate (CN = the client's name, valid from a
+    /// day ago for a year), registers it on the client and writes `{client}.pem` (certificate
+    /// then PKCS#8 key), `{client}.crt.pem`, `{client}.key.pem` and `{client}.pfx` (with a
+    /// random password, returned) into `dir`, all mode 0600. `client` is a name or client id;
+    /// the files are named after the client's name.
+    pub fn write_client_certificate(
+        &self,
+        client: &str,
+        dir: &Path,
+    ) -> Result<ClientCertFiles, SandboxError> {
+        let name = self.client_name(client)?;
+        let cert = credentials::generate_certificate(&name, self.now())?;
+        self.shared.add_certificate(&name, cert.clone())?;
+        credentials::write_cert_files(&name, &cert, dir)
+    }
+
+    /// Registers an existing certificate (PEM, the public half is enough) on a client.
+    /// Returns its SHA-1 thumbprint (upper-case hex).
+    pub fn add_client_certificate(&self, client: &str, pem: &[u8]) -> Result<String, SandboxError> {
+        let cert =
+            CertificateCredential::from_pem(pem).map_err(|problem| SandboxError::InvalidValue {
+                problem: format!("cannot register the certificate: {problem}"),
+                hint: "pass a PEM file with a -----BEGIN CERTIFICATE----- block (RSA key)".into(),
+            })?;
+        let thumbprint = cert.thumbprint.clone();
+        self.shared.add_certificate(client, cert)?;
+        Ok(thumbprint)
+    }
+
+    /// The federation issuer: `{base}/federation` (discovery at
+    /// `{base}/federation/.well-known/openid-configuration`, keys at `{base}/federation/keys`).
+    pub fn federation_issuer(&self) -> String {
+        self.shared.federation_issuer.clone()
+    }
+
+    /// A token of the federation issuer (RS256, `kid`, `aud` as an array like Kubernetes),
+    /// valid from the sandbox's now for `lifetime`.
+    pub fn mint_federated_token(
+        &self,
+        subject: &str,
+        audience: &str,
+        lifetime: Duration,
+    ) -> Result<String, SandboxError> {
+        self.shared.mint_federated(subject, audience, lifetime)
+    }
+
+    /// Adds a federated identity credential to a client. `issuer = "sandbox"` stands for
+    /// [`SandboxHandle::federation_issuer`].
+    pub fn add_federated_credential(
+        &self,
+        client: &str,
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+    ) -> Result<(), SandboxError> {
+        self.shared
+            .add_federated_credential(client, issuer, subject, audience)
+    }
+
+    /// Mints a 1-hour token for the client's first federated record and writes it to
+    /// `path` (mode 0600). While the sandbox runs, the file is rewritten every 10 minutes,
+    /// as the kubelet rotates projected service-account tokens.
+    pub fn write_federated_token(
+        &self,
+        client: &str,
+        path: &Path,
+    ) -> Result<PathBuf, SandboxError> {
+        let client_id = federation::write_token_file(&self.shared, client, path)?;
+        self.shared
+            .register_token_file(&client_id, path.to_path_buf());
+        Ok(path.to_path_buf())
+    }
+
+    fn client_name(&self, client: &str) -> Result<String, SandboxError> {
+        self.client(client.trim())
+            .map(|c| c.name)
+            .ok_or_else(|| SandboxError::UnknownClient {
+                client: client.to_string(),
+                known: self
+                    .clients()
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// A tokenscope configuration with one profile per client that has a secret (inline
+    /// sandbox secrets). Certificate and federated clients need files next to the config:
+    /// see [`SandboxHandle::config_toml_in`] and [`SandboxHandle::write_config`].
     pub fn config_toml(&self) -> String {
+        self.render_config(&[])
+    }
+
+    /// Like [`SandboxHandle::config_toml`], plus profiles for clients without a secret:
+    /// writes their credential files into `dir` (`{client}.pem` for a certificate,
+    /// `{client}.token` for a federated token) and refers to them by file name, relative to
+    /// the config file, which is expected in `dir`.
+    pub fn config_toml_in(&self, dir: &Path) -> Result<String, SandboxError> {
+        let mut extra = Vec::new();
+        for c in self.clients() {
+            if c.has_secret() {
+                continue;
+            }
+            if !c.certificate_thumbprints.is_empty() {
+                let file = match self.shared.own_certificate(&c.name)? {
+                    Some(cert) => credentials::write_cert_files(&c.name, &cert, dir)?,
+                    None => self.write_client_certificate(&c.name, dir)?,
+                };
+                extra.push((
+                    c.name.clone(),
+                    ProfileCredential::Certificate(file.combined_pem),
+                ));
+            } else if !c.federated_credentials.is_empty() {
+                let path = dir.join(format!("{}.token", c.name));
+                self.write_federated_token(&c.name, &path)?;
+                extra.push((c.name.clone(), ProfileCredential::Federated(path)));
+            }
+        }
+        Ok(self.render_config(&extra))
+    }
+
+    fn render_config(&self, extra: &[(String, ProfileCredential)]) -> String {
         let clients = self.clients();
         let required = self.required_role();
         let authority = self.authority();
@@ -539,14 +746,20 @@ impl SandboxHandle {
         out.push_str("# tokenscope configuration for the local sandbox tenant, written by\n");
         out.push_str("# `tokenscope sandbox`. The secrets below are sandbox-only values that\n");
         out.push_str("# protect nothing; never put a real secret inline like this.\n");
-        if let Some(first) = clients
+        if let Some(first) = clients.iter().find(|c| c.name == "console-rw").or(clients
             .iter()
-            .find(|c| c.name == "console-rw")
-            .or(clients.first())
+            .find(|c| c.has_secret() || extra.iter().any(|(n, _)| *n == c.name)))
         {
             out.push_str(&format!("default_profile = {}\n", q(&first.name)));
         }
         for c in &clients {
+            let file_credential = extra
+                .iter()
+                .find(|(name, _)| *name == c.name)
+                .map(|(_, f)| f);
+            if !c.has_secret() && file_credential.is_none() {
+                continue;
+            }
             let roles = if c.granted_roles.is_empty() {
                 vec![required.clone()]
             } else {
@@ -556,7 +769,16 @@ impl SandboxHandle {
             out.push_str(&format!("\n[profiles.{}]\n", c.name));
             out.push_str(&format!("authority = {}\n", q(&authority)));
             out.push_str(&format!("client_id = {}\n", q(&c.client_id)));
-            out.push_str(&format!("client_secret = {}\n", q(&c.secret)));
+            match file_credential {
+                Some(ProfileCredential::Certificate(path)) => out.push_str(&format!(
+                    "client_certificate_path = {}\n",
+                    q(&file_name(path))
+                )),
+                Some(ProfileCredential::Federated(path)) => {
+                    out.push_str(&format!("federated_token_file = {}\n", q(&file_name(path))))
+                }
+                None => out.push_str(&format!("client_secret = {}\n", q(&c.secret))),
+            }
             out.push_str(&format!("scope = {}\n", q(&scope)));
             out.push_str(&format!("api_url = {}\n", q(&api_url)));
             out.push_str(&format!("expected_roles = {roles}\n"));
@@ -567,8 +789,14 @@ impl SandboxHandle {
         out
     }
 
-    /// Writes [`SandboxHandle::config_toml`] to `path` (mode 0600 on Unix: it holds secrets).
+    /// Writes [`SandboxHandle::config_toml_in`] to `path` (mode 0600 on Unix: it holds
+    /// secrets), with the certificate and token files in the same directory.
     pub fn write_config(&self, path: &Path) -> io::Result<()> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let text = self.config_toml_in(&dir).map_err(io::Error::other)?;
         use std::io::Write as _;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
@@ -584,13 +812,16 @@ impl SandboxHandle {
             use std::os::unix::fs::PermissionsExt as _;
             file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         }
-        file.write_all(self.config_toml().as_bytes())?;
+        file.write_all(text.as_bytes())?;
         file.sync_all()
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to 3 s), waits for
     /// the server task and removes the CA file. The port is free when this returns.
     pub async fn shutdown(mut self) {
+        if let Some(rotation) = self.rotation.take() {
+            rotation.abort();
+        }
         self.server.graceful_shutdown(Some(Duration::from_secs(3)));
         if let Some(task) = self.task.take() {
             match tokio::time::timeout(Duration::from_secs(5), task).await {
@@ -608,6 +839,9 @@ impl SandboxHandle {
 
 impl Drop for SandboxHandle {
     fn drop(&mut self) {
+        if let Some(rotation) = self.rotation.take() {
+            rotation.abort();
+        }
         if let Some(task) = self.task.take() {
             self.server.shutdown();
             task.abort();

@@ -1566,27 +1566,46 @@ async fn write_config_produces_a_profile_per_client() {
         let profiles = config["profiles"].as_table().expect("profiles");
         assert_eq!(
             profiles.keys().collect::<HashSet<_>>(),
-            ["console-rw", "mobile-ro", "no-roles", "expired-secret"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<HashSet<_>>()
-                .iter()
-                .collect()
+            [
+                "console-rw",
+                "mobile-ro",
+                "no-roles",
+                "expired-secret",
+                "console-cert",
+                "workload"
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<HashSet<_>>()
+            .iter()
+            .collect()
         );
         for client in sb.clients() {
             let p = profiles[&client.name].as_table().expect("profile");
             let keys: HashSet<&str> = p.keys().map(String::as_str).collect();
+            // Secret clients carry the secret inline; the others name a file next to the
+            // config, which write_config wrote.
+            let credential_key = match client.name.as_str() {
+                "console-cert" => "client_certificate_path",
+                "workload" => "federated_token_file",
+                _ => "client_secret",
+            };
             assert_eq!(
                 keys,
                 HashSet::from([
                     "authority",
                     "client_id",
-                    "client_secret",
+                    credential_key,
                     "scope",
                     "api_url",
                     "expected_roles"
                 ])
             );
+            if credential_key != "client_secret" {
+                let file = dir.path().join(p[credential_key].as_str().expect("path"));
+                assert!(file.is_file(), "{} exists", file.display());
+                continue;
+            }
             assert_eq!(p["authority"].as_str(), Some(sb.authority().as_str()));
             assert_eq!(p["client_id"].as_str(), Some(client.client_id.as_str()));
             assert_eq!(p["client_secret"].as_str(), Some(client.secret.as_str()));
@@ -1615,6 +1634,8 @@ async fn write_config_produces_a_profile_per_client() {
             assert!(banner.contains(&client.client_id));
             assert!(banner.contains(&client.secret));
         }
+        assert!(banner.contains("console-cert.pem"), "{banner}");
+        assert!(banner.contains("workload.token"), "{banner}");
         assert!(banner.contains("/_sandbox/rotate-key"));
         assert!(banner.contains(&sb.token_endpoint()));
         sb.shutdown().await;

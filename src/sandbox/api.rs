@@ -342,6 +342,7 @@ mod tests {
             TenantModel::builtin(),
             None,
             key,
+            SigningKey::generate(Utc::now()).expect("federation key"),
         )
     }
 

@@ -32,7 +32,8 @@ pub struct SandboxArgs {
     #[arg(long, value_enum, value_name = "STYLE", default_value = "local")]
     pub issuer_style: IssuerStyle,
 
-    /// Write a tokenscope config with one profile per sandbox client to PATH.
+    /// Write a tokenscope config with one profile per sandbox client to PATH, and the
+    /// certificate and federated token files of clients without a secret next to it.
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
 }
@@ -113,6 +114,15 @@ pub fn summary(handle: &SandboxHandle, config: Option<&std::path::Path>) -> Stri
             path.display()
         );
     }
+    let _ = writeln!(
+        s,
+        "  federation      {}  (workload token issuer)",
+        handle.federation_issuer()
+    );
+    let config_dir = config.map(|p| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    });
     let _ = writeln!(s, "\nclients:");
     for c in handle.clients() {
         let roles = if c.granted_roles.is_empty() {
@@ -122,18 +132,56 @@ pub fn summary(handle: &SandboxHandle, config: Option<&std::path::Path>) -> Stri
         };
         let _ = writeln!(s, "  {:<16} client_id {}", c.name, c.client_id);
         let _ = writeln!(s, "  {:<16} roles     {roles}", "");
-        let _ = writeln!(
-            s,
-            "  {:<16} secret    {}  ({} {})",
-            "",
-            c.secret,
-            if c.secret_expired {
-                "EXPIRED"
-            } else {
-                "expires"
-            },
-            c.secret_expires.format("%Y-%m-%d")
-        );
+        if c.has_secret() {
+            let _ = writeln!(
+                s,
+                "  {:<16} secret    {}  ({} {})",
+                "",
+                c.secret,
+                if c.secret_expired {
+                    "EXPIRED"
+                } else {
+                    "expires"
+                },
+                c.secret_expires.format("%Y-%m-%d")
+            );
+        }
+        for thumbprint in &c.certificate_thumbprints {
+            let _ = writeln!(s, "  {:<16} cert      thumbprint {thumbprint}", "");
+        }
+        if !c.has_secret()
+            && !c.certificate_thumbprints.is_empty()
+            && let Some(dir) = &config_dir
+        {
+            let _ = writeln!(
+                s,
+                "  {:<16} cert file {}  (certificate + key; also .crt.pem, .key.pem, .pfx)",
+                "",
+                dir.join(format!("{}.pem", c.name)).display()
+            );
+        }
+        for fic in &c.federated_credentials {
+            let _ = writeln!(
+                s,
+                "  {:<16} federated issuer {}  subject {}  audience {}",
+                "",
+                fic.issuer,
+                fic.subject,
+                fic.audiences.join(",")
+            );
+        }
+        if !c.has_secret()
+            && c.certificate_thumbprints.is_empty()
+            && !c.federated_credentials.is_empty()
+            && let Some(dir) = &config_dir
+        {
+            let _ = writeln!(
+                s,
+                "  {:<16} token file {}  (rewritten every 10 minutes)",
+                "",
+                dir.join(format!("{}.token", c.name)).display()
+            );
+        }
     }
     let cacert = handle
         .ca_pem_path()

@@ -86,4 +86,14 @@ pub enum SandboxError {
     /// An admin operation got a value it cannot use.
     #[error("{problem}\n  hint: {hint}")]
     InvalidValue { problem: String, hint: String },
+
+    /// A credential or token file could not be written.
+    #[error(
+        "cannot write {path}: {cause}\n  \
+         hint: check that the directory exists and is writable"
+    )]
+    WriteFile {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
 }

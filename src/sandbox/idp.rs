@@ -15,6 +15,7 @@ use rand::{Rng as _, RngCore as _};
 use serde_json::{Map, Value, json};
 
 use super::Endpoint;
+use super::assertion::{self, ClientAuth};
 use super::model::{ClientApp, TenantModel, TokenVersion};
 use super::state::Shared;
 
@@ -27,14 +28,14 @@ const BACKDATE_SECS: i64 = 300;
 
 /// An error exactly as Entra's token and metadata endpoints return it.
 pub(crate) struct AadError {
-    status: StatusCode,
-    error: &'static str,
-    code: u32,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) error: &'static str,
+    pub(crate) code: u32,
+    pub(crate) message: String,
 }
 
 impl AadError {
-    fn new(error: &'static str, code: u32, message: impl Into<String>) -> AadError {
+    pub(crate) fn new(error: &'static str, code: u32, message: impl Into<String>) -> AadError {
         let status = if error == "invalid_client" {
             StatusCode::UNAUTHORIZED
         } else {
@@ -479,6 +480,8 @@ struct Grant {
     roles: Vec<String>,
     lifetime_secs: i64,
     resource: String,
+    /// `azpacr` / `appidacr`.
+    acr: &'static str,
 }
 
 fn issue(
@@ -534,8 +537,15 @@ fn issue(
                 params.get("client_secret").cloned(),
             ),
         };
-        let client_id = client_id
-            .filter(|c| !c.is_empty())
+        let requested_client_id = client_id.filter(|c| !c.is_empty());
+        let assertion_text = params
+            .get("client_assertion")
+            .filter(|a| !a.trim().is_empty());
+        // Like Entra, `client_id` may be left out when a certificate assertion names the
+        // client in `sub`.
+        let client_id = requested_client_id
+            .clone()
+            .or_else(|| assertion_text.and_then(|a| assertion::unverified_client_id(a)))
             .ok_or_else(|| AadError::missing_parameter("client_id"))?;
         let client = model.client(&client_id).ok_or_else(|| {
             AadError::new(
@@ -548,7 +558,37 @@ fn issue(
             )
         })?;
 
-        authenticate(client, secret.as_deref(), &params, now)?;
+        let auth = match (secret.as_deref(), assertion_text) {
+            (None, Some(text)) => {
+                match params.get("client_assertion_type").map(|t| t.trim()) {
+                    Some(assertion::JWT_BEARER) => {}
+                    Some(other) if !other.is_empty() => {
+                        return Err(AadError::new(
+                            "invalid_request",
+                            900144,
+                            format!(
+                                "The request body must contain the following parameter: 'client_assertion_type' with the value '{}' (got '{other}').",
+                                assertion::JWT_BEARER
+                            ),
+                        ));
+                    }
+                    _ => return Err(AadError::missing_parameter("client_assertion_type")),
+                }
+                let audiences = token_endpoint_audiences(shared, model, segment);
+                let ctx = assertion::Context {
+                    now,
+                    audiences,
+                    federation_issuer: &shared.federation_issuer,
+                    federation_key: &shared.federation_key,
+                    requested_client_id: requested_client_id.as_deref(),
+                };
+                assertion::authenticate(client, text, &ctx)?
+            }
+            _ => {
+                authenticate(client, secret.as_deref(), now)?;
+                ClientAuth::Secret
+            }
+        };
 
         let resource = match flavor {
             Flavor::V2 => resource_from_scope(params.get("scope"))?,
@@ -619,32 +659,37 @@ fn issue(
             } else {
                 api.client_id.clone()
             },
+            acr: auth.acr(),
         }
     };
     mint(shared, &grant, now, flavor)
 }
 
+/// The token endpoint URLs a client assertion may name as `aud`: v2 and v1, with the tenant
+/// id, the verified domain and the path segment of this request, on the sandbox's host and
+/// (for assertions built for the real cloud) on login.microsoftonline.com.
+fn token_endpoint_audiences(shared: &Shared, model: &TenantModel, segment: &str) -> Vec<String> {
+    let mut tenants = vec![model.tenant.id.clone(), segment.to_string()];
+    tenants.extend(model.tenant.domain.clone());
+    let mut out = Vec::new();
+    for host in [
+        shared.base_url.as_str(),
+        "https://login.microsoftonline.com",
+    ] {
+        for tenant in &tenants {
+            out.push(format!("{host}/{tenant}/oauth2/v2.0/token"));
+            out.push(format!("{host}/{tenant}/oauth2/token"));
+        }
+    }
+    out
+}
+
+/// Checks a client secret.
 fn authenticate(
     client: &ClientApp,
     secret: Option<&str>,
-    params: &HashMap<String, String>,
     now: DateTime<Utc>,
 ) -> Result<(), AadError> {
-    if secret.is_none() && params.contains_key("client_assertion") {
-        let thumbprint = params
-            .get("client_assertion")
-            .and_then(|a| jsonwebtoken::decode_header(a).ok())
-            .and_then(|h| h.x5t_s256.or(h.x5t))
-            .unwrap_or_default();
-        return Err(AadError::new(
-            "invalid_client",
-            700027,
-            format!(
-                "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.]",
-                client.client_id
-            ),
-        ));
-    }
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return Err(AadError::new(
             "invalid_client",
@@ -748,11 +793,11 @@ fn mint(shared: &Shared, g: &Grant, now: DateTime<Utc>, flavor: Flavor) -> Resul
     match g.version {
         TokenVersion::V2 => {
             c.insert("azp".into(), g.client_id.clone().into());
-            c.insert("azpacr".into(), "1".into());
+            c.insert("azpacr".into(), g.acr.into());
         }
         TokenVersion::V1 => {
             c.insert("appid".into(), g.client_id.clone().into());
-            c.insert("appidacr".into(), "1".into());
+            c.insert("appidacr".into(), g.acr.into());
             c.insert("idp".into(), iss.into());
         }
     }
@@ -828,7 +873,27 @@ pub(crate) async fn error_page(
         }
         "7000218" => "The request carried neither client_secret nor client_assertion.",
         "700027" => {
-            "The client assertion is signed by a certificate the application does not have. The sandbox has no certificate credentials."
+            "The client assertion's key is not registered on the application, has expired, or its signature does not verify. Upload the certificate (tokenscope sandbox: write-config writes one) or check the key file matches it."
+        }
+        "50027" => "The client assertion is not a JWT, or misses required claims (exp).",
+        "50048" => "The client assertion's iss and sub differ; both must be the client id.",
+        "700021" => "The client assertion's sub is not the client_id of the request.",
+        "700023" => {
+            "The client assertion's aud is not this tenant's token endpoint ({authority}/oauth2/v2.0/token)."
+        }
+        "700024" => {
+            "The client assertion has expired or is not yet valid (5 minutes of clock skew are allowed). Check the clock."
+        }
+        "70021" => {
+            "The application has no federated credential. Add one with the workload token's issuer, subject and audience api://AzureADTokenExchange."
+        }
+        "700211" => "No federated credential of the application has the token's issuer.",
+        "700212" => {
+            "No federated credential matching issuer and subject has the token's audience (use api://AzureADTokenExchange)."
+        }
+        "700213" => "No federated credential with the token's issuer has the token's subject.",
+        "50166" => {
+            "The token's issuer could not be queried for its keys. The sandbox verifies tokens of its own federation issuer only."
         }
         "1002012" => {
             "Client credentials need scope={resource}/.default, e.g. api://<api client id>/.default."

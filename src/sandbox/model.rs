@@ -1,12 +1,13 @@
 //! The tenant model: what `assets/sandbox.toml` (or `--tenant FILE`) describes.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::credentials::{CertificateCredential, FederatedCredential, TOKEN_EXCHANGE_AUDIENCE};
 use super::error::SandboxError;
 
 /// The built-in tenant, shipped in the binary.
@@ -88,6 +89,14 @@ pub struct ClientApp {
     pub granted_roles: Vec<String>,
     /// Client secrets; the last one is the "current" one.
     pub secrets: Vec<ClientSecret>,
+    /// Certificates registered on the client (public halves; the private key too for
+    /// certificates the sandbox generated).
+    pub certificates: Vec<CertificateCredential>,
+    /// Generate a certificate for this client when the sandbox starts
+    /// (`[[clients.certificates]] generate = true`).
+    pub generate_certificate: bool,
+    /// Federated identity credentials (workload identity).
+    pub federated_credentials: Vec<FederatedCredential>,
 }
 
 /// A client secret (a password credential).
@@ -127,16 +136,23 @@ impl TenantModel {
             path: path.to_path_buf(),
             cause,
         })?;
-        TenantModel::from_toml_str(&text, &path.display().to_string())
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        TenantModel::parse(&text, &path.display().to_string(), &dir)
     }
 
     /// Parses a tenant model from TOML text; `origin` names it in error messages.
+    /// Certificate paths are relative to the current directory.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<TenantModel, SandboxError> {
+        TenantModel::parse(text, origin, Path::new(""))
+    }
+
+    /// Parses TOML text; relative certificate paths are resolved against `dir`.
+    fn parse(text: &str, origin: &str, dir: &Path) -> Result<TenantModel, SandboxError> {
         let raw: RawModel = toml::from_str(text).map_err(|e| SandboxError::ModelParse {
             origin: origin.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        let model = raw.into_model(origin)?;
+        let model = raw.into_model(origin, dir)?;
         model.validate(origin)?;
         Ok(model)
     }
@@ -263,11 +279,31 @@ impl TenantModel {
                     ));
                 }
             }
-            if client.secrets.is_empty() {
+            if client.secrets.is_empty()
+                && client.certificates.is_empty()
+                && !client.generate_certificate
+                && client.federated_credentials.is_empty()
+            {
                 return Err(bad(
-                    format!("client '{}' has no secret", client.name),
-                    "add a [[clients.secrets]] entry with value and expires",
+                    format!("client '{}' has no credential", client.name),
+                    "add a [[clients.secrets]] entry with value and expires, a \
+                     [[clients.certificates]] entry (path or generate = true) or a \
+                     [[clients.federated_credentials]] entry",
                 ));
+            }
+            for fic in &client.federated_credentials {
+                if fic.issuer.trim().is_empty()
+                    || fic.subject.trim().is_empty()
+                    || fic.audiences.iter().all(|a| a.trim().is_empty())
+                {
+                    return Err(bad(
+                        format!(
+                            "federated credential '{}' of client '{}' lacks an issuer, subject or audience",
+                            fic.name, client.name
+                        ),
+                        "give it issuer, subject and audiences = [\"api://AzureADTokenExchange\"]",
+                    ));
+                }
             }
             if client.secrets.iter().any(|s| s.value.is_empty()) {
                 return Err(bad(
@@ -404,6 +440,29 @@ struct RawClient {
     granted_roles: Vec<String>,
     #[serde(default)]
     secrets: Vec<RawSecret>,
+    #[serde(default)]
+    certificates: Vec<RawCertificate>,
+    #[serde(default)]
+    federated_credentials: Vec<RawFederated>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertificate {
+    /// A PEM certificate, relative to the tenant file.
+    path: Option<String>,
+    /// Generate one when the sandbox starts.
+    #[serde(default)]
+    generate: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFederated {
+    name: Option<String>,
+    issuer: String,
+    subject: String,
+    audiences: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -435,7 +494,7 @@ impl RawDate {
 }
 
 impl RawModel {
-    fn into_model(self, origin: &str) -> Result<TenantModel, SandboxError> {
+    fn into_model(self, origin: &str, dir: &Path) -> Result<TenantModel, SandboxError> {
         let tenant_id = normalise_guid(&self.tenant.id);
         let api_client_id = normalise_guid(&self.api.client_id);
         let version = match self.api.access_token_version.unwrap_or(2) {
@@ -488,6 +547,63 @@ impl RawModel {
                     expires,
                 });
             }
+            let mut certificates = Vec::new();
+            let mut generate_certificate = false;
+            for raw in c.certificates {
+                match (raw.path, raw.generate) {
+                    (Some(path), false) => {
+                        let full: PathBuf = dir.join(&path);
+                        let invalid = |problem: String| SandboxError::ModelInvalid {
+                            origin: origin.to_string(),
+                            problem,
+                            hint: "certificate paths are relative to the tenant file and \
+                                   name a PEM file with a -----BEGIN CERTIFICATE----- block"
+                                .into(),
+                        };
+                        let pem = std::fs::read(&full).map_err(|e| {
+                            invalid(format!(
+                                "cannot read certificate {} of client '{}': {e}",
+                                full.display(),
+                                c.name
+                            ))
+                        })?;
+                        let cert = CertificateCredential::from_pem(&pem).map_err(|e| {
+                            invalid(format!(
+                                "certificate {} of client '{}': {e}",
+                                full.display(),
+                                c.name
+                            ))
+                        })?;
+                        certificates.push(cert);
+                    }
+                    (None, true) => generate_certificate = true,
+                    _ => {
+                        return Err(SandboxError::ModelInvalid {
+                            origin: origin.to_string(),
+                            problem: format!(
+                                "a certificate of client '{}' has neither or both of path and generate",
+                                c.name
+                            ),
+                            hint: "write either path = \"client.pem\" or generate = true".into(),
+                        });
+                    }
+                }
+            }
+            let federated_credentials = c
+                .federated_credentials
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| FederatedCredential {
+                    name: f
+                        .name
+                        .unwrap_or_else(|| format!("{}-federated-{}", c.name, i + 1)),
+                    issuer: f.issuer,
+                    subject: f.subject,
+                    audiences: f
+                        .audiences
+                        .unwrap_or_else(|| vec![TOKEN_EXCHANGE_AUDIENCE.to_string()]),
+                })
+                .collect();
             clients.push(ClientApp {
                 object_id: c
                     .object_id
@@ -498,6 +614,9 @@ impl RawModel {
                 client_id,
                 granted_roles: c.granted_roles,
                 secrets,
+                certificates,
+                generate_certificate,
+                federated_credentials,
             });
         }
         Ok(TenantModel {
@@ -547,7 +666,22 @@ mod tests {
         let names: Vec<_> = m.clients.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
-            ["console-rw", "mobile-ro", "no-roles", "expired-secret"]
+            [
+                "console-rw",
+                "mobile-ro",
+                "no-roles",
+                "expired-secret",
+                "console-cert",
+                "workload"
+            ]
+        );
+        let cert = m.client("console-cert").expect("client");
+        assert!(cert.secrets.is_empty() && cert.generate_certificate);
+        let workload = m.client("workload").expect("client");
+        assert!(workload.secrets.is_empty() && workload.certificates.is_empty());
+        assert_eq!(
+            workload.federated_credentials[0].audiences,
+            ["api://AzureADTokenExchange"]
         );
         let expired = m.client("expired-secret").expect("client");
         assert!(expired.current_secret().expect("secret").expires < Utc::now());

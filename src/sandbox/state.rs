@@ -2,13 +2,15 @@
 //! and the request counters. Handlers and the handle's admin operations both act on it.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::Rng as _;
 
+use super::credentials::{CertificateCredential, FederatedCredential, SANDBOX_ISSUER_PLACEHOLDER};
 use super::error::SandboxError;
 use super::keys::SigningKey;
 use super::model::{ClientSecret, TenantModel, TokenVersion};
@@ -26,6 +28,12 @@ pub(crate) struct Shared {
     counters: [AtomicU64; Endpoint::ALL.len()],
     clock_offset_ms: AtomicI64,
     tenant: RwLock<TenantState>,
+    /// `{base}/federation`: the sandbox's stand-in for a Kubernetes service-account issuer.
+    pub federation_issuer: String,
+    /// The federation issuer's signing key (never rotated).
+    pub federation_key: SigningKey,
+    /// Federated token files to rewrite periodically: (client id, path).
+    token_files: Mutex<Vec<(String, PathBuf)>>,
 }
 
 pub(crate) struct TenantState {
@@ -47,8 +55,21 @@ impl Shared {
         model: TenantModel,
         token_lifetime: Option<Duration>,
         key: SigningKey,
+        federation_key: SigningKey,
     ) -> Shared {
+        let federation_issuer = format!("{base_url}/federation");
+        let mut model = model;
+        for client in &mut model.clients {
+            for fic in &mut client.federated_credentials {
+                if fic.issuer == SANDBOX_ISSUER_PLACEHOLDER {
+                    fic.issuer = federation_issuer.clone();
+                }
+            }
+        }
         Shared {
+            federation_issuer,
+            federation_key,
+            token_files: Mutex::new(Vec::new()),
             base_url,
             issuer_style,
             key_grace,
@@ -250,6 +271,157 @@ impl Shared {
             expires: now + TimeDelta::days(180),
         });
         Ok(ClientInfo::from_model(client, now))
+    }
+}
+
+impl Shared {
+    // ---- credentials ----------------------------------------------------------------
+
+    /// Registers a certificate on a client. Returns the client's id.
+    pub fn add_certificate(
+        &self,
+        client: &str,
+        cert: CertificateCredential,
+    ) -> Result<String, SandboxError> {
+        let mut state = self.write();
+        let client = find_client_mut(&mut state.model, client)?;
+        if !client
+            .certificates
+            .iter()
+            .any(|c| c.thumbprint == cert.thumbprint)
+        {
+            client.certificates.push(cert);
+        }
+        Ok(client.client_id.clone())
+    }
+
+    /// The most recently added certificate of a client whose private key the sandbox holds.
+    pub fn own_certificate(
+        &self,
+        client: &str,
+    ) -> Result<Option<CertificateCredential>, SandboxError> {
+        let mut state = self.write();
+        let client = find_client_mut(&mut state.model, client)?;
+        Ok(client
+            .certificates
+            .iter()
+            .rev()
+            .find(|c| c.has_private_key())
+            .cloned())
+    }
+
+    /// Adds a federated identity credential (idempotent for an identical record).
+    pub fn add_federated_credential(
+        &self,
+        client: &str,
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+    ) -> Result<(), SandboxError> {
+        if issuer.trim().is_empty() || subject.trim().is_empty() || audience.trim().is_empty() {
+            return Err(SandboxError::InvalidValue {
+                problem: "a federated credential needs an issuer, a subject and an audience".into(),
+                hint: "e.g. issuer = SandboxHandle::federation_issuer(), subject = \
+                       system:serviceaccount:weather:console, audience = api://AzureADTokenExchange"
+                    .into(),
+            });
+        }
+        let issuer = if issuer == SANDBOX_ISSUER_PLACEHOLDER {
+            self.federation_issuer.clone()
+        } else {
+            issuer.to_string()
+        };
+        let mut state = self.write();
+        let client = find_client_mut(&mut state.model, client)?;
+        let record = FederatedCredential {
+            name: format!(
+                "{}-federated-{}",
+                client.name,
+                client.federated_credentials.len() + 1
+            ),
+            issuer,
+            subject: subject.to_string(),
+            audiences: vec![audience.to_string()],
+        };
+        if !client.federated_credentials.iter().any(|f| {
+            f.issuer == record.issuer
+                && f.subject == record.subject
+                && f.audiences == record.audiences
+        }) {
+            client.federated_credentials.push(record);
+        }
+        Ok(())
+    }
+
+    /// A client's federated records and its id.
+    pub fn federated_credentials(
+        &self,
+        client: &str,
+    ) -> Result<(String, Vec<FederatedCredential>), SandboxError> {
+        let mut state = self.write();
+        let client = find_client_mut(&mut state.model, client)?;
+        Ok((
+            client.client_id.clone(),
+            client.federated_credentials.clone(),
+        ))
+    }
+
+    /// Signs a token of the federation issuer (shaped like a Kubernetes projected
+    /// service-account token).
+    pub fn mint_federated(
+        &self,
+        subject: &str,
+        audience: &str,
+        lifetime: Duration,
+    ) -> Result<String, SandboxError> {
+        let now = self.now().timestamp();
+        let lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+        let exp = now.saturating_add(lifetime.max(1));
+        let mut claims = serde_json::json!({
+            "aud": [audience],
+            "exp": exp,
+            "iat": now,
+            "iss": self.federation_issuer,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "nbf": now,
+            "sub": subject,
+        });
+        // system:serviceaccount:{namespace}:{name} → the kubernetes.io claim too.
+        let parts: Vec<&str> = subject.split(':').collect();
+        if let (["system", "serviceaccount", namespace, name], Some(obj)) =
+            (parts.as_slice(), claims.as_object_mut())
+        {
+            obj.insert(
+                "kubernetes.io".into(),
+                serde_json::json!({
+                    "namespace": namespace,
+                    "serviceaccount": { "name": name, "uid": super::model::derived_guid(subject) },
+                }),
+            );
+        }
+        self.federation_key
+            .sign(&claims, false)
+            .map_err(|e| SandboxError::Crypto {
+                what: "federated token",
+                detail: e.to_string(),
+            })
+    }
+
+    /// Remembers a federated token file so the rotation task rewrites it.
+    pub fn register_token_file(&self, client_id: &str, path: PathBuf) {
+        let mut files = self.token_files.lock().unwrap_or_else(|e| e.into_inner());
+        if !files.iter().any(|(_, p)| *p == path) {
+            files.push((client_id.to_string(), path));
+        } else if let Some(entry) = files.iter_mut().find(|(_, p)| *p == path) {
+            entry.0 = client_id.to_string();
+        }
+    }
+
+    pub fn token_files(&self) -> Vec<(String, PathBuf)> {
+        self.token_files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
