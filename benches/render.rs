@@ -167,6 +167,7 @@ fn app(last: ApiResponse) -> App {
         generation += 1;
         app.update(Msg::Token(Box::new(snapshot(generation))));
         app.update(Msg::Verified {
+            profile: 0,
             generation,
             checks: checks(),
         });

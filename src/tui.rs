@@ -25,8 +25,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 pub use app::{
-    ACTIVITY_CAP, App, AppOptions, Completed, Decoded, Entry, Focus, HISTORY_CAP, InFlight, Level,
-    LintLine, Overlay, Scroll, Verification,
+    ACTIVITY_CAP, App, AppOptions, Completed, ConfigRow, CredentialFacts, Decoded, Entry, Focus,
+    HISTORY_CAP, InFlight, Level, LintLine, Overlay, ProfileState, RENEW_WITHIN_DAYS, Scroll,
+    Verification, countdown, expiry, response_summary,
 };
 pub use explain::advice;
 pub use keymap::KEYS;
@@ -86,10 +87,39 @@ fn init_logging(path: Option<&Path>) -> Option<tracing_appender::non_blocking::W
     Some(guard)
 }
 
-/// Open the dashboard for `profile` until the user quits.
+/// Open the dashboard until the user quits, with `profile` active. Every other profile of
+/// the same config file is there too (`p` switches, `c` compares); a profile that does not
+/// resolve is listed with its error.
 pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::Result<()> {
     let _log = init_logging(opts.log_file.as_deref());
-    let http = http_client(&profile)?;
+    // The other profiles, resolved against the same environment as the active one.
+    let env = Env::from_process();
+    let mut profiles = match &profile.config_path {
+        Some(path) => match config::load_file(
+            &LoadOptions {
+                config: Some(path.clone()),
+                profile: None,
+            },
+            &env,
+        ) {
+            Ok(loaded) => resolved(config::resolve_all(&loaded, &env)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-read the config for the other profiles");
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let active = match profiles.iter().position(|(n, _)| *n == profile.name) {
+        Some(i) => {
+            profiles[i].1 = Ok(profile.clone());
+            i
+        }
+        None => {
+            profiles.insert(0, (profile.name.clone(), Ok(profile.clone())));
+            0
+        }
+    };
     let mut warning = None;
     let cache = if opts.no_cache || !profile.cache {
         None
@@ -104,13 +134,33 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
             }
         }
     };
-    let mut runtime = Runtime::new(profile.clone(), http, cache, None, Clipboard::Osc52);
-    let mut app = App::new(&profile, AppOptions::from_env());
+    let http = http_client(&profile)?;
+    let mut runtime = Runtime::with_profiles(
+        profiles
+            .iter()
+            .map(|(_, p)| p.as_ref().ok().cloned())
+            .collect(),
+        active,
+        http,
+        cache,
+        None,
+        Clipboard::Osc52,
+    );
+    let mut app = App::with_profiles(&profiles, active, AppOptions::from_env());
     if let Some(w) = warning {
         tracing::warn!("{w}");
         app.update(Msg::Warning(w));
     }
     in_terminal(&mut app, &mut runtime).await
+}
+
+/// [`config::resolve_all`]'s answer with each error as text (what the picker shows).
+pub fn resolved(
+    all: Vec<(String, Result<Profile, config::ConfigError>)>,
+) -> Vec<(String, Result<Profile, String>)> {
+    all.into_iter()
+        .map(|(n, r)| (n, r.map_err(|e| e.to_string())))
+        .collect()
 }
 
 /// Start the sandbox tenant in-process, point a generated config at it and open the
@@ -160,20 +210,33 @@ async fn demo_in_terminal(
     sandbox
         .write_config(&path)
         .with_context(|| format!("cannot write the demo config {}", path.display()))?;
-    // An empty environment: the user's AZURE_* variables must not bend the demo profile.
-    let profile = config::load(
+    // An empty environment: the user's AZURE_* variables must not bend the demo profiles.
+    let env = Env::default();
+    let loaded = config::load_file(
         &LoadOptions {
             config: Some(path),
             profile: None,
         },
-        &Env::default(),
+        &env,
     )
     .context("the generated demo config does not load")?;
-    let http = http_client(&profile)?;
+    // The default profile first; every sandbox client's profile one key away.
+    let first =
+        config::resolve(&loaded, None, &env).context("the generated demo config does not load")?;
+    let profiles = resolved(config::resolve_all(&loaded, &env));
+    let active = profiles
+        .iter()
+        .position(|(n, _)| *n == first.name)
+        .unwrap_or(0);
+    let http = http_client(&first)?;
     let sandbox = std::sync::Arc::new(sandbox);
     // No persistent cache: a previous demo's tokens were signed by keys that are gone.
-    let mut runtime = Runtime::new(
-        profile.clone(),
+    let mut runtime = Runtime::with_profiles(
+        profiles
+            .iter()
+            .map(|(_, p)| p.as_ref().ok().cloned())
+            .collect(),
+        active,
         http,
         None,
         Some(DemoSetup {
@@ -184,7 +247,7 @@ async fn demo_in_terminal(
     );
     let mut opts = AppOptions::from_env();
     opts.demo = runtime.demo_state();
-    let mut app = App::new(&profile, opts);
+    let mut app = App::with_profiles(&profiles, active, opts);
     let result = with_terminal(&mut app, &mut runtime, terminal).await;
     drop(runtime);
     if let Ok(sandbox) = std::sync::Arc::try_unwrap(sandbox) {

@@ -11,15 +11,22 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+mod profiles;
+
+pub use profiles::{
+    ConfigRow, CredentialFacts, ProfileState, RENEW_WITHIN_DAYS, countdown, expiry,
+    response_summary,
+};
+
 use super::msg::{AdminOp, DemoState, Effect, Msg};
 use super::theme::Theme;
 use crate::api::ApiResponse;
 use crate::auth::{Phase, TokenSnapshot, TokenSource};
-use crate::config::{Origin, Profile};
+use crate::config::Profile;
 use crate::diagnose::Severity;
 use crate::jwt::{Check, Claims, DecodedJwt, TokenFormat};
 use crate::text::sanitize;
-use crate::time::{human_secs, relative};
+use crate::time::relative;
 
 /// Entries kept in the activity log; older ones are dropped.
 pub const ACTIVITY_CAP: usize = 500;
@@ -66,6 +73,12 @@ pub enum Overlay {
     },
     /// "Copy the access token? y/n".
     ConfirmCopy,
+    /// The profile picker, with the selected row.
+    Profiles {
+        selected: usize,
+    },
+    /// Every profile's roles side by side against the roles the API requires.
+    Compare,
 }
 
 /// How an activity entry is shown.
@@ -106,6 +119,9 @@ pub struct Completed {
     /// Why the API refused, judged against the token current when the answer came (so a
     /// later refresh does not rewrite the diagnosis of this call). `None` for a success.
     pub advice: Option<crate::diagnose::Advice>,
+    /// The outcome in a few words ("200 Seattle 14 °C", "403 IDW10203") and how it reads.
+    pub summary: String,
+    pub level: Level,
 }
 
 /// The token as decoded for display.
@@ -200,20 +216,12 @@ pub struct App {
     pub(super) now: DateTime<Utc>,
     pub(super) offset: FixedOffset,
     pub(super) theme: Theme,
-    /// (label, value) rows of the Config pane, sanitised.
-    pub(super) config: Vec<(&'static str, String)>,
-    pub(super) profile_name: String,
-    pub(super) token_endpoint: String,
-    pub(super) api_url: String,
-    pub(super) expected_roles: Vec<String>,
-    /// The profile's scope (raw; for diagnosis, not display).
-    pub(super) scope: String,
-    /// Config lint, errors first.
-    pub(super) lint: Vec<LintLine>,
+    /// Every profile of the config file, in file order; broken ones keep their error.
+    pub(super) profiles: Vec<ProfileState>,
+    /// The profile the Token, Weather and Config panes show (never a broken one).
+    pub(super) active: usize,
     pub(super) focus: Focus,
     pub(super) overlay: Overlay,
-    pub(super) snapshot: Option<TokenSnapshot>,
-    pub(super) decoded: Option<Decoded>,
     pub(super) raw: bool,
     pub(super) scroll: Scroll,
     /// The selected claim (index into [`App::claim_names`]), explained at the bottom of
@@ -231,9 +239,9 @@ pub struct App {
     draft: String,
     /// A message for the city box (refused input), cleared by the next key there.
     pub(super) input_error: Option<String>,
+    /// Numbers calls across all profiles, so an answer finds its profile and a cancelled
+    /// call's late answer is recognised.
     seq: u64,
-    pub(super) call: Option<InFlight>,
-    pub(super) last: Option<Completed>,
     pub(super) activity: VecDeque<Entry>,
     /// A one-line message in the footer, cleared by the next key.
     pub(super) status: Option<(Level, String)>,
@@ -244,145 +252,44 @@ pub struct App {
 }
 
 impl App {
+    /// A dashboard for one profile.
     pub fn new(profile: &Profile, opts: AppOptions) -> App {
-        let origin = |o: &Origin| match o {
-            Origin::File => String::new(),
-            Origin::EnvVar(v) => format!(" (from {v})"),
-        };
-        let s = |v: &str| sanitize(v, false);
-        let mut config = vec![
-            ("profile", s(&profile.name)),
-            (
-                "authority",
-                format!(
-                    "{}{}",
-                    s(&profile.authority),
-                    origin(&profile.authority_origin)
-                ),
-            ),
-            (
-                "tenant",
-                profile
-                    .tenant
-                    .as_deref()
-                    .map(s)
-                    .unwrap_or_else(|| "(none)".into()),
-            ),
-            (
-                "client id",
-                format!(
-                    "{}{}",
-                    s(&profile.client_id),
-                    origin(&profile.client_id_origin)
-                ),
-            ),
-            ("auth", {
-                use crate::config::{Credential, PathSource, SecretSource};
-                let kind = profile.credential.kind();
-                match &profile.credential {
-                    Credential::Secret { source, .. }
-                        if opts.demo.is_some() && *source == SecretSource::Inline =>
-                    {
-                        format!(
-                            "{kind}, from the sandbox tenant (inline in the generated demo config)"
-                        )
-                    }
-                    Credential::Secret { source, .. } => {
-                        format!("{kind}, from {}", s(&source.to_string()))
-                    }
-                    Credential::Certificate { cert, source, .. } => {
-                        let from = match source {
-                            PathSource::File => String::new(),
-                            PathSource::EnvVar(v) => format!(" (from {v})"),
-                        };
-                        format!(
-                            "{kind} {}{from}",
-                            s(&cert.info().path.display().to_string())
-                        )
-                    }
-                    Credential::Federated { token, source } => {
-                        let from = match source {
-                            PathSource::File => String::new(),
-                            PathSource::EnvVar(v) => format!(" (from {v})"),
-                        };
-                        format!(
-                            "{kind} file {}{from}",
-                            s(&token.path().display().to_string())
-                        )
-                    }
-                }
-            }),
-            ("scope", s(&profile.scope)),
-        ];
-        if let Some(exp) = profile.secret_expires {
-            let when = exp
-                .with_timezone(&opts.utc_offset)
-                .format("%Y-%m-%d")
-                .to_string();
-            let note = if exp <= opts.now {
-                format!("{when} (EXPIRED {})", relative(exp, opts.now))
-            } else if exp - opts.now < chrono::Duration::days(30) {
-                format!("{when} (soon: {})", relative(exp, opts.now))
-            } else {
-                when
-            };
-            config.push(("renew by", note));
-        }
-        config.extend([
-            ("API", s(&profile.api_url)),
-            (
-                "expects",
-                if profile.expected_roles.is_empty() {
-                    "(no expected_roles configured)".into()
-                } else {
-                    s(&profile.expected_roles.join(", "))
-                },
-            ),
-            (
-                "timeouts",
-                format!(
-                    "connect {} · total {}",
-                    human_secs(profile.connect_timeout.as_secs() as i64),
-                    human_secs(profile.timeout.as_secs() as i64)
-                ),
-            ),
-        ]);
-        if let Some(ca) = &profile.ca_file {
-            config.push(("CA file", s(&ca.display().to_string())));
-        }
-        config.push((
-            "file",
-            profile
-                .config_path
-                .as_ref()
-                .map(|p| s(&p.display().to_string()))
-                .unwrap_or_else(|| "(none)".into()),
-        ));
-        let mut lint: Vec<LintLine> = crate::diagnose::lint::lint(profile, opts.now)
-            .into_iter()
-            .map(|f| LintLine {
-                sandbox: opts.demo.is_some() && f.field == "client_secret",
-                severity: f.severity,
-                text: s(&f.message),
-                fix: s(&f.fix),
+        App::with_profiles(&[(profile.name.clone(), Ok(profile.clone()))], 0, opts)
+    }
+
+    /// A dashboard for every profile of a config file (in file order; a profile that did
+    /// not resolve carries its error text), with `active` shown first. `active` must be a
+    /// profile that resolved; when it is not, the first one that did is used.
+    pub fn with_profiles(
+        profiles: &[(String, Result<Profile, String>)],
+        active: usize,
+        opts: AppOptions,
+    ) -> App {
+        let demo = opts.demo.is_some();
+        let mut states: Vec<ProfileState> = profiles
+            .iter()
+            .map(|(name, p)| match p {
+                Ok(p) => ProfileState::new(p, demo, opts.now),
+                Err(e) => ProfileState::broken(name, e),
             })
             .collect();
-        lint.sort_by_key(|l| std::cmp::Reverse(l.severity));
+        if states.is_empty() {
+            states.push(ProfileState::broken("(none)", "no profile"));
+        }
+        let active = if states.get(active).is_some_and(|p| p.error.is_none()) {
+            active
+        } else {
+            states.iter().position(|p| p.error.is_none()).unwrap_or(0)
+        };
+        states[active].started = true;
         let mut app = App {
             now: opts.now,
             offset: opts.utc_offset,
             theme: opts.theme,
-            config,
-            profile_name: s(&profile.name),
-            token_endpoint: s(&profile.token_endpoint),
-            api_url: s(&profile.api_url),
-            expected_roles: profile.expected_roles.clone(),
-            scope: profile.scope.clone(),
-            lint,
+            profiles: states,
+            active,
             focus: Focus::City,
             overlay: Overlay::None,
-            snapshot: None,
-            decoded: None,
             raw: false,
             scroll: Scroll::default(),
             claim: 0,
@@ -394,8 +301,6 @@ impl App {
             draft: String::new(),
             input_error: None,
             seq: 0,
-            call: None,
-            last: None,
             activity: VecDeque::new(),
             status: None,
             demo: opts.demo,
@@ -404,23 +309,39 @@ impl App {
             quit: false,
         };
         // Config problems belong in the log too: at 80 columns the Config pane is hidden.
-        let problems: Vec<(Level, String)> = app
-            .lint
-            .iter()
-            .filter(|l| !l.sandbox && l.severity >= Severity::Warning)
-            .map(|l| {
-                let level = if l.severity == Severity::Error {
-                    Level::Error
-                } else {
-                    Level::Warn
-                };
-                (level, format!("config: {} — {}", l.text, l.fix))
-            })
-            .collect();
-        for (level, text) in problems {
-            app.log(level, text);
-        }
+        app.log_problems(active);
         app
+    }
+
+    /// Log `i`'s config problems, once.
+    fn log_problems(&mut self, i: usize) {
+        let Some(p) = self.profiles.get_mut(i) else {
+            return;
+        };
+        if p.lint_logged {
+            return;
+        }
+        p.lint_logged = true;
+        for (level, text) in p.problems() {
+            self.plog(i, level, text);
+        }
+    }
+
+    /// The active profile.
+    pub(super) fn cur(&self) -> &ProfileState {
+        &self.profiles[self.active]
+    }
+    fn cur_mut(&mut self) -> &mut ProfileState {
+        &mut self.profiles[self.active]
+    }
+
+    /// Every profile, in file order.
+    pub fn profiles(&self) -> &[ProfileState] {
+        &self.profiles
+    }
+    /// Index of the active profile in [`App::profiles`].
+    pub fn active(&self) -> usize {
+        self.active
     }
 
     /// Set the time used for countdowns and log stamps (the main loop does this before
@@ -458,11 +379,13 @@ impl App {
     pub fn input_error(&self) -> Option<&str> {
         self.input_error.as_deref()
     }
+    /// The active profile's call in flight.
     pub fn in_flight(&self) -> Option<&InFlight> {
-        self.call.as_ref()
+        self.cur().call.as_ref()
     }
+    /// The active profile's last finished call.
     pub fn last_call(&self) -> Option<&Completed> {
-        self.last.as_ref()
+        self.cur().last.as_ref()
     }
     pub fn is_demo(&self) -> bool {
         self.demo.is_some()
@@ -475,7 +398,7 @@ impl App {
 
     /// The current token, decoded, when it is a JWT.
     pub fn jwt(&self) -> Option<&DecodedJwt> {
-        match &self.decoded.as_ref()?.format {
+        match &self.cur().decoded.as_ref()?.format {
             TokenFormat::Jwt(j) => Some(j),
             TokenFormat::Opaque { .. } => None,
         }
@@ -483,12 +406,12 @@ impl App {
 
     /// Where the verification of the current token stands.
     pub fn verification(&self) -> Option<&Verification> {
-        self.decoded.as_ref()?.verification.as_ref()
+        self.cur().decoded.as_ref()?.verification.as_ref()
     }
 
     /// Config lint findings, errors first.
     pub fn lint(&self) -> &[LintLine] {
-        &self.lint
+        &self.cur().lint
     }
 
     /// The claims the Token pane lists, in order: the ones that decide access first
@@ -577,6 +500,21 @@ impl App {
         }
     }
 
+    /// Log a line about profile `i`: tagged with its name unless it is the active one.
+    fn plog(&mut self, i: usize, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        if i == self.active {
+            self.log(level, text);
+        } else {
+            let name = self
+                .profiles
+                .get(i)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            self.log(level, format!("[{name}] {text}"));
+        }
+    }
+
     fn set_status(&mut self, level: Level, text: impl Into<String>) {
         self.status = Some((level, sanitize(&text.into(), false)));
     }
@@ -595,45 +533,20 @@ impl App {
                 }
             }
             Msg::Resize | Msg::Tick => {}
-            Msg::Token(snap) => self.on_token(*snap),
-            Msg::ApiResult { seq, result } => {
-                let Some(call) = self.call.take_if(|c| c.seq == seq) else {
-                    // A cancelled call's late answer.
+            Msg::Token(snap) => self.on_token(self.active, *snap),
+            Msg::ProfileToken { profile, snap } => {
+                if profile < self.profiles.len() {
+                    self.on_token(profile, *snap);
+                } else {
                     self.dirty = false;
-                    return;
-                };
-                let advice = result.as_ref().ok().and_then(|r| {
-                    super::explain::advice(r, self.claims(), &self.expected_roles, &self.scope)
-                });
-                match &result {
-                    Ok(r) => {
-                        let why = advice.as_ref().map(|a| a.summary.clone());
-                        let level = match r.status {
-                            200..=299 => Level::Good,
-                            401 | 403 => Level::Warn,
-                            _ => Level::Error,
-                        };
-                        let mut text = format!("GET {} → {} in {}", call.city, r.status, latency(r.latency));
-                        if let Some(why) = why {
-                            text.push_str(&format!(": {why}"));
-                        }
-                        self.log(level, text);
-                    }
-                    Err(e) => {
-                        let first = e.to_string();
-                        let first = first.lines().next().unwrap_or_default().to_string();
-                        self.log(Level::Error, format!("GET {} failed: {first}", call.city));
-                    }
                 }
-                self.scroll.weather = 0;
-                self.last = Some(Completed {
-                    city: call.city,
-                    at: self.now,
-                    result: result.map_err(|e| sanitize(&e.to_string(), true)),
-                    advice,
-                });
             }
-            Msg::Verified { generation, checks } => self.on_verified(generation, checks),
+            Msg::ApiResult { seq, result } => self.on_api_result(seq, result),
+            Msg::Verified {
+                profile,
+                generation,
+                checks,
+            } => self.on_verified(profile, generation, checks),
             Msg::RefreshDone(r) => {
                 if let Err(e) = r {
                     let first = e.lines().next().unwrap_or_default().to_string();
@@ -676,8 +589,79 @@ impl App {
         }
     }
 
-    fn on_token(&mut self, snap: TokenSnapshot) {
-        let prev = self.snapshot.take();
+    fn on_api_result(&mut self, seq: u64, result: Result<Box<ApiResponse>, super::msg::CallError>) {
+        let Some(i) = self
+            .profiles
+            .iter()
+            .position(|p| p.call.as_ref().is_some_and(|c| c.seq == seq))
+        else {
+            // A cancelled call's late answer.
+            self.dirty = false;
+            return;
+        };
+        let Some(call) = self.profiles[i].call.take() else {
+            return;
+        };
+        let p = &self.profiles[i];
+        let claims = p.decoded.as_ref().and_then(|d| match &d.format {
+            TokenFormat::Jwt(j) => Some(&j.claims),
+            TokenFormat::Opaque { .. } => None,
+        });
+        let advice = result
+            .as_ref()
+            .ok()
+            .and_then(|r| super::explain::advice(r, claims, &p.expected_roles, &p.scope));
+        let (level, summary) = match &result {
+            Ok(r) => {
+                let why = advice.as_ref().map(|a| a.summary.clone());
+                let level = match r.status {
+                    200..=299 => Level::Good,
+                    401 | 403 => Level::Warn,
+                    _ => Level::Error,
+                };
+                let mut text =
+                    format!("GET {} → {} in {}", call.city, r.status, latency(r.latency));
+                if let Some(why) = why {
+                    text.push_str(&format!(": {why}"));
+                }
+                self.plog(i, level, text);
+                profiles::response_summary(&call.city, r)
+            }
+            Err(e) => {
+                let first = e.to_string();
+                let first = first.lines().next().unwrap_or_default().to_string();
+                self.plog(
+                    i,
+                    Level::Error,
+                    format!("GET {} failed: {first}", call.city),
+                );
+                let short = match e {
+                    super::msg::CallError::Token(t) => format!("✗ no token: {}", t.short_reason()),
+                    super::msg::CallError::Api(_) | super::msg::CallError::Setup(_) => {
+                        format!("✗ {first}")
+                    }
+                };
+                (Level::Error, sanitize(&short, false))
+            }
+        };
+        if i == self.active {
+            self.scroll.weather = 0;
+        }
+        self.profiles[i].last = Some(Completed {
+            city: call.city,
+            at: self.now,
+            result: result.map_err(|e| sanitize(&e.to_string(), true)),
+            advice,
+            level,
+            summary,
+        });
+    }
+
+    /// A new state from profile `i`'s token manager: decode a new token (and ask for its
+    /// verification), log what changed.
+    fn on_token(&mut self, i: usize, snap: TokenSnapshot) {
+        let active = i == self.active;
+        let prev = self.profiles[i].snapshot.take();
         let prev_gen = prev.as_ref().map(|p| p.generation).unwrap_or(0);
         let prev_err = prev
             .as_ref()
@@ -690,22 +674,24 @@ impl App {
         if snap.generation != prev_gen
             && let Some(t) = &snap.token
         {
-            let selected = self.selected_claim();
-            self.decoded = Some(Decoded {
+            let selected = active.then(|| self.selected_claim()).flatten();
+            self.profiles[i].decoded = Some(Decoded {
                 generation: snap.generation,
                 format: crate::jwt::inspect(t.access_token.expose()),
                 verification: None,
             });
-            self.scroll.token = 0;
-            self.claim_offset.set(0);
-            // Keep the same claim selected across refreshes.
-            self.claim = selected
-                .and_then(|name| self.claim_names().iter().position(|n| *n == name))
-                .unwrap_or(0);
-            self.verify_token(t.access_token.clone());
-            let roles = match self.claims() {
-                Some(c) if c.roles.is_empty() => "no roles".to_string(),
-                Some(c) => format!("roles {}", c.roles.join(", ")),
+            if active {
+                self.scroll.token = 0;
+                self.claim_offset.set(0);
+                // Keep the same claim selected across refreshes.
+                self.claim = selected
+                    .and_then(|name| self.claim_names().iter().position(|n| *n == name))
+                    .unwrap_or(0);
+            }
+            self.verify_token(i, t.access_token.clone());
+            let roles = match self.profiles[i].roles() {
+                Some([]) => "no roles".to_string(),
+                Some(r) => format!("roles {}", r.join(", ")),
                 None => "opaque token".to_string(),
             };
             let how = match t.source {
@@ -717,7 +703,8 @@ impl App {
             } else {
                 how
             };
-            self.log(
+            self.plog(
+                i,
                 Level::Good,
                 format!(
                     "{verb}, expires {} · {roles}",
@@ -730,25 +717,30 @@ impl App {
             && Some(e) != prev_err.as_ref()
         {
             let first = e.lines().next().unwrap_or_default();
-            self.log(Level::Error, format!("token request failed: {first}"));
+            self.plog(i, Level::Error, format!("token request failed: {first}"));
         }
         if prev_phase.as_ref() != Some(&snap.phase) {
             match &snap.phase {
-                Phase::Retrying { at, attempt } => self.log(
+                Phase::Retrying { at, attempt } if active => self.log(
                     Level::Warn,
                     format!("retry #{attempt} scheduled {}", relative(*at, self.now)),
                 ),
-                Phase::Expired => self.log(
+                Phase::Expired => self.plog(
+                    i,
                     Level::Error,
                     "the token expired and no new one could be had",
                 ),
-                Phase::Acquiring if prev_phase.is_none() || prev_phase == Some(Phase::Idle) => {
+                Phase::Acquiring
+                    if active && (prev_phase.is_none() || prev_phase == Some(Phase::Idle)) =>
+                {
                     self.log(Level::Info, "requesting a token")
                 }
                 _ => {}
             }
         }
-        if snap.next_refresh != prev_next
+        // Background profiles log only what matters: new tokens and failures.
+        if active
+            && snap.next_refresh != prev_next
             && !matches!(snap.phase, Phase::Retrying { .. })
             && let Some(at) = snap.next_refresh
             && snap.token.is_some()
@@ -762,22 +754,29 @@ impl App {
                 ),
             );
         }
-        for w in snap.warnings.iter().skip(prev_warnings) {
-            let w = w.clone();
-            self.log(Level::Warn, w);
+        if active {
+            for w in snap.warnings.iter().skip(prev_warnings) {
+                let w = w.clone();
+                self.log(Level::Warn, w);
+            }
         }
-        self.snapshot = Some(snap);
+        self.profiles[i].snapshot = Some(snap);
     }
 
-    /// Ask the runtime to verify the current token (again).
+    /// Ask the runtime to verify the active profile's token (again).
     fn verify_current(&mut self) {
-        if let Some(t) = self.snapshot.as_ref().and_then(|s| s.token.clone()) {
-            self.verify_token(t.access_token.clone());
+        let i = self.active;
+        if let Some(t) = self.profiles[i]
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.token.clone())
+        {
+            self.verify_token(i, t.access_token.clone());
         }
     }
 
-    fn verify_token(&mut self, token: crate::secret::AccessToken) {
-        let Some(d) = self.decoded.as_mut() else {
+    fn verify_token(&mut self, i: usize, token: crate::secret::AccessToken) {
+        let Some(d) = self.profiles[i].decoded.as_mut() else {
             return;
         };
         let TokenFormat::Jwt(jwt) = &d.format else {
@@ -785,14 +784,21 @@ impl App {
         };
         d.verification = Some(Verification::Pending);
         self.effects.push(Effect::VerifyToken {
+            profile: i,
             generation: d.generation,
             token,
             jwt: jwt.clone(),
         });
     }
 
-    fn on_verified(&mut self, generation: u64, checks: Vec<Check>) {
-        let Some(d) = self.decoded.as_mut().filter(|d| d.generation == generation) else {
+    fn on_verified(&mut self, i: usize, generation: u64, checks: Vec<Check>) {
+        let active = i == self.active;
+        let Some(d) = self
+            .profiles
+            .get_mut(i)
+            .and_then(|p| p.decoded.as_mut())
+            .filter(|d| d.generation == generation)
+        else {
             // A replaced token's late result.
             self.dirty = false;
             return;
@@ -818,15 +824,13 @@ impl App {
             .map(|c| c.name)
             .filter(|n| *n != "discovery")
             .collect();
-        d.verification = Some(Verification::Done(checks.clone()));
-        if problems.is_empty() {
-            self.log(
-                Level::Good,
-                format!("token verified: {} ✓", names.join(", ")),
-            );
+        let names = names.join(", ");
+        d.verification = Some(Verification::Done(checks));
+        if problems.is_empty() && active {
+            self.log(Level::Good, format!("token verified: {names} ✓"));
         }
         for (level, text) in problems {
-            self.log(level, text);
+            self.plog(i, level, text);
         }
     }
 
@@ -862,7 +866,7 @@ impl App {
             Overlay::ConfirmCopy => {
                 self.overlay = Overlay::None;
                 if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
-                    match self.snapshot.as_ref().and_then(|s| s.token.clone()) {
+                    match self.cur().snapshot.as_ref().and_then(|s| s.token.clone()) {
                         Some(t) => self.effects.push(Effect::CopyToken(t.access_token.clone())),
                         None => self.set_status(Level::Warn, "no token to copy"),
                     }
@@ -888,6 +892,14 @@ impl App {
                 self.on_admin_key(k, selected);
                 return;
             }
+            Overlay::Profiles { selected } => {
+                self.on_picker_key(k, selected);
+                return;
+            }
+            Overlay::Compare => {
+                self.on_compare_key(k);
+                return;
+            }
             Overlay::None => {}
         }
         // Keys that work from every pane.
@@ -906,6 +918,14 @@ impl App {
             }
             KeyCode::F(1) => {
                 self.overlay = Overlay::Help;
+                return;
+            }
+            KeyCode::F(2) => {
+                self.open_picker();
+                return;
+            }
+            KeyCode::F(3) => {
+                self.open_compare();
                 return;
             }
             KeyCode::F(5) => {
@@ -927,13 +947,20 @@ impl App {
                 self.focus = Focus::Token;
             }
             KeyCode::Char('y') => {
-                if self.snapshot.as_ref().is_some_and(|s| s.token.is_some()) {
+                if self
+                    .cur()
+                    .snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.token.is_some())
+                {
                     self.overlay = Overlay::ConfirmCopy;
                 } else {
                     self.set_status(Level::Warn, "no token to copy yet");
                 }
             }
             KeyCode::Char('?') => self.overlay = Overlay::Help,
+            KeyCode::Char('p') => self.open_picker(),
+            KeyCode::Char('c') => self.open_compare(),
             KeyCode::Char('a') => {
                 if self.demo.is_some() {
                     self.overlay = Overlay::Admin { selected: 0 };
@@ -1047,6 +1074,14 @@ impl App {
     }
 
     fn submit(&mut self) {
+        if let Some(city) = self.take_city() {
+            self.call_as(self.active, city);
+        }
+    }
+
+    /// The city in the box, validated and remembered; `None` (with a message under the box)
+    /// when it is not a city name.
+    fn take_city(&mut self) -> Option<String> {
         let raw = self.input.value().to_string();
         let city = match crate::api::validate_city(&raw) {
             Ok(c) => c.to_string(),
@@ -1054,7 +1089,7 @@ impl App {
                 let text = e.to_string();
                 self.input_error = Some(sanitize(&text, false));
                 self.focus = Focus::City;
-                return;
+                return None;
             }
         };
         self.input_error = None;
@@ -1066,19 +1101,171 @@ impl App {
                 self.history.remove(0);
             }
         }
-        if let Some(old) = self.call.take() {
-            self.log(Level::Info, format!("cancelled the call for {}", old.city));
+        Some(city)
+    }
+
+    /// Call the API for `city` as profile `i` (replacing that profile's call in flight).
+    fn call_as(&mut self, i: usize, city: String) {
+        if let Some(old) = self.profiles[i].call.take() {
+            self.plog(
+                i,
+                Level::Info,
+                format!("cancelled the call for {}", old.city),
+            );
         }
         self.seq += 1;
-        self.call = Some(InFlight {
+        let p = &mut self.profiles[i];
+        p.started = true;
+        p.call = Some(InFlight {
             seq: self.seq,
             city: city.clone(),
             started: self.now,
         });
         self.effects.push(Effect::CallApi {
+            profile: i,
             seq: self.seq,
             city,
         });
+    }
+
+    /// The compare view's Enter: call the API as every profile that loads, with the city in
+    /// the box (or the last one called when the box is empty).
+    fn call_all(&mut self) {
+        if self.input.value().trim().is_empty()
+            && let Some(last) = self.history.last().cloned()
+        {
+            self.input = Input::new(last);
+        }
+        if self.input.value().trim().is_empty() {
+            self.set_status(
+                Level::Warn,
+                "type a city in the box first (Esc, type, then F3 to come back)",
+            );
+            return;
+        }
+        let Some(city) = self.take_city() else {
+            let e = self.input_error.clone().unwrap_or_default();
+            self.set_status(Level::Warn, e);
+            return;
+        };
+        let ready: Vec<usize> = (0..self.profiles.len())
+            .filter(|&i| self.profiles[i].error.is_none())
+            .collect();
+        self.log(
+            Level::Info,
+            format!("calling the API for {city} as {} profiles", ready.len()),
+        );
+        for i in ready {
+            self.call_as(i, city.clone());
+        }
+    }
+
+    /// Open the profile picker on the active profile.
+    fn open_picker(&mut self) {
+        self.overlay = Overlay::Profiles {
+            selected: self.active,
+        };
+    }
+
+    /// Open the compare view, starting the token managers it needs to fill every row.
+    fn open_compare(&mut self) {
+        self.overlay = Overlay::Compare;
+        let start: Vec<usize> = self
+            .profiles
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, p)| p.error.is_none() && !p.started)
+            .map(|(i, p)| {
+                p.started = true;
+                i
+            })
+            .collect();
+        if !start.is_empty() {
+            self.log(
+                Level::Info,
+                format!(
+                    "compare: requesting tokens for {} more profiles",
+                    start.len()
+                ),
+            );
+            self.effects.push(Effect::StartProfiles(start));
+        }
+    }
+
+    /// Make profile `i` the active one (its token manager starts if it has not yet; the
+    /// others keep running).
+    fn switch_to(&mut self, i: usize) {
+        let Some(p) = self.profiles.get(i) else {
+            return;
+        };
+        if let Some(e) = &p.error {
+            let text = format!("cannot switch to {}: it does not load: {e}", p.name);
+            self.set_status(Level::Error, text);
+            return;
+        }
+        self.overlay = Overlay::None;
+        if i == self.active {
+            let text = format!("{} is already the active profile", p.name);
+            self.set_status(Level::Info, text);
+            return;
+        }
+        self.active = i;
+        self.claim = 0;
+        self.claim_offset.set(0);
+        self.scroll.token = 0;
+        self.scroll.weather = 0;
+        self.scroll.config = 0;
+        let name = self.cur().name.clone();
+        let state = match self.cur().token_summary(self.now) {
+            (_, s) if self.cur().started => s,
+            _ => "requesting a token".into(),
+        };
+        self.cur_mut().started = true;
+        self.log(Level::Info, format!("switched to profile {name} ({state})"));
+        self.log_problems(i);
+        self.effects.push(Effect::SwitchProfile(i));
+    }
+
+    fn on_picker_key(&mut self, k: KeyEvent, selected: usize) {
+        let n = self.profiles.len().max(1);
+        match k.code {
+            KeyCode::Esc | KeyCode::Char('p') | KeyCode::Char('q') | KeyCode::F(2) => {
+                self.overlay = Overlay::None
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.overlay = Overlay::Profiles {
+                    selected: (selected + n - 1) % n,
+                }
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.overlay = Overlay::Profiles {
+                    selected: (selected + 1) % n,
+                }
+            }
+            KeyCode::Enter => self.switch_to(selected),
+            KeyCode::Char(c @ '1'..='9') => {
+                let i = c as usize - '1' as usize;
+                if i < self.profiles.len() {
+                    self.overlay = Overlay::Profiles { selected: i };
+                    self.switch_to(i);
+                } else {
+                    self.dirty = false;
+                }
+            }
+            KeyCode::F(3) | KeyCode::Char('c') => self.open_compare(),
+            _ => self.dirty = false,
+        }
+    }
+
+    fn on_compare_key(&mut self, k: KeyEvent) {
+        match k.code {
+            KeyCode::Esc | KeyCode::Char('c') | KeyCode::Char('q') | KeyCode::F(3) => {
+                self.overlay = Overlay::None
+            }
+            KeyCode::Enter => self.call_all(),
+            KeyCode::F(2) | KeyCode::Char('p') => self.open_picker(),
+            _ => self.dirty = false,
+        }
     }
 
     fn refresh(&mut self) {
@@ -1105,7 +1292,7 @@ impl App {
 
     /// The token manager's latest state.
     pub fn token_snapshot(&self) -> Option<&TokenSnapshot> {
-        self.snapshot.as_ref()
+        self.cur().snapshot.as_ref()
     }
 }
 

@@ -170,9 +170,14 @@ pub fn checks_ok() -> Vec<Check> {
     ]
 }
 
-/// The token of `generation` verified with `checks`.
+/// The active profile's token of `generation` verified with `checks` (the fixtures' active
+/// profile is the first).
 pub fn verified(generation: u64, checks: Vec<Check>) -> Msg {
-    Msg::Verified { generation, checks }
+    Msg::Verified {
+        profile: 0,
+        generation,
+        checks,
+    }
 }
 
 /// Entra's answer when every secret of the client has expired.

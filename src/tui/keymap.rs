@@ -23,6 +23,16 @@ pub const KEYS: &[(&str, &str, bool)] = &[
     ),
     ("PgUp / PgDn (city box)", "scroll the weather pane", false),
     ("r  or  F5", "refresh the token now", false),
+    (
+        "p  or  F2",
+        "switch profile (visited ones keep refreshing)",
+        false,
+    ),
+    (
+        "c  or  F3",
+        "compare the profiles' roles side by side",
+        false,
+    ),
     ("t", "toggle raw token header and payload JSON", false),
     (
         "y",
@@ -46,3 +56,14 @@ pub const HINT_TOKEN: &str =
     "Enter call · ↑↓ claim · t raw · r refresh · y copy · Tab focus · ? help · q quit";
 pub const HINT_PANE: &str =
     "Enter call · r refresh · t raw · y copy · ↑↓ scroll · Tab focus · ? help · q quit";
+
+/// The same with several profiles: the profile keys replace the rarer ones (F1 lists all).
+pub const HINT_CITY_PROFILES: &str =
+    "Enter call · ↑↓ history · Tab focus · F2 profiles · F3 compare · F1 help";
+pub const HINT_TOKEN_PROFILES: &str =
+    "Enter call · ↑↓ claim · p profiles · c compare · r refresh · ? help · q quit";
+pub const HINT_PANE_PROFILES: &str =
+    "Enter call · p profiles · c compare · r refresh · Tab focus · ? help · q quit";
+/// Footer hints over the profile picker and the compare view.
+pub const HINT_PICKER: &str = "↑↓ select · Enter or 1-9 switch · c compare · Esc close";
+pub const HINT_COMPARE: &str = "Enter call the API as every profile · p profiles · Esc close";

@@ -28,6 +28,13 @@ pub enum Msg {
     /// The token manager published a new state. Sent by the main loop from the manager's
     /// `watch` channel (the background refresher, `r`, and API calls all end up here).
     Token(Box<TokenSnapshot>),
+    /// Another profile's token manager published a new state (a profile visited before, or
+    /// started for the compare view; its refresher keeps running in the background). Sent by
+    /// the main loop from that manager's `watch` channel; `profile` indexes the profile list.
+    ProfileToken {
+        profile: usize,
+        snap: Box<TokenSnapshot>,
+    },
     /// An API call finished. Sent by the call task spawned for [`Effect::CallApi`]; `seq`
     /// identifies the call so a late answer to a cancelled call is ignored.
     ApiResult {
@@ -36,8 +43,12 @@ pub enum Msg {
     },
     /// The token of `generation` was verified (discovery, signature, issuer, audience,
     /// tenant, lifetime). Sent by the task spawned for [`Effect::VerifyToken`]; a result for
-    /// a token that has since been replaced is ignored.
-    Verified { generation: u64, checks: Vec<Check> },
+    /// a token that has since been replaced is ignored. `profile` indexes the profile list.
+    Verified {
+        profile: usize,
+        generation: u64,
+        checks: Vec<Check>,
+    },
     /// A refresh asked for with `r` finished. Sent by the task spawned for
     /// [`Effect::RefreshToken`]; the token itself arrives as [`Msg::Token`].
     RefreshDone(Result<(), String>),
@@ -65,6 +76,8 @@ pub enum CallError {
     Token(TokenError),
     /// The request itself failed (network, bad URL, …).
     Api(ApiError),
+    /// The profile could not be set up for calls (its HTTP client or token manager).
+    Setup(String),
 }
 
 impl std::fmt::Display for CallError {
@@ -72,6 +85,7 @@ impl std::fmt::Display for CallError {
         match self {
             CallError::Token(e) => write!(f, "no token: {e}"),
             CallError::Api(e) => write!(f, "{e}"),
+            CallError::Setup(e) => write!(f, "{e}"),
         }
     }
 }
@@ -79,13 +93,19 @@ impl std::fmt::Display for CallError {
 /// Work `update` asks for. Performed by [`super::Runtime`] off the UI task.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Call the weather API for `city` (a new call aborts the one in flight).
-    CallApi { seq: u64, city: String },
-    /// Fetch a new token now.
+    /// Call the weather API for `city` as `profile` (a new call for the same profile aborts
+    /// the one in flight).
+    CallApi {
+        profile: usize,
+        seq: u64,
+        city: String,
+    },
+    /// Fetch a new token now (the active profile).
     RefreshToken,
-    /// Verify the token of `generation` the way a resource server would (a newer request
-    /// aborts an older one still running).
+    /// Verify `profile`'s token of `generation` the way a resource server would (a newer
+    /// request for the same profile aborts an older one still running).
     VerifyToken {
+        profile: usize,
         generation: u64,
         token: AccessToken,
         jwt: Box<DecodedJwt>,
@@ -96,6 +116,11 @@ pub enum Effect {
     Admin(AdminOp),
     /// The demo client's secret changed: rebuild the token manager with the new one.
     ReloadCredential,
+    /// Make `profile` the active one: start its token manager if it is not running yet (the
+    /// others keep running), and point `r` and the demo popup at it.
+    SwitchProfile(usize),
+    /// Start the token managers of these profiles (the compare view wants every row filled).
+    StartProfiles(Vec<usize>),
 }
 
 /// A demo admin operation on the sandbox tenant, for the dashboard's client.

@@ -127,25 +127,40 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Everything the loop needs besides the [`App`]: the token manager, the HTTP client, the
-/// background channel, the call in flight.
-pub struct Runtime {
-    profile: Profile,
-    http: reqwest::Client,
-    cache: Option<TokenCache>,
+/// One profile's running token manager.
+struct Manager {
     token: TokenHandle,
-    token_rx: watch::Receiver<TokenSnapshot>,
+    rx: watch::Receiver<TokenSnapshot>,
     /// The first token fetch, then the background refresher (aborted on drop).
     _refresher: AbortOnDrop,
+}
+
+/// One profile as the runtime knows it: `None` for a profile that did not load.
+struct Slot {
+    profile: Option<Profile>,
+    /// Built on first use (a profile's CA file and timeouts shape its client).
+    http: Option<reqwest::Client>,
+    manager: Option<Manager>,
+    /// The call in flight for this profile (a new call for it replaces it).
+    call: Option<JoinHandle<()>>,
+    /// The verification in flight; a newer token's replaces it.
+    verify: Option<JoinHandle<()>>,
+}
+
+/// Everything the loop needs besides the [`App`]: a token manager per profile started so
+/// far (they all keep refreshing; the active one drives the panes), the HTTP clients, the
+/// background channel, the calls in flight.
+pub struct Runtime {
+    slots: Vec<Slot>,
+    /// Index of the active profile in `slots`.
+    active: usize,
+    cache: Option<TokenCache>,
     demo: Option<Demo>,
     tx: mpsc::Sender<Msg>,
     rx: mpsc::Receiver<Msg>,
-    call: Option<JoinHandle<()>>,
     /// One verifier for the whole session, so its discovery and JWKS caches work across
     /// tokens (a rotated key costs one refetch, not one per token).
     verifier: Arc<Verifier>,
-    /// The verification in flight; a newer token's replaces it.
-    verify: Option<JoinHandle<()>>,
     clipboard: Clipboard,
     clock: Clock,
     frames: Option<watch::Sender<Buffer>>,
@@ -162,38 +177,135 @@ impl Runtime {
         demo: Option<DemoSetup>,
         clipboard: Clipboard,
     ) -> Runtime {
+        let slot = Slot {
+            profile: Some(profile),
+            http: Some(http),
+            manager: None,
+            call: None,
+            verify: None,
+        };
+        Runtime::build(vec![slot], 0, cache, demo, clipboard)
+    }
+
+    /// A runtime for every profile of a config file (`None` for one that did not load), in
+    /// the order [`App::with_profiles`] got them; `http` is the active profile's client.
+    /// Only `active`'s token manager starts now; the others start when first switched to or
+    /// when the compare view asks.
+    pub fn with_profiles(
+        profiles: Vec<Option<Profile>>,
+        active: usize,
+        http: reqwest::Client,
+        cache: Option<TokenCache>,
+        demo: Option<DemoSetup>,
+        clipboard: Clipboard,
+    ) -> Runtime {
+        let slots = profiles
+            .into_iter()
+            .enumerate()
+            .map(|(i, profile)| Slot {
+                http: (i == active && profile.is_some()).then(|| http.clone()),
+                profile,
+                manager: None,
+                call: None,
+                verify: None,
+            })
+            .collect();
+        Runtime::build(slots, active, cache, demo, clipboard)
+    }
+
+    fn build(
+        slots: Vec<Slot>,
+        active: usize,
+        cache: Option<TokenCache>,
+        demo: Option<DemoSetup>,
+        clipboard: Clipboard,
+    ) -> Runtime {
         let (tx, rx) = mpsc::channel(CHANNEL);
-        let (token, token_rx, refresher) = start_manager(&profile, &http, cache.clone());
-        let demo = demo.map(|setup| {
-            let client = setup
-                .sandbox
-                .client(&profile.client_id)
-                .map(|c| c.name)
-                .unwrap_or_else(|| profile.name.clone());
+        let active = if slots.get(active).is_some_and(|s| s.profile.is_some()) {
+            active
+        } else {
+            slots.iter().position(|s| s.profile.is_some()).unwrap_or(0)
+        };
+        let verifier_http = slots
+            .get(active)
+            .and_then(|s| s.http.clone())
+            .or_else(|| {
+                slots
+                    .get(active)
+                    .and_then(|s| s.profile.as_ref())
+                    .and_then(|p| crate::http::client_for(p).ok())
+            })
+            .unwrap_or_default();
+        let mut rt = Runtime {
+            verifier: Arc::new(Verifier::new(verifier_http)),
+            slots,
+            active,
+            cache,
+            demo: None,
+            tx,
+            rx,
+            clipboard,
+            clock: Clock::System,
+            frames: None,
+            exit_after: None,
+        };
+        rt.ensure_started(active);
+        // The initial state is handed over by `run`, not as a change.
+        if let Some(m) = rt.slots.get_mut(active).and_then(|s| s.manager.as_mut()) {
+            m.rx.borrow_and_update();
+        }
+        rt.demo = demo.map(|setup| {
+            let client = rt.demo_client(&setup, active);
             Demo {
                 setup,
                 client,
                 lifetime: Arc::new(Mutex::new(None)),
             }
         });
-        Runtime {
-            verifier: Arc::new(Verifier::new(http.clone())),
-            verify: None,
-            profile,
-            http,
-            cache,
-            token,
-            token_rx,
-            _refresher: refresher,
-            demo,
-            tx,
-            rx,
-            call: None,
-            clipboard,
-            clock: Clock::System,
-            frames: None,
-            exit_after: None,
+        rt
+    }
+
+    /// The sandbox client profile `i` signs in as.
+    fn demo_client(&self, setup: &DemoSetup, i: usize) -> String {
+        let profile = self.slots.get(i).and_then(|s| s.profile.as_ref());
+        profile
+            .and_then(|p| setup.sandbox.client(&p.client_id).map(|c| c.name))
+            .or_else(|| profile.map(|p| p.name.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Start profile `i`'s token manager unless it runs already. Its first state reaches the
+    /// loop as a change.
+    fn ensure_started(&mut self, i: usize) {
+        let cache = self.cache.clone();
+        let Some(slot) = self.slots.get_mut(i) else {
+            return;
+        };
+        if slot.manager.is_some() {
+            return;
         }
+        let Some(profile) = &slot.profile else { return };
+        if slot.http.is_none() {
+            match crate::http::client_for(profile) {
+                Ok(c) => slot.http = Some(c),
+                Err(e) => {
+                    tracing::warn!(profile = %profile.name, error = %e, "cannot build the HTTP client");
+                    let _ = self.tx.try_send(Msg::Warning(format!(
+                        "[{}] cannot set up the HTTP client: {e}",
+                        profile.name
+                    )));
+                    return;
+                }
+            }
+        }
+        let Some(http) = &slot.http else { return };
+        let (token, mut rx, refresher) = start_manager(profile, http, cache);
+        rx.mark_changed();
+        slot.manager = Some(Manager {
+            token,
+            rx,
+            _refresher: refresher,
+        });
     }
 
     /// A sender into the loop (signal handlers, tests).
@@ -201,9 +313,15 @@ impl Runtime {
         self.tx.clone()
     }
 
-    /// The token manager in use.
+    /// The active profile's token manager.
+    ///
+    /// # Panics
+    /// Never in practice: the active profile's manager starts with the runtime.
     pub fn token_handle(&self) -> &TokenHandle {
-        &self.token
+        match self.slots.get(self.active).and_then(|s| s.manager.as_ref()) {
+            Some(m) => &m.token,
+            None => unreachable!("the active profile's token manager runs from the start"),
+        }
     }
 
     /// The sandbox state for a new [`App`] in demo mode.
@@ -230,16 +348,30 @@ impl Runtime {
     /// Perform one effect. Never blocks on the network.
     pub fn perform(&mut self, effect: Effect) {
         match effect {
-            Effect::CallApi { seq, city } => {
-                // A new call replaces the one in flight.
-                if let Some(old) = self.call.take() {
+            Effect::CallApi { profile, seq, city } => {
+                self.ensure_started(profile);
+                let tx = self.tx.clone();
+                let Some(slot) = self.slots.get_mut(profile) else {
+                    return;
+                };
+                // A new call replaces the one in flight for the same profile.
+                if let Some(old) = slot.call.take() {
                     old.abort();
                 }
-                let token = self.token.clone();
-                let http = self.http.clone();
-                let template = self.profile.api_url.clone();
-                let tx = self.tx.clone();
-                self.call = Some(tokio::spawn(async move {
+                let (Some(p), Some(http), Some(m)) = (&slot.profile, &slot.http, &slot.manager)
+                else {
+                    let _ = tx.try_send(Msg::ApiResult {
+                        seq,
+                        result: Err(CallError::Setup(
+                            "this profile's token manager could not start".into(),
+                        )),
+                    });
+                    return;
+                };
+                let token = m.token.clone();
+                let http = http.clone();
+                let template = p.api_url.clone();
+                slot.call = Some(tokio::spawn(async move {
                     let result = match token.token().await {
                         Ok(t) => crate::api::call_weather(&http, &template, &city, &t.access_token)
                             .await
@@ -251,7 +383,7 @@ impl Runtime {
                 }));
             }
             Effect::RefreshToken => {
-                let token = self.token.clone();
+                let token = self.token_handle().clone();
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
                     let r = token.refresh_now().await;
@@ -261,19 +393,30 @@ impl Runtime {
                 });
             }
             Effect::VerifyToken {
+                profile,
                 generation,
                 token,
                 jwt,
             } => {
-                if let Some(old) = self.verify.take() {
+                let Some(slot) = self.slots.get_mut(profile) else {
+                    return;
+                };
+                let Some(p) = &slot.profile else { return };
+                if let Some(old) = slot.verify.take() {
                     old.abort();
                 }
                 let verifier = self.verifier.clone();
-                let expect = Expectations::for_profile(&self.profile);
+                let expect = Expectations::for_profile(p);
                 let tx = self.tx.clone();
-                self.verify = Some(tokio::spawn(async move {
+                slot.verify = Some(tokio::spawn(async move {
                     let checks = verifier.verify(token.expose(), &jwt, &expect).await;
-                    let _ = tx.send(Msg::Verified { generation, checks }).await;
+                    let _ = tx
+                        .send(Msg::Verified {
+                            profile,
+                            generation,
+                            checks,
+                        })
+                        .await;
                 }));
             }
             Effect::CopyToken(t) => {
@@ -282,6 +425,34 @@ impl Runtime {
             }
             Effect::Admin(op) => self.admin(op),
             Effect::ReloadCredential => self.reload_credential(),
+            Effect::SwitchProfile(i) => self.switch(i),
+            Effect::StartProfiles(list) => {
+                for i in list {
+                    self.ensure_started(i);
+                }
+            }
+        }
+    }
+
+    /// Make profile `i` the active one: `r` and the demo popup act on it from now on.
+    fn switch(&mut self, i: usize) {
+        if self.slots.get(i).is_none_or(|s| s.profile.is_none()) {
+            return;
+        }
+        let fresh = self.slots[i].manager.is_none();
+        self.ensure_started(i);
+        self.active = i;
+        if !fresh && let Some(m) = self.slots[i].manager.as_mut() {
+            // Hand the App the manager's current state even if it has not changed since
+            // the App last heard of it as a background profile.
+            m.rx.mark_changed();
+        }
+        let client = self.demo.as_ref().map(|d| self.demo_client(&d.setup, i));
+        if let (Some(demo), Some(client)) = (self.demo.as_mut(), client) {
+            demo.client = client;
+            if let Some(state) = demo.state() {
+                let _ = self.tx.try_send(Msg::Demo(Box::new(state)));
+            }
         }
     }
 
@@ -350,22 +521,31 @@ impl Runtime {
         });
     }
 
-    /// The demo client's secret was renewed: sign in with the new one from now on.
+    /// The demo client's secret was renewed: the active profile signs in with the new one
+    /// from now on.
     fn reload_credential(&mut self) {
         let Some(demo) = &self.demo else { return };
         let Some(info) = demo.setup.sandbox.client(&demo.client) else {
             return;
         };
-        self.profile.credential = Credential::Secret {
+        let cache = self.cache.clone();
+        let Some(slot) = self.slots.get_mut(self.active) else {
+            return;
+        };
+        let (Some(profile), Some(http)) = (slot.profile.as_mut(), slot.http.as_ref()) else {
+            return;
+        };
+        profile.credential = Credential::Secret {
             secret: ClientSecret::new(info.secret.clone()),
             source: SecretSource::Inline,
         };
-        let (token, token_rx, refresher) =
-            start_manager(&self.profile, &self.http, self.cache.clone());
-        self.token = token;
-        self.token_rx = token_rx;
-        // Replacing the guard aborts the old refresher.
-        self._refresher = refresher;
+        let (token, rx, refresher) = start_manager(profile, http, cache);
+        // Replacing the manager aborts the old refresher.
+        slot.manager = Some(Manager {
+            token,
+            rx,
+            _refresher: refresher,
+        });
     }
 
     /// The loop. Returns when the app wants to quit or the input ends.
@@ -385,8 +565,14 @@ impl Runtime {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         app.set_now(self.clock.now());
-        let first = self.token_rx.borrow_and_update().clone();
-        app.update(Msg::Token(Box::new(first)));
+        if let Some(m) = self
+            .slots
+            .get_mut(self.active)
+            .and_then(|s| s.manager.as_mut())
+        {
+            let first = m.rx.borrow_and_update().clone();
+            app.update(Msg::Token(Box::new(first)));
+        }
         loop {
             for effect in app.take_effects() {
                 self.perform(effect);
@@ -425,18 +611,30 @@ impl Runtime {
                     None => Msg::Quit,
                 },
                 Some(msg) = self.rx.recv() => msg,
-                changed = self.token_rx.changed() => match changed {
-                    Ok(()) => Msg::Token(Box::new(self.token_rx.borrow_and_update().clone())),
+                changed = token_changed(&mut self.slots) => match changed {
+                    Some(i) => match self.slots[i].manager.as_mut() {
+                        Some(m) => {
+                            let snap = Box::new(m.rx.borrow_and_update().clone());
+                            if i == self.active {
+                                Msg::Token(snap)
+                            } else {
+                                Msg::ProfileToken { profile: i, snap }
+                            }
+                        }
+                        None => continue,
+                    },
                     // The manager is gone (it is being replaced); nothing to show.
-                    Err(_) => continue,
+                    None => continue,
                 },
                 _ = tick.tick() => Msg::Tick,
             };
             app.set_now(self.clock.now());
             app.update(msg);
         }
-        for task in [self.call.take(), self.verify.take()].into_iter().flatten() {
-            task.abort();
+        for slot in &mut self.slots {
+            for task in [slot.call.take(), slot.verify.take()].into_iter().flatten() {
+                task.abort();
+            }
         }
         Ok(())
     }
@@ -468,6 +666,21 @@ fn from_event(ev: Event) -> Option<Msg> {
         Event::Resize(..) => Some(Msg::Resize),
         _ => None,
     }
+}
+
+/// Wait until one of the running token managers publishes a new state; its index, or `None`
+/// when that manager is gone. Never resolves while no manager runs.
+async fn token_changed(slots: &mut [Slot]) -> Option<usize> {
+    let waits: Vec<_> = slots
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, s)| s.manager.as_mut().map(|m| (i, m)))
+        .map(|(i, m)| Box::pin(async move { m.rx.changed().await.ok().map(|()| i) }))
+        .collect();
+    if waits.is_empty() {
+        return std::future::pending().await;
+    }
+    futures_util::future::select_all(waits).await.0
 }
 
 fn start_manager(

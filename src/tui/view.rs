@@ -2,6 +2,7 @@
 //! the frame reports back (see `App::max_scroll`).
 
 mod overlay;
+mod profiles;
 mod token;
 mod weather;
 mod wrap;
@@ -86,12 +87,14 @@ pub fn view(app: &App, f: &mut Frame) {
     match app.overlay {
         Overlay::Help => overlay::help(app, f, area),
         Overlay::Admin { selected } => overlay::admin(app, f, area, selected),
+        Overlay::Profiles { selected } => profiles::picker(app, f, area, selected),
+        Overlay::Compare => profiles::compare(app, f, area),
         Overlay::ConfirmCopy | Overlay::None => {}
     }
 }
 
 fn token_title(app: &App, narrow: bool) -> Option<&'static str> {
-    Some(match (app.decoded.is_some(), app.raw, narrow) {
+    Some(match (app.cur().decoded.is_some(), app.raw, narrow) {
         (false, _, false) => return None,
         (false, _, true) => " Config: Shift-Tab… ",
         (true, true, false) => " raw JSON · t claims ",
@@ -131,6 +134,11 @@ fn pane(
 }
 
 fn title_bar(app: &App, f: &mut Frame, area: Rect) {
+    // With several profiles: which one of how many, and how to switch.
+    let count = match app.profiles.len() {
+        0 | 1 => String::new(),
+        n => format!(" ({} of {n})", app.active + 1),
+    };
     let mode = if app.demo.is_some() {
         " · demo: local sandbox tenant"
     } else {
@@ -141,7 +149,7 @@ fn title_bar(app: &App, f: &mut Frame, area: Rect) {
             " tokenscope ",
             app.theme.title().add_modifier(Modifier::REVERSED),
         ),
-        Span::raw(format!(" profile {}{mode}", app.profile_name)),
+        Span::raw(format!(" profile {}{}{mode}", app.cur().name, count)),
     ]);
     f.render_widget(Paragraph::new(left), area);
     f.render_widget(
@@ -175,7 +183,8 @@ fn config(app: &App, f: &mut Frame, area: Rect) -> u16 {
         out
     };
     let mut lines: Vec<Line> = Vec::new();
-    let problems = app
+    let cur = app.cur();
+    let problems = cur
         .lint
         .iter()
         .filter(|l| !l.sandbox && l.severity >= Severity::Warning);
@@ -187,12 +196,38 @@ fn config(app: &App, f: &mut Frame, area: Rect) -> u16 {
     if any {
         lines.push(Line::default());
     }
-    lines.extend(
-        app.config
-            .iter()
-            .flat_map(|(l, v)| wrap::kv(l, v, 9, width, th.label(), Style::new())),
-    );
-    let notes: Vec<&LintLine> = app
+    for row in cur.config_rows() {
+        match row.expires {
+            None => lines.extend(wrap::kv(
+                row.label,
+                &row.value,
+                9,
+                width,
+                th.label(),
+                Style::new(),
+            )),
+            // An expiry date counted down with the App's clock: a warning within 30 days,
+            // an error once past.
+            Some(at) => {
+                let (level, note) = super::app::expiry(at, app.now);
+                let style = match level {
+                    Level::Error => th.err(),
+                    Level::Warn => th.warn(),
+                    _ => Style::new(),
+                };
+                let date = at.with_timezone(&app.offset).format("%Y-%m-%d");
+                lines.extend(wrap::kv(
+                    row.label,
+                    &format!("{date} {note}"),
+                    9,
+                    width,
+                    th.label(),
+                    style,
+                ));
+            }
+        }
+    }
+    let notes: Vec<&LintLine> = cur
         .lint
         .iter()
         .filter(|l| l.sandbox || l.severity < Severity::Warning)
@@ -339,11 +374,20 @@ fn footer_line(app: &App, f: &mut Frame, area: Rect) {
         };
         Line::from(Span::styled(format!(" {text}"), style))
     } else {
+        let multi = app.profiles.len() > 1;
         let hint = match app.overlay {
             Overlay::Help => " Esc close help",
             Overlay::Admin { .. } => " ↑↓ select · Enter or 1-9 apply · Esc close",
+            Overlay::Profiles { .. } => keymap::HINT_PICKER,
+            Overlay::Compare => keymap::HINT_COMPARE,
+            // With several profiles the hints name the profile keys instead of the rarer ones.
+            _ if app.focus == Focus::City && multi => keymap::HINT_CITY_PROFILES,
             _ if app.focus == Focus::City => keymap::HINT_CITY,
+            _ if app.focus == Focus::Token && !app.raw && app.jwt().is_some() && multi => {
+                keymap::HINT_TOKEN_PROFILES
+            }
             _ if app.focus == Focus::Token && !app.raw && app.jwt().is_some() => keymap::HINT_TOKEN,
+            _ if multi => keymap::HINT_PANE_PROFILES,
             _ => keymap::HINT_PANE,
         };
         Line::from(Span::styled(format!(" {}", hint.trim_start()), th.dim()))

@@ -86,7 +86,7 @@ fn enter_calls_and_a_new_enter_replaces_the_call_in_flight() {
     app.update(key(KeyCode::Enter));
     let e = effects(&mut app);
     assert!(
-        matches!(&e[..], [Effect::CallApi { seq: 1, city }] if city == "Seattle"),
+        matches!(&e[..], [Effect::CallApi { profile: 0, seq: 1, city }] if city == "Seattle"),
         "{e:?}"
     );
     assert_eq!(app.in_flight().map(|c| c.seq), Some(1));
@@ -472,6 +472,7 @@ fn new_tokens_are_verified_and_late_results_ignored() {
     match &effects(&mut app)[..] {
         [
             Effect::VerifyToken {
+                profile: 0,
                 generation: 1,
                 token,
                 jwt: j,

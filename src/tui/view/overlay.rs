@@ -38,7 +38,7 @@ pub fn help(app: &App, f: &mut Frame, area: Rect) {
     }
     lines.push(Line::default());
     lines.extend(wrap::styled(
-        " In the city box every printable key types; the letter keys above act when another pane has focus (Tab).",
+        " In the city box every printable key types; the letter keys above act when another pane has focus (Tab). The F-keys work everywhere.",
         inner_w,
         th.dim(),
     ));

@@ -180,7 +180,7 @@ pub fn body(app: &App, width: usize) -> Body {
     let th = &app.theme;
     let mut out: Vec<Line<'static>> = Vec::new();
     let mut rows: Vec<Range<usize>> = Vec::new();
-    let snap = app.snapshot.as_ref();
+    let snap = app.cur().snapshot.as_ref();
     let kvl = |label: &str, value: &str| kv(label, value, LABEL_W, width, th.label(), Style::new());
     let done = |lines, rows| Body { lines, rows };
 
@@ -221,14 +221,14 @@ pub fn body(app: &App, width: usize) -> Body {
     let Some(token) = token else {
         if snap.is_none_or(|s| s.last_error.is_none()) {
             out.extend(styled(
-                &format!("requesting a token from {} …", app.token_endpoint),
+                &format!("requesting a token from {} …", app.cur().token_endpoint),
                 width,
                 th.dim(),
             ));
         }
         return done(out, rows);
     };
-    let Some(decoded) = &app.decoded else {
+    let Some(decoded) = &app.cur().decoded else {
         return done(out, rows);
     };
     let jwt = match &decoded.format {
@@ -339,7 +339,7 @@ pub fn body(app: &App, width: usize) -> Body {
 fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
     let mut spans = vec![Span::styled(format!("{:<LABEL_W$} ", "roles"), th.label())];
-    for r in &app.expected_roles {
+    for r in &app.cur().expected_roles {
         let (mark, style) = if c.has_role(r) {
             ("✓", th.ok())
         } else {
@@ -353,11 +353,16 @@ fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> 
     let extra: Vec<String> = c
         .roles
         .iter()
-        .filter(|r| !app.expected_roles.iter().any(|e| e.eq_ignore_ascii_case(r)))
+        .filter(|r| {
+            !app.cur()
+                .expected_roles
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(r))
+        })
         .map(|r| sanitize(r, false))
         .collect();
     if !extra.is_empty() {
-        let prefix = if app.expected_roles.is_empty() {
+        let prefix = if app.cur().expected_roles.is_empty() {
             ""
         } else {
             "· also "
@@ -392,7 +397,7 @@ fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> 
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
     let th = &app.theme;
-    let snap = app.snapshot.as_ref();
+    let snap = app.cur().snapshot.as_ref();
     let token = snap.and_then(|s| s.token.clone());
     // The selected claim is explained at the bottom while the pane has focus.
     let selecting = app.focus == Focus::Token

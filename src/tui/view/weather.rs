@@ -100,7 +100,7 @@ fn card(w: &Weather, resp: &ApiResponse, width: usize, label: Style) -> Vec<Line
 pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
     let mut out = Vec::new();
-    if let Some(call) = &app.call {
+    if let Some(call) = &app.cur().call {
         let secs = (app.now - call.started).num_seconds().max(0);
         out.push(Line::from(Span::styled(
             format!(
@@ -110,12 +110,12 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
             th.warn(),
         )));
     }
-    let Some(last) = &app.last else {
-        if app.call.is_none() {
+    let Some(last) = &app.cur().last else {
+        if app.cur().call.is_none() {
             out.extend(styled(
                 &format!(
                     "Type a city in the box below and press Enter to call {}",
-                    app.api_url
+                    app.cur().api_url
                 ),
                 width,
                 th.dim(),

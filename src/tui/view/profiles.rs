@@ -1,0 +1,346 @@
+//! The profile picker and the compare view: every profile of the config file, its token and
+//! its roles side by side against the roles the API requires.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+use super::{centered, clear, wrap};
+use crate::text::sanitize;
+use crate::tui::Theme;
+use crate::tui::app::{App, Level, ProfileState};
+
+fn level_style(th: &Theme, level: Level) -> Style {
+    match level {
+        Level::Good => th.ok(),
+        Level::Warn => th.warn(),
+        Level::Error => th.err(),
+        Level::Info => th.dim(),
+    }
+}
+
+/// "roles Weather.Read, Weather.Write", "no roles", or nothing before a token.
+fn roles_summary(p: &ProfileState) -> Option<String> {
+    match p.roles()? {
+        [] => Some("no roles".into()),
+        r => Some(format!(
+            "roles {}",
+            r.iter()
+                .map(|r| sanitize(r, false))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+pub fn picker(app: &App, f: &mut Frame, area: Rect, selected: usize) {
+    let th = &app.theme;
+    let w = area.width.saturating_sub(4).min(110);
+    let inner_w = w.saturating_sub(2) as usize;
+    let name_w = app
+        .profiles
+        .iter()
+        .map(|p| wrap::width(&p.name))
+        .max()
+        .unwrap_or(0)
+        .clamp(7, 20);
+    let kind_w = 15;
+    let mut lines = Vec::new();
+    for (i, p) in app.profiles.iter().enumerate() {
+        let sel = i == selected;
+        let mark = if sel { "▶" } else { " " };
+        let num = if i < 9 {
+            format!("{}", i + 1)
+        } else {
+            " ".into()
+        };
+        let name: String = p.name.chars().take(name_w).collect();
+        let lead = format!("{mark}{num} {name:<name_w$} ");
+        let (level, state) = p.token_summary(app.now);
+        let mut rest = if p.error.is_some() {
+            state
+        } else {
+            let mut s = format!("{:<kind_w$} ", p.credential.kind);
+            if i == app.active {
+                s.push_str("active · ");
+            }
+            s.push_str(&state);
+            if let Some(r) = roles_summary(p) {
+                s.push_str(&format!(" · {r}"));
+            }
+            s
+        };
+        let room = inner_w.saturating_sub(wrap::width(&lead));
+        if wrap::width(&rest) > room {
+            rest = rest
+                .chars()
+                .take(room.saturating_sub(1))
+                .collect::<String>()
+                + "…";
+        }
+        let base = if sel {
+            th.selected().add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        let style = if p.error.is_some() {
+            base.patch(th.err())
+        } else if sel {
+            base
+        } else {
+            base.patch(level_style(th, level).remove_modifier(Modifier::BOLD))
+        };
+        let pad = inner_w.saturating_sub(wrap::width(&lead) + wrap::width(&rest));
+        lines.push(Line::from(vec![
+            Span::styled(lead, base),
+            Span::styled(rest, style),
+            Span::styled(" ".repeat(pad), base),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.extend(wrap::styled(
+        " Every profile you visit keeps its own token manager refreshing in the background; a profile that does not load cannot be activated.",
+        inner_w,
+        th.dim(),
+    ));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, w, h);
+    clear(f, rect);
+    let block = Block::bordered()
+        .title(Span::styled(" Profiles ", th.title()))
+        .title(
+            Line::from(Span::styled(
+                " Enter switch · c compare · Esc close ",
+                th.dim(),
+            ))
+            .right_aligned(),
+        );
+    f.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// The role columns: the API's app roles (demo), then every role a profile expects or a
+/// token carries, each once (case-insensitive), in first-seen order.
+pub fn role_columns(app: &App) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    let mut add = |r: &str| {
+        if !roles.iter().any(|x| x.eq_ignore_ascii_case(r)) {
+            roles.push(r.to_string());
+        }
+    };
+    if let Some(d) = &app.demo {
+        d.api_roles.iter().for_each(|r| add(r));
+    }
+    for p in &app.profiles {
+        p.expected_roles.iter().for_each(|r| add(r));
+    }
+    for p in &app.profiles {
+        p.roles().unwrap_or_default().iter().for_each(|r| add(r));
+    }
+    roles
+}
+
+/// The roles the API requires: in the demo the sandbox's required role; otherwise the roles
+/// every profile (that configures any) lists in `expected_roles`.
+pub fn required_roles(app: &App) -> Vec<String> {
+    if let Some(d) = &app.demo {
+        return vec![d.required_role.clone()];
+    }
+    let mut lists = app
+        .profiles
+        .iter()
+        .filter(|p| p.error.is_none() && !p.expected_roles.is_empty())
+        .map(|p| &p.expected_roles);
+    let Some(first) = lists.next() else {
+        return Vec::new();
+    };
+    let rest: Vec<_> = lists.collect();
+    first
+        .iter()
+        .filter(|r| {
+            rest.iter()
+                .all(|l| l.iter().any(|x| x.eq_ignore_ascii_case(r)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `Weather.Read` → `Read` when every role shares the `Weather.` prefix (narrow screens).
+fn short_names(roles: &[String]) -> Vec<String> {
+    let prefix = roles
+        .first()
+        .and_then(|r| r.rfind('.').map(|i| &r[..=i]))
+        .filter(|p| roles.iter().all(|r| r.starts_with(p) && r.len() > p.len()));
+    roles
+        .iter()
+        .map(|r| match prefix {
+            Some(p) => r[p.len()..].to_string(),
+            None => r.clone(),
+        })
+        .collect()
+}
+
+pub fn compare(app: &App, f: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let rect = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
+    clear(f, rect);
+    let block = Block::bordered()
+        .title(Span::styled(" Compare profiles ", th.title()))
+        .title(
+            Line::from(Span::styled(
+                " Enter call the API as each · p profiles · Esc close ",
+                th.dim(),
+            ))
+            .right_aligned(),
+        );
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let narrow = inner.width < 100;
+
+    let roles = role_columns(app);
+    let required = required_roles(app);
+    let is_required = |r: &str| required.iter().any(|x| x.eq_ignore_ascii_case(r));
+    let names: Vec<String> = if narrow {
+        short_names(&roles)
+    } else {
+        roles.clone()
+    };
+    let role_heads: Vec<String> = roles
+        .iter()
+        .zip(&names)
+        .map(|(r, n)| {
+            let n = sanitize(n, false);
+            if is_required(r) { format!("{n}*") } else { n }
+        })
+        .collect();
+
+    let mut header = vec![Cell::from("profile")];
+    if !narrow {
+        header.push(Cell::from("credential"));
+    }
+    header.extend(role_heads.iter().map(|h| Cell::from(h.clone())));
+    header.push(Cell::from("token"));
+    header.push(Cell::from("last call"));
+    let header = Row::new(header).style(th.label().add_modifier(Modifier::BOLD));
+
+    let mut rows = Vec::new();
+    let mut token_w = 5;
+    for (i, p) in app.profiles.iter().enumerate() {
+        let mut cells = Vec::new();
+        let name = if i == app.active {
+            format!("{} ◀", p.name)
+        } else {
+            p.name.clone()
+        };
+        cells.push(Cell::from(name));
+        if !narrow {
+            cells.push(Cell::from(p.credential.kind));
+        }
+        let granted = p.roles();
+        for r in &roles {
+            let cell = match granted {
+                _ if p.error.is_some() => Cell::from(Span::styled("—", th.dim())),
+                None => Cell::from(Span::styled("—", th.dim())),
+                Some(g) if g.iter().any(|x| x.eq_ignore_ascii_case(r)) => {
+                    Cell::from(Span::styled("✓", th.ok()))
+                }
+                Some(_) => {
+                    // A missing role the API needs, or the profile expects, is the problem;
+                    // any other missing role is just not granted.
+                    let matters = is_required(r)
+                        || p.expected_roles.iter().any(|e| e.eq_ignore_ascii_case(r));
+                    Cell::from(Span::styled("✗", if matters { th.err() } else { th.dim() }))
+                }
+            };
+            cells.push(cell);
+        }
+        let (level, token) = p.token_summary(app.now);
+        token_w = token_w.max(wrap::width(&token));
+        cells.push(Cell::from(Span::styled(token, level_style(th, level))));
+        let (level, outcome) = if p.error.is_some() {
+            (Level::Info, "—".to_string())
+        } else {
+            p.outcome_summary()
+        };
+        cells.push(Cell::from(Span::styled(outcome, level_style(th, level))));
+        rows.push(Row::new(cells));
+    }
+
+    let name_w = app
+        .profiles
+        .iter()
+        .map(|p| wrap::width(&p.name) + 2)
+        .max()
+        .unwrap_or(7)
+        .clamp(7, 18) as u16;
+    let mut widths = vec![Constraint::Length(name_w)];
+    let mut used = name_w + 1;
+    if !narrow {
+        widths.push(Constraint::Length(15));
+        used += 16;
+    }
+    for h in &role_heads {
+        let w = (wrap::width(h) as u16).max(3);
+        widths.push(Constraint::Length(w));
+        used += w + 1;
+    }
+    // The token column gets what it needs up to half of what is left; the last call the rest.
+    let left = inner.width.saturating_sub(used);
+    let token_w = (token_w as u16).min(left / 2).max(5);
+    widths.push(Constraint::Length(token_w));
+    widths.push(Constraint::Fill(1));
+
+    let mut notes: Vec<Line> = Vec::new();
+    notes.push(Line::default());
+    let req = if required.is_empty() {
+        "no role marked as required: no profile lists expected_roles".to_string()
+    } else if let Some(d) = &app.demo {
+        format!(
+            "* the role the API requires now: {} (the sandbox's weather API)",
+            sanitize(&d.required_role, false)
+        )
+    } else {
+        format!(
+            "* expected by every profile (expected_roles): {}",
+            sanitize(&required.join(", "), false)
+        )
+    };
+    notes.extend(wrap::styled(&req, inner.width as usize, th.dim()));
+    notes.extend(wrap::styled(
+        "✓ in the token's roles claim · ✗ not granted (red: needed) · — no token yet · ◀ active",
+        inner.width as usize,
+        th.dim(),
+    ));
+    let city = if app.input.value().trim().is_empty() {
+        "the last city called".to_string()
+    } else {
+        sanitize(app.input.value().trim(), false)
+    };
+    notes.extend(wrap::styled(
+        &format!("Enter calls the API as every profile for {city}, each with its own token."),
+        inner.width as usize,
+        th.dim(),
+    ));
+    for p in app.profiles.iter().filter(|p| p.error.is_some()) {
+        notes.extend(wrap::hang(
+            &format!("✗ {}: ", p.name),
+            &format!("does not load: {}", p.error.as_deref().unwrap_or_default()),
+            inner.width as usize,
+            th.err(),
+        ));
+    }
+    let table_h = (rows.len() as u16 + 1).min(inner.height);
+    let [table_area, notes_area] =
+        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
+    f.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        table_area,
+    );
+    f.render_widget(Paragraph::new(notes), notes_area);
+}
