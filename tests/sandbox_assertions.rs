@@ -768,3 +768,42 @@ async fn write_config_writes_working_credential_files() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_route_hands_out_workload_tokens() {
+    within("test", async {
+        let sb = start().await;
+        let url = |client: &str| {
+            format!(
+                "{}/_sandbox/clients/{client}/federated-token",
+                sb.base_url()
+            )
+        };
+        let resp = within("admin", http().post(url("workload")).send())
+            .await
+            .expect("admin request");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(body["subject"], SA_SUBJECT);
+        assert_eq!(body["issuer"], sb.federation_issuer().as_str());
+        assert_eq!(body["expires_in"], 3600);
+        let token = body["token"].as_str().expect("token");
+        let (status, body) = federated(&sb, "workload", token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        let resp = within("admin", http().post(url("console-rw")).send())
+            .await
+            .expect("admin request");
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let body: Value = resp.json().await.expect("json");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("no federated credential"),
+            "{body}"
+        );
+        sb.shutdown().await;
+    })
+    .await;
+}

@@ -32,6 +32,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/clients/{client}/expire-secret", post(expire_secret))
         .route("/clients/{client}/renew-secret", post(renew_secret))
+        .route("/clients/{client}/federated-token", post(federated_token))
         .route("/required-role", put(set_required_role))
         .route("/token-lifetime", put(set_token_lifetime))
         .route("/access-token-version", put(set_access_token_version))
@@ -49,6 +50,7 @@ pub(crate) const ROUTES: &[&str] = &[
     "DELETE /_sandbox/clients/{client}/roles/{role}      revoke an app role",
     "POST   /_sandbox/clients/{client}/expire-secret     make its secrets expire now",
     "POST   /_sandbox/clients/{client}/renew-secret      add a fresh secret (printed)",
+    "POST   /_sandbox/clients/{client}/federated-token   a 1-hour workload token for its federated credential",
     "PUT    /_sandbox/required-role          body: Weather.Write",
     "PUT    /_sandbox/token-lifetime         body: 90s | 10m | random",
     "PUT    /_sandbox/access-token-version   body: 1 | 2",
@@ -235,6 +237,35 @@ async fn expire_secret(State(shared): State<AppState>, Path(client): Path<String
 
 async fn renew_secret(State(shared): State<AppState>, Path(client): Path<String>) -> Response {
     respond(shared.renew_secret(&client).map(|c| c.to_json()))
+}
+
+async fn federated_token(State(shared): State<AppState>, Path(client): Path<String>) -> Response {
+    let minted = shared
+        .federated_credentials(&client)
+        .and_then(|(client_id, records)| {
+            let record = records.first().ok_or_else(|| {
+                invalid(
+                    format!("client '{client}' has no federated credential"),
+                    "use a client with [[clients.federated_credentials]], e.g. workload",
+                )
+            })?;
+            let audience = record
+                .audiences
+                .first()
+                .cloned()
+                .unwrap_or_else(|| super::TOKEN_EXCHANGE_AUDIENCE.to_string());
+            let lifetime = super::federation::TOKEN_FILE_LIFETIME;
+            let token = shared.mint_federated(&record.subject, &audience, lifetime)?;
+            Ok(json!({
+                "client_id": client_id,
+                "issuer": record.issuer,
+                "subject": record.subject,
+                "audience": audience,
+                "expires_in": lifetime.as_secs(),
+                "token": token,
+            }))
+        });
+    respond(minted)
 }
 
 async fn set_required_role(State(shared): State<AppState>, body: Bytes) -> Response {

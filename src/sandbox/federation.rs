@@ -103,3 +103,70 @@ pub(crate) async fn rotate_token_files(shared: std::sync::Arc<Shared>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::sandbox::IssuerStyle;
+    use crate::sandbox::keys::SigningKey;
+    use crate::sandbox::model::TenantModel;
+
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared::new(
+            "http://127.0.0.1:9".into(),
+            IssuerStyle::Local,
+            Duration::from_secs(60),
+            false,
+            "127.0.0.1:9".parse().expect("addr"),
+            TenantModel::builtin(),
+            None,
+            SigningKey::generate(Utc::now()).expect("key"),
+            SigningKey::generate(Utc::now()).expect("federation key"),
+        ))
+    }
+
+    fn jti(path: &std::path::Path) -> String {
+        let token = std::fs::read_to_string(path).expect("token file");
+        let payload = token.split('.').nth(1).expect("payload");
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .expect("base64url"),
+        )
+        .expect("json");
+        claims["jti"].as_str().expect("jti").to_string()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn registered_token_files_are_rewritten_every_ten_minutes() {
+        let shared = shared();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("workload.token");
+        let id = write_token_file(&shared, "workload", &path).expect("written");
+        shared.register_token_file(&id, path.clone());
+        let first = jti(&path);
+
+        let task = tokio::spawn(rotate_token_files(shared.clone()));
+        tokio::time::sleep(TOKEN_FILE_REFRESH - Duration::from_secs(5)).await;
+        assert_eq!(jti(&path), first, "not rewritten before 10 minutes");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let second = jti(&path);
+        assert_ne!(second, first, "rewritten after 10 minutes");
+        tokio::time::sleep(TOKEN_FILE_REFRESH).await;
+        assert_ne!(jti(&path), second, "and again 10 minutes later");
+        task.abort();
+        assert!(task.await.expect_err("aborted").is_cancelled());
+    }
+
+    #[test]
+    fn only_clients_with_a_federated_record_get_a_token_file() {
+        let shared = shared();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = write_token_file(&shared, "console-rw", &dir.path().join("t"))
+            .expect_err("console-rw has no federated credential");
+        assert!(err.to_string().contains("no federated credential"), "{err}");
+    }
+}

@@ -300,8 +300,8 @@ impl Shared {
         &self,
         client: &str,
     ) -> Result<Option<CertificateCredential>, SandboxError> {
-        let mut state = self.write();
-        let client = find_client_mut(&mut state.model, client)?;
+        let state = self.read();
+        let client = find_client(&state.model, client)?;
         Ok(client
             .certificates
             .iter()
@@ -358,8 +358,8 @@ impl Shared {
         &self,
         client: &str,
     ) -> Result<(String, Vec<FederatedCredential>), SandboxError> {
-        let mut state = self.write();
-        let client = find_client_mut(&mut state.model, client)?;
+        let state = self.read();
+        let client = find_client(&state.model, client)?;
         Ok((
             client.client_id.clone(),
             client.federated_credentials.clone(),
@@ -410,11 +410,8 @@ impl Shared {
     /// Remembers a federated token file so the rotation task rewrites it.
     pub fn register_token_file(&self, client_id: &str, path: PathBuf) {
         let mut files = self.token_files.lock().unwrap_or_else(|e| e.into_inner());
-        if !files.iter().any(|(_, p)| *p == path) {
-            files.push((client_id.to_string(), path));
-        } else if let Some(entry) = files.iter_mut().find(|(_, p)| *p == path) {
-            entry.0 = client_id.to_string();
-        }
+        files.retain(|(_, p)| *p != path);
+        files.push((client_id.to_string(), path));
     }
 
     pub fn token_files(&self) -> Vec<(String, PathBuf)> {
@@ -437,6 +434,18 @@ fn canonical_role(model: &TenantModel, role: &str) -> Result<String, SandboxErro
         .ok_or_else(|| SandboxError::UnknownRole {
             role: role.to_string(),
             known: model.api.role_names(),
+        })
+}
+
+fn find_client<'a>(
+    model: &'a TenantModel,
+    client: &str,
+) -> Result<&'a super::model::ClientApp, SandboxError> {
+    model
+        .client(client.trim())
+        .ok_or_else(|| SandboxError::UnknownClient {
+            client: client.to_string(),
+            known: model.client_names(),
         })
 }
 
