@@ -761,6 +761,65 @@ mod tests {
     }
 
     #[test]
+    fn certificates_load_relative_to_the_tenant_file_and_federated_defaults_apply() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cert = super::super::credentials::generate_certificate("from-file", Utc::now())
+            .expect("certificate");
+        std::fs::create_dir(dir.path().join("certs")).expect("mkdir");
+        std::fs::write(dir.path().join("certs/c.crt.pem"), cert.cert_pem()).expect("write");
+        let text = r#"
+            [tenant]
+            id = "ec184e30-7605-46d6-97ce-0b8dfa8e6682"
+            [api]
+            client_id = "6c6f687a-96c8-4280-bba3-d11cc0b19b67"
+            required_role = "R"
+            [[api.app_roles]]
+            value = "R"
+            [[clients]]
+            name = "c"
+            client_id = "a5947bad-c48d-423f-8e81-4681cdd00957"
+            [[clients.certificates]]
+            path = "certs/c.crt.pem"
+            [[clients.federated_credentials]]
+            issuer = "https://issuer.example"
+            subject = "s"
+        "#;
+        let path = dir.path().join("tenant.toml");
+        std::fs::write(&path, text).expect("write");
+        let m = TenantModel::from_file(&path).expect("valid");
+        let c = &m.clients[0];
+        assert!(c.secrets.is_empty(), "a certificate is credential enough");
+        assert_eq!(c.certificates[0].thumbprint, cert.thumbprint);
+        assert!(!c.certificates[0].has_private_key());
+        assert_eq!(c.federated_credentials[0].name, "c-federated-1");
+        assert_eq!(
+            c.federated_credentials[0].audiences,
+            ["api://AzureADTokenExchange"]
+        );
+
+        let both = text.replace(
+            "path = \"certs/c.crt.pem\"",
+            "path = \"certs/c.crt.pem\"\ngenerate = true",
+        );
+        std::fs::write(&path, both).expect("write");
+        let err = TenantModel::from_file(&path).expect_err("path and generate");
+        assert!(err.to_string().contains("neither or both"), "{err}");
+
+        let missing = text.replace("certs/c.crt.pem", "certs/nope.pem");
+        std::fs::write(&path, missing).expect("write");
+        let err = TenantModel::from_file(&path).expect_err("missing file");
+        assert!(err.to_string().contains("nope.pem"), "{err}");
+
+        let bare = text
+            .split("[[clients.certificates]]")
+            .next()
+            .expect("head")
+            .to_string();
+        let err = TenantModel::from_toml_str(&bare, "t.toml").expect_err("no credential");
+        assert!(err.to_string().contains("has no credential"), "{err}");
+    }
+
+    #[test]
     fn secret_debug_is_redacted() {
         let m = TenantModel::builtin();
         let dbg = format!("{m:?}");
