@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 use tokenscope::api;
 use tokenscope::auth::{self, AssertionAlg, CertFormat, TokenError};
 use tokenscope::config::{self, Credential, Env, LoadOptions, Profile};
-use tokenscope::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
+use tokenscope::sandbox::{Sandbox, SandboxHandle, SandboxOptions, TokenVersion};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const SUBJECT: &str = "system:serviceaccount:weather:console";
@@ -421,5 +421,29 @@ async fn the_cli_calls_the_api_with_a_certificate_profile() {
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("200"), "{stdout}");
     assert!(!stdout.contains("PRIVATE KEY") && !stderr.contains("PRIVATE KEY"));
+    sb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v1_tokens_say_appidacr_2_and_a_skewed_clock_gives_700024() {
+    let sb = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = sb
+        .write_client_certificate("console-cert", dir.path())
+        .expect("certificate files");
+    let lines = [("client_certificate_path", path_value(&files.combined_pem))];
+    sb.set_access_token_version(TokenVersion::V1);
+    let p = profile(&sb, dir.path(), "console-cert", &lines, &Env::default()).expect("profile");
+    let (claims, status) = token_and_weather(&p).await;
+    assert_eq!(claims["appidacr"], "2", "{claims}");
+    assert_eq!(claims["ver"], "1.0", "{claims}");
+    assert_eq!(status, 200);
+
+    // The identity provider's clock is an hour ahead: the 10-minute assertion has expired
+    // (beyond the 5-minute skew) by its reckoning.
+    sb.set_clock_offset(TimeDelta::hours(1));
+    let p = profile(&sb, dir.path(), "console-cert", &lines, &Env::default()).expect("profile");
+    let (code, text) = rejected_code(&p).await;
+    assert_eq!(code, 700024, "{text}");
     sb.shutdown().await;
 }
