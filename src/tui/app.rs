@@ -322,7 +322,7 @@ impl App {
             return;
         }
         p.lint_logged = true;
-        for (level, text) in p.problems() {
+        for (level, text) in p.problems(self.now) {
             self.plog(i, level, text);
         }
     }
@@ -636,7 +636,10 @@ impl App {
                     format!("GET {} failed: {first}", call.city),
                 );
                 let short = match e {
-                    super::msg::CallError::Token(t) => format!("✗ no token: {}", t.short_reason()),
+                    super::msg::CallError::Token(t) => match t.aadsts_code() {
+                        Some(code) => format!("✗ no token: AADSTS{code}"),
+                        None => format!("✗ no token: {}", t.short_reason()),
+                    },
                     super::msg::CallError::Api(_) | super::msg::CallError::Setup(_) => {
                         format!("✗ {first}")
                     }

@@ -295,3 +295,71 @@ pub fn render(app: &App, w: u16, h: u16) -> String {
     let frame = t.draw(|f| super::view(app, f)).unwrap();
     text(frame.buffer)
 }
+
+/// A certificate's facts as the loader reports them, expiring `days` after [`now`].
+pub fn certificate(days: i64) -> crate::auth::CertificateInfo {
+    crate::auth::CertificateInfo {
+        path: PathBuf::from("/home/ada/.config/tokenscope/console-cert.pem"),
+        format: crate::auth::CertFormat::Pem,
+        subject: "CN=console-cert".into(),
+        issuer: "CN=console-cert".into(),
+        thumbprint: "3F2A9C0D5E7B1A4C8D6E2F0A9B3C5D7E1F4A6B8C".into(),
+        x5t: "PyqcDV57GkyNbi8KmzxdfeH0prg".into(),
+        x5t_s256: "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg".into(),
+        not_before: now() - chrono::Duration::days(365),
+        not_after: now() + chrono::Duration::days(days),
+    }
+}
+
+/// A profile of the sandbox's config: `name` signs in as its own client.
+pub fn named(name: &str, client_id: &str, expected: &[&str]) -> Profile {
+    Profile {
+        name: name.into(),
+        client_id: client_id.into(),
+        expected_roles: expected.iter().map(|r| r.to_string()).collect(),
+        ..profile()
+    }
+}
+
+/// The demo's profiles (console-rw active), plus one that does not load.
+pub fn profiles() -> Vec<(String, Result<Profile, String>)> {
+    let ok = |p: Profile| (p.name.clone(), Ok(p));
+    vec![
+        ok(profile()),
+        ok(named(
+            "mobile-ro",
+            "808a3c2d-4fbd-48a8-88f6-bcaa4da45e28",
+            &["Weather.Read"],
+        )),
+        ok(named(
+            "no-roles",
+            "1c4e7a2b-3d5f-4e6a-8b9c-0d1e2f3a4b5c",
+            &["Weather.Read"],
+        )),
+        ok(named(
+            "console-cert",
+            "3f1d2c4b-8e7a-4b6c-9d5e-2a1b0c9d8e7f",
+            &["Weather.Read", "Weather.Write"],
+        )),
+        (
+            "typo".into(),
+            Err(
+                "profile \"typo\" in /home/ada/.config/tokenscope/config.toml has no client_id\nhint: add client_id = \"<GUID>\""
+                    .into(),
+            ),
+        ),
+    ]
+}
+
+/// A dashboard over [`profiles`]; console-cert signs in with a certificate expiring in
+/// `cert_days` days.
+pub fn profiles_app(demo: bool, cert_days: i64) -> App {
+    let mut app = App::with_profiles(&profiles(), 0, options(demo));
+    app.profiles[3].credential = super::app::CredentialFacts {
+        kind: "certificate",
+        from: " /home/ada/.config/tokenscope/console-cert.pem".into(),
+        certificate: Some(certificate(cert_days)),
+        secret_expires: None,
+    };
+    app
+}

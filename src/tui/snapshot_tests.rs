@@ -245,3 +245,111 @@ fn escape_sequences_are_shown_not_run() {
     );
     assert!(!screen.contains('\u{1b}'));
 }
+
+/// The demo's profiles with a token each (no-roles has none granted), as after the compare
+/// view started their managers.
+fn profiles_with_tokens() -> App {
+    let mut app = profiles_app(true, 20);
+    app.update(Msg::Token(Box::new(fresh(
+        &["Weather.Read", "Weather.Write"],
+        1,
+    ))));
+    app.update(verified(1, checks_ok()));
+    for (i, roles) in [
+        (1, &["Weather.Read"][..]),
+        (2, &[][..]),
+        (3, &["Weather.Read", "Weather.Write"][..]),
+    ] {
+        app.profiles[i].started = true;
+        app.update(Msg::ProfileToken {
+            profile: i,
+            snap: Box::new(fresh(roles, 1)),
+        });
+    }
+    app
+}
+
+#[test]
+fn profile_picker() {
+    let mut app = profiles_with_tokens();
+    app.update(key(KeyCode::F(2)));
+    app.update(key(KeyCode::Down));
+    both("profile_picker", &app);
+}
+
+#[test]
+fn compare_view_after_calling_as_each() {
+    let mut app = profiles_with_tokens();
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::F(3)));
+    app.update(key(KeyCode::Enter));
+    for (seq, resp) in [
+        (1, weather_ok()),
+        (2, weather_ok()),
+        (3, forbidden("Weather.Read")),
+        (4, weather_ok()),
+    ] {
+        app.update(Msg::ApiResult {
+            seq,
+            result: Ok(Box::new(resp)),
+        });
+    }
+    both("compare", &app);
+    let screen = render(&app, 120, 40);
+    let row = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(&format!("│{name} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    // The lecture at a glance: read-only mobile, read-write console, no roles → 403.
+    assert!(row("mobile-ro").contains("✓             ✗"), "{screen}");
+    assert!(row("console-rw").contains("✓             ✓"), "{screen}");
+    assert!(row("no-roles").contains("403 IDW10203"), "{screen}");
+    assert!(row("typo").contains("✗ does not load"), "{screen}");
+}
+
+#[test]
+fn config_certificate_expiring_soon() {
+    let mut app = profiles_app(false, 20);
+    app.update(key(KeyCode::F(2)));
+    app.update(ch('4'));
+    app.update(key(KeyCode::BackTab));
+    both("config_certificate_expiring", &app);
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("expires   2025-06-21 (in 20 days) ⚠ renew"),
+        "{screen}"
+    );
+    assert!(screen.contains("subject   CN=console-cert"), "{screen}");
+    // At 80 columns the Config pane hides behind the Token pane: the log says it too.
+    assert!(app.activity().any(|e| {
+        e.level == crate::tui::Level::Warn
+            && e.text
+                .starts_with("certificate CN=console-cert expires in 20 days (2025-06-21)")
+    }));
+}
+
+#[test]
+fn config_secret_expired() {
+    let mut p = profile();
+    p.secret_expires = Some(now() - chrono::Duration::days(3));
+    let mut app = App::new(&p, options(false));
+    app.update(key(KeyCode::BackTab));
+    insta::assert_snapshot!("config_secret_expired_120x40", render(&app, 120, 40));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("expires   2025-05-29 (3 days ago) ✗ expired:"),
+        "{screen}"
+    );
+    // A secret far from expiry is just counted down.
+    p.secret_expires = Some(now() + chrono::Duration::days(94));
+    let app = App::new(&p, options(false));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("expires   2025-09-03 (in 94 days) "),
+        "{screen}"
+    );
+    assert!(!screen.contains("renew within"), "{screen}");
+}

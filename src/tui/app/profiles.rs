@@ -80,17 +80,18 @@ impl CredentialFacts {
             "auth",
             format!("{}{}", self.kind, self.from),
         )];
+        // The expiry first: it is what needs doing something about (and a short pane shows it).
         if let Some(c) = &self.certificate {
-            rows.push(ConfigRow::new("subject", sanitize(&c.subject, false)));
-            rows.push(ConfigRow::new(
-                "SHA-1",
-                format!("{} (thumbprint)", sanitize(&c.thumbprint, false)),
-            ));
             rows.push(ConfigRow {
                 label: "expires",
                 value: String::new(),
                 expires: Some(c.not_after),
             });
+            rows.push(ConfigRow::new("subject", sanitize(&c.subject, false)));
+            rows.push(ConfigRow::new(
+                "SHA-1",
+                format!("{} (thumbprint)", sanitize(&c.thumbprint, false)),
+            ));
         }
         if let Some(at) = self.secret_expires {
             rows.push(ConfigRow {
@@ -326,9 +327,41 @@ impl ProfileState {
         rows
     }
 
-    /// Config problems worth a log line (warnings and errors, not the demo's inline secret).
-    pub(in crate::tui) fn problems(&self) -> Vec<(Level, String)> {
-        self.lint
+    /// Config problems worth a log line (warnings and errors, not the demo's inline secret),
+    /// and a certificate that expires within [`RENEW_WITHIN_DAYS`] or has expired.
+    pub(in crate::tui) fn problems(&self, now: DateTime<Utc>) -> Vec<(Level, String)> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.credential.certificate
+            && !self
+                .lint
+                .iter()
+                .any(|l| l.text.contains("certificate") && l.text.contains("expire"))
+        {
+            let when = c.not_after.format("%Y-%m-%d");
+            let subject = sanitize(&c.subject, false);
+            let text = if c.not_after <= now {
+                Some((
+                    Level::Error,
+                    format!(
+                        "certificate {subject} expired {} ({when}): Entra refuses its assertions — create a new one and upload it to the app registration",
+                        countdown(c.not_after, now)
+                    ),
+                ))
+            } else if c.not_after - now < chrono::Duration::days(RENEW_WITHIN_DAYS) {
+                Some((
+                    Level::Warn,
+                    format!(
+                        "certificate {subject} expires {} ({when}): renew it and upload the new one to the app registration",
+                        countdown(c.not_after, now)
+                    ),
+                ))
+            } else {
+                None
+            };
+            out.extend(text);
+        }
+        let lint = self
+            .lint
             .iter()
             .filter(|l| !l.sandbox && l.severity >= Severity::Warning)
             .map(|l| {
@@ -338,8 +371,9 @@ impl ProfileState {
                     Level::Warn
                 };
                 (level, format!("config: {} — {}", l.text, l.fix))
-            })
-            .collect()
+            });
+        out.extend(lint);
+        out
     }
 
     /// The roles of the current token: `None` while there is no (decodable) token.
@@ -356,7 +390,7 @@ impl ProfileState {
             return (Level::Error, format!("✗ does not load: {e}"));
         }
         if !self.started {
-            return (Level::Info, "— not started".into());
+            return (Level::Info, "— not visited yet".into());
         }
         let Some(s) = &self.snapshot else {
             return (Level::Warn, "starting…".into());
@@ -382,6 +416,38 @@ impl ProfileState {
         }
     }
 
+    /// [`ProfileState::token_summary`] for a table cell: "valid · 1h 11m", "✗ AADSTS7000222".
+    pub fn token_brief(&self, now: DateTime<Utc>) -> (Level, String) {
+        let code = self
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.last_error.as_ref())
+            .map(|e| match e.aadsts_code() {
+                Some(c) => format!("AADSTS{c}"),
+                None => sanitize(&e.short_reason(), false),
+            });
+        match self.token_summary(now) {
+            (Level::Error, _) if self.error.is_some() => (Level::Error, "✗ does not load".into()),
+            (Level::Good, _) => {
+                let left = self
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| s.token.as_ref())
+                    .map(|t| (t.expires_on - now).num_seconds())
+                    .unwrap_or_default();
+                (Level::Good, format!("valid · {} left", brief_secs(left)))
+            }
+            (Level::Warn, _) if code.is_some() => (
+                Level::Warn,
+                format!("⚠ stale: {}", code.unwrap_or_default()),
+            ),
+            (Level::Error, _) if code.is_some() => {
+                (Level::Error, format!("✗ {}", code.unwrap_or_default()))
+            }
+            other => other,
+        }
+    }
+
     /// The last call in a few words: "200 Seattle 14 °C", "403 IDW10203", "calling…", "—".
     pub fn outcome_summary(&self) -> (Level, String) {
         if let Some(c) = &self.call {
@@ -391,6 +457,16 @@ impl ProfileState {
             None => (Level::Info, "—".into()),
             Some(l) => (l.level, l.summary.clone()),
         }
+    }
+}
+
+/// "1h 11m", "11m 35s", "35s": a countdown without the noise.
+pub fn brief_secs(secs: i64) -> String {
+    let s = secs.max(0);
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, m, _) => format!("{h}h {m}m"),
     }
 }
 

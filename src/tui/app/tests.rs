@@ -616,3 +616,208 @@ fn latency_keeps_precision_for_fast_calls() {
     assert_eq!(latency(Duration::from_micros(430)), "0.4 ms");
     assert_eq!(latency(Duration::from_millis(42)), "42 ms");
 }
+
+#[test]
+fn p_types_in_the_city_box_and_f2_opens_the_picker_from_anywhere() {
+    let mut app = profiles_app(false, 90);
+    type_str(&mut app, "pc");
+    assert_eq!(app.city(), "pc", "p and c type in the city box");
+    assert_eq!(app.overlay(), Overlay::None);
+    app.update(key(KeyCode::F(2)));
+    assert_eq!(app.overlay(), Overlay::Profiles { selected: 0 });
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay(), Overlay::None);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('p'));
+    assert_eq!(app.overlay(), Overlay::Profiles { selected: 0 });
+    app.update(ch('p'));
+    assert_eq!(app.overlay(), Overlay::None, "p closes it again");
+}
+
+#[test]
+fn switching_profiles_starts_a_manager_once_and_keeps_the_others() {
+    let mut app = profiles_app(false, 90);
+    app.update(Msg::Token(Box::new(fresh(
+        &["Weather.Read", "Weather.Write"],
+        1,
+    ))));
+    effects(&mut app);
+    assert_eq!(app.active(), 0);
+    assert!(app.profiles()[0].started && !app.profiles()[1].started);
+
+    app.update(key(KeyCode::F(2)));
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.overlay(), Overlay::Profiles { selected: 1 });
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert_eq!(app.active(), 1);
+    assert!(app.profiles()[1].started);
+    assert!(matches!(&effects(&mut app)[..], [Effect::SwitchProfile(1)]));
+    assert!(
+        app.activity()
+            .any(|e| e.text == "switched to profile mobile-ro (requesting a token)")
+    );
+    // The new profile's panes: no token yet, its own config.
+    assert!(app.token_snapshot().is_none());
+    assert!(render(&app, 120, 40).contains("profile   mobile-ro"));
+    // Its token arrives as the active one's; console-rw's refresher keeps reporting, tagged.
+    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    assert_eq!(app.claims().unwrap().roles, ["Weather.Read"]);
+    app.update(Msg::ProfileToken {
+        profile: 0,
+        snap: Box::new(fresh(&["Weather.Read", "Weather.Write"], 2)),
+    });
+    assert_eq!(
+        app.claims().unwrap().roles,
+        ["Weather.Read"],
+        "panes unchanged"
+    );
+    assert!(
+        app.activity()
+            .any(|e| e.text.starts_with("[console-rw] refreshed: new token"))
+    );
+    assert_eq!(
+        app.profiles()[0].roles().unwrap(),
+        ["Weather.Read", "Weather.Write"]
+    );
+    // Its verification lands on it, not on the active profile of the same generation.
+    let e = effects(&mut app);
+    assert!(
+        e.iter().any(|e| matches!(
+            e,
+            Effect::VerifyToken {
+                profile: 0,
+                generation: 2,
+                ..
+            }
+        )),
+        "{e:?}"
+    );
+    app.update(Msg::Verified {
+        profile: 0,
+        generation: 1,
+        checks: checks_ok(),
+    });
+    assert_eq!(app.verification(), Some(&Verification::Pending));
+
+    // Back to console-rw with 1: no new manager, just the switch.
+    app.update(key(KeyCode::F(2)));
+    app.update(ch('1'));
+    assert_eq!(app.active(), 0);
+    assert!(matches!(&effects(&mut app)[..], [Effect::SwitchProfile(0)]));
+    assert_eq!(
+        app.claims().unwrap().roles,
+        ["Weather.Read", "Weather.Write"]
+    );
+}
+
+#[test]
+fn a_broken_profile_is_listed_but_cannot_be_activated() {
+    let mut app = profiles_app(false, 90);
+    app.update(key(KeyCode::F(2)));
+    app.update(ch('5'));
+    assert_eq!(app.active(), 0);
+    assert_eq!(app.overlay(), Overlay::Profiles { selected: 4 });
+    assert!(effects(&mut app).is_empty());
+    assert_eq!(
+        app.status(),
+        Some(
+            "cannot switch to typo: it does not load: profile \"typo\" in /home/ada/.config/tokenscope/config.toml has no client_id"
+        )
+    );
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("cannot switch to typo"), "{screen}");
+    assert!(
+        screen.contains("✗ does not load: profile \"typo\""),
+        "{screen}"
+    );
+}
+
+#[test]
+fn each_call_answer_goes_to_its_own_profile() {
+    let mut app = profiles_app(false, 90);
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::Enter));
+    // Switch while console-rw's call is in flight; call as mobile-ro too.
+    app.update(key(KeyCode::F(2)));
+    app.update(ch('2'));
+    app.update(key(KeyCode::Enter));
+    let calls: Vec<(usize, u64)> = effects(&mut app)
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::CallApi { profile, seq, .. } => Some((profile, seq)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls, [(0, 1), (1, 2)]);
+    app.update(Msg::ApiResult {
+        seq: 1,
+        result: Ok(Box::new(forbidden("Weather.Read"))),
+    });
+    assert!(app.last_call().is_none(), "not the active profile's call");
+    assert!(app.in_flight().is_some());
+    assert_eq!(app.profiles()[0].outcome_summary().1, "403 IDW10203");
+    assert!(
+        app.activity()
+            .any(|e| e.text.starts_with("[console-rw] GET Seattle → 403"))
+    );
+    app.update(Msg::ApiResult {
+        seq: 2,
+        result: Ok(Box::new(weather_ok())),
+    });
+    assert_eq!(app.last_call().unwrap().summary, "200 Seattle 12 °C");
+}
+
+#[test]
+fn compare_starts_every_manager_and_enter_calls_as_each() {
+    let mut app = profiles_app(true, 90);
+    app.update(key(KeyCode::F(3)));
+    assert_eq!(app.overlay(), Overlay::Compare);
+    assert!(
+        matches!(&effects(&mut app)[..], [Effect::StartProfiles(v)] if v == &[1, 2, 3]),
+        "every profile that loads and is not running yet"
+    );
+    // Opening it again starts nothing more.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Tab));
+    app.update(ch('c'));
+    assert_eq!(app.overlay(), Overlay::Compare);
+    assert!(effects(&mut app).is_empty());
+    // Enter with no city anywhere: say so, call nothing.
+    app.update(key(KeyCode::Enter));
+    assert!(
+        app.status()
+            .unwrap()
+            .starts_with("type a city in the box first")
+    );
+    assert!(effects(&mut app).is_empty());
+    // With a city: one call per profile that loads, each its own.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.focus(), Focus::City);
+    type_str(&mut app, "Oslo");
+    app.update(key(KeyCode::F(3)));
+    app.update(key(KeyCode::Enter));
+    let calls: Vec<(usize, String)> = effects(&mut app)
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::CallApi { profile, city, .. } => Some((profile, city)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 4);
+    assert!(calls.iter().all(|(_, c)| c == "Oslo"));
+    assert_eq!(
+        app.overlay(),
+        Overlay::Compare,
+        "stays open to show the answers"
+    );
+    assert_eq!(app.profiles()[2].outcome_summary().1, "calling for Oslo…");
+    // An empty box reuses the last city.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::F(3)));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(effects(&mut app).len(), 4);
+    assert_eq!(app.city(), "Oslo");
+}

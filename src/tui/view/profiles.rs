@@ -183,25 +183,9 @@ fn short_names(roles: &[String]) -> Vec<String> {
 
 pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     let th = &app.theme;
-    let rect = Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    };
-    clear(f, rect);
-    let block = Block::bordered()
-        .title(Span::styled(" Compare profiles ", th.title()))
-        .title(
-            Line::from(Span::styled(
-                " Enter call the API as each · p profiles · Esc close ",
-                th.dim(),
-            ))
-            .right_aligned(),
-        );
-    let inner = block.inner(rect);
-    f.render_widget(block, rect);
-    let narrow = inner.width < 100;
+    let width = area.width.saturating_sub(2);
+    let inner_w = width.saturating_sub(2);
+    let narrow = inner_w < 100;
 
     let roles = role_columns(app);
     let required = required_roles(app);
@@ -231,6 +215,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
 
     let mut rows = Vec::new();
     let mut token_w = 5;
+    let mut outcome_w = 9;
     for (i, p) in app.profiles.iter().enumerate() {
         let mut cells = Vec::new();
         let name = if i == app.active {
@@ -260,7 +245,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
             };
             cells.push(cell);
         }
-        let (level, token) = p.token_summary(app.now);
+        let (level, token) = p.token_brief(app.now);
         token_w = token_w.max(wrap::width(&token));
         cells.push(Cell::from(Span::styled(token, level_style(th, level))));
         let (level, outcome) = if p.error.is_some() {
@@ -268,6 +253,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         } else {
             p.outcome_summary()
         };
+        outcome_w = outcome_w.max(wrap::width(&outcome));
         cells.push(Cell::from(Span::styled(outcome, level_style(th, level))));
         rows.push(Row::new(cells));
     }
@@ -290,9 +276,17 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         widths.push(Constraint::Length(w));
         used += w + 1;
     }
-    // The token column gets what it needs up to half of what is left; the last call the rest.
-    let left = inner.width.saturating_sub(used);
-    let token_w = (token_w as u16).min(left / 2).max(5);
+    // The token column gets what it needs unless the last call would then be cut; when both
+    // cannot fit, they share.
+    let left = inner_w.saturating_sub(used + 1);
+    let token_w = token_w as u16;
+    let token_w = if token_w + outcome_w as u16 <= left {
+        token_w
+    } else {
+        token_w
+            .min(left.saturating_sub(outcome_w as u16).max(left / 2))
+            .max(5)
+    };
     widths.push(Constraint::Length(token_w));
     widths.push(Constraint::Fill(1));
 
@@ -311,10 +305,10 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
             sanitize(&required.join(", "), false)
         )
     };
-    notes.extend(wrap::styled(&req, inner.width as usize, th.dim()));
+    notes.extend(wrap::styled(&req, inner_w as usize, th.dim()));
     notes.extend(wrap::styled(
-        "✓ in the token's roles claim · ✗ not granted (red: needed) · — no token yet · ◀ active",
-        inner.width as usize,
+        "✓ in the token's roles · ✗ not granted (red: needed) · — no token · ◀ active",
+        inner_w as usize,
         th.dim(),
     ));
     let city = if app.input.value().trim().is_empty() {
@@ -324,20 +318,38 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     };
     notes.extend(wrap::styled(
         &format!("Enter calls the API as every profile for {city}, each with its own token."),
-        inner.width as usize,
+        inner_w as usize,
         th.dim(),
     ));
     for p in app.profiles.iter().filter(|p| p.error.is_some()) {
         notes.extend(wrap::hang(
             &format!("✗ {}: ", p.name),
             &format!("does not load: {}", p.error.as_deref().unwrap_or_default()),
-            inner.width as usize,
+            inner_w as usize,
             th.err(),
         ));
     }
-    let table_h = (rows.len() as u16 + 1).min(inner.height);
-    let [table_area, notes_area] =
-        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
+    // As tall as the table and the notes need, centred.
+    let table_h = rows.len() as u16 + 1;
+    let h = (table_h + notes.len() as u16 + 2).min(area.height);
+    let rect = centered(area, width, h);
+    clear(f, rect);
+    let block = Block::bordered()
+        .title(Span::styled(" Compare profiles ", th.title()))
+        .title(
+            Line::from(Span::styled(
+                " Enter call the API as each · p profiles · Esc close ",
+                th.dim(),
+            ))
+            .right_aligned(),
+        );
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let [table_area, notes_area] = Layout::vertical([
+        Constraint::Length(table_h.min(inner.height)),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         table_area,
