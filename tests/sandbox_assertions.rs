@@ -807,3 +807,78 @@ async fn the_admin_route_hands_out_workload_tokens() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_of_another_issuer_are_verified_through_its_discovery() {
+    within("test", async {
+        let sb = start().await;
+        let other = start().await;
+        let issuer = other.federation_issuer();
+        sb.add_federated_credential("mobile-ro", &issuer, SA_SUBJECT, TOKEN_EXCHANGE_AUDIENCE)
+            .expect("added");
+        let token = other
+            .mint_federated_token(
+                SA_SUBJECT,
+                TOKEN_EXCHANGE_AUDIENCE,
+                Duration::from_secs(600),
+            )
+            .expect("minted");
+        let (status, body) = federated(&sb, "mobile-ro", &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(access_claims(&body)["azpacr"], "2");
+        // Keys are cached: a second exchange does not ask the issuer again.
+        let discovery_before = other.request_count(tokenscope::sandbox::Endpoint::Discovery);
+        let (status, _) = federated(&sb, "mobile-ro", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            other.request_count(tokenscope::sandbox::Endpoint::Discovery),
+            discovery_before
+        );
+
+        // A token claiming that issuer but signed by another key does not verify.
+        let forged = sb
+            .mint_federated_token(
+                SA_SUBJECT,
+                TOKEN_EXCHANGE_AUDIENCE,
+                Duration::from_secs(600),
+            )
+            .expect("minted");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cert = cert_for(&sb, "no-roles", dir.path());
+        let mut claims = claims_of(&forged);
+        claims["iss"] = json!(issuer);
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = jsonwebtoken::decode_header(&token).expect("header").kid;
+        let forged = jsonwebtoken::encode(&header, &claims, &cert.key).expect("sign");
+        let (status, body) = federated(&sb, "mobile-ro", &forged).await;
+        assert_aadsts(
+            status,
+            &body,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+        );
+
+        // An issuer whose discovery cannot be fetched: 50166.
+        let dead = "http://127.0.0.1:9/nowhere";
+        sb.add_federated_credential("workload", dead, SA_SUBJECT, TOKEN_EXCHANGE_AUDIENCE)
+            .expect("added");
+        claims["iss"] = json!(dead);
+        let unreachable = jsonwebtoken::encode(&header, &claims, &cert.key).expect("sign");
+        let (status, body) = federated(&sb, "workload", &unreachable).await;
+        assert_aadsts(
+            status,
+            &body,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            50166,
+        );
+        assert!(
+            description(&body).contains("Request to External OIDC endpoint failed."),
+            "{body}"
+        );
+        other.shutdown().await;
+        sb.shutdown().await;
+    })
+    .await;
+}

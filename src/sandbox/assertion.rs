@@ -18,8 +18,8 @@
 //! - 70021 `invalid_request`: the client has no federated credential at all.
 //! - 700211 / 700213 / 700212 `invalid_client`: no federated record with the token's issuer
 //!   / subject / audience (checked in that order).
-//! - 50166 `invalid_request`: a record names another issuer, whose keys the sandbox does
-//!   not fetch.
+//! - 50166 `invalid_request`: another issuer's discovery document or keys could not be
+//!   fetched.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,6 +27,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use super::credentials::CertificateCredential;
+use super::federation::ExternalKeys;
 use super::idp::AadError;
 use super::keys::SigningKey;
 use super::model::ClientApp;
@@ -69,6 +70,9 @@ pub(crate) struct Context<'a> {
     pub federation_key: &'a SigningKey,
     /// The `client_id` the request named (form or Basic), if any.
     pub requested_client_id: Option<&'a str>,
+    /// Keys of another issuer named in a federated record, fetched through its discovery
+    /// document before the request was handled (`None`: not fetched).
+    pub external_keys: Option<&'a ExternalKeys>,
 }
 
 /// The claims of a JWT, without checking anything. `None` when it is not a JWT.
@@ -349,27 +353,61 @@ fn federated(
         return Err(no_record("issuer", iss));
     }
 
-    if iss != ctx.federation_issuer {
-        return Err(AadError::new(
-            "invalid_request",
-            50166,
-            format!(
-                "Request to External OIDC endpoint failed. (The sandbox verifies federated tokens of its own issuer {} only; '{iss}' is not fetched.)",
-                ctx.federation_issuer
-            ),
-        ));
-    }
-    let key = ctx.federation_key;
     let kid = header.kid.as_deref().unwrap_or("");
-    if !kid.is_empty() && kid != key.kid {
+    let candidates: Vec<&jsonwebtoken::DecodingKey> = if iss == ctx.federation_issuer {
+        let key = ctx.federation_key;
+        if kid.is_empty() || kid == key.kid {
+            vec![&key.decoding]
+        } else {
+            Vec::new()
+        }
+    } else {
+        match ctx.external_keys {
+            Some(ExternalKeys::Keys(keys)) => keys
+                .iter()
+                .filter(|(k, _)| kid.is_empty() || k.as_deref().is_none_or(|k| k == kid))
+                .map(|(_, key)| key)
+                .collect(),
+            Some(ExternalKeys::Failed(reason)) => {
+                return Err(AadError::new(
+                    "invalid_request",
+                    50166,
+                    format!("Request to External OIDC endpoint failed. {reason}"),
+                ));
+            }
+            None => {
+                return Err(AadError::new(
+                    "invalid_request",
+                    50166,
+                    format!(
+                        "Request to External OIDC endpoint failed. The keys of issuer '{iss}' were not fetched."
+                    ),
+                ));
+            }
+        }
+    };
+    if candidates.is_empty() {
         return Err(federated_signature(
             "The key was not found.",
             kid,
             &client.client_id,
         ));
     }
-    if header.alg != jsonwebtoken::Algorithm::RS256
-        || !signature_ok(assertion, header.alg, &key.decoding)
+    let supported = matches!(
+        header.alg,
+        jsonwebtoken::Algorithm::RS256
+            | jsonwebtoken::Algorithm::RS384
+            | jsonwebtoken::Algorithm::RS512
+            | jsonwebtoken::Algorithm::PS256
+            | jsonwebtoken::Algorithm::PS384
+            | jsonwebtoken::Algorithm::PS512
+            | jsonwebtoken::Algorithm::ES256
+            | jsonwebtoken::Algorithm::ES384
+    );
+    if !supported
+        || !candidates
+            .iter()
+            .any(|key| signature_ok(assertion, header.alg, key))
     {
         return Err(federated_signature(
             "Key was found, but use of the key to verify the signature failed.",

@@ -104,6 +104,156 @@ pub(crate) async fn rotate_token_files(shared: std::sync::Arc<Shared>) {
     }
 }
 
+/// Keys of another OIDC issuer (one a federated record names), fetched through its
+/// discovery document, or why they could not be.
+pub(crate) enum ExternalKeys {
+    /// (kid, key) for every usable key of the issuer's JWKS.
+    Keys(Vec<(Option<String>, jsonwebtoken::DecodingKey)>),
+    /// What went wrong, for the AADSTS50166 message.
+    Failed(String),
+}
+
+/// How long fetched keys are reused; a `kid` not among them refetches after
+/// [`REFETCH_AFTER`].
+const EXTERNAL_KEYS_TTL: Duration = Duration::from_secs(5 * 60);
+const REFETCH_AFTER: Duration = Duration::from_secs(30);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// For a token request carrying a federated assertion from an issuer other than the
+/// sandbox's own that some client has a federated record for: that issuer's keys (cached),
+/// fetched before the request takes the tenant lock. `None` when nothing needs fetching.
+pub(crate) async fn external_keys(
+    shared: &Shared,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Option<ExternalKeys> {
+    if !super::idp::is_form(headers) {
+        return None;
+    }
+    let form = super::idp::parse_form(body);
+    let assertion = form.get("client_assertion")?;
+    let header = jsonwebtoken::decode_header(assertion.trim()).ok()?;
+    if header.x5t.is_some() || header.x5t_s256.is_some() {
+        return None;
+    }
+    let claims = super::assertion::unverified_claims(assertion)?;
+    let iss = claims.get("iss")?.as_str()?.to_string();
+    if iss == shared.federation_issuer || !iss.starts_with("http") {
+        return None;
+    }
+    let registered = shared
+        .read()
+        .model
+        .clients
+        .iter()
+        .any(|c| c.federated_credentials.iter().any(|f| f.issuer == iss));
+    if !registered {
+        return None;
+    }
+    let kid = header.kid;
+    if let Some(keys) = cached(shared, &iss, kid.as_deref()) {
+        return Some(ExternalKeys::Keys(keys));
+    }
+    match fetch(&iss).await {
+        Ok(keys) => {
+            shared
+                .external_jwks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(iss, (std::time::Instant::now(), keys.clone()));
+            Some(ExternalKeys::Keys(keys))
+        }
+        Err(reason) => {
+            tracing::warn!(issuer = %iss, %reason, "sandbox: cannot fetch a federation issuer's keys");
+            Some(ExternalKeys::Failed(reason))
+        }
+    }
+}
+
+type Keys = Vec<(Option<String>, jsonwebtoken::DecodingKey)>;
+
+fn cached(shared: &Shared, iss: &str, kid: Option<&str>) -> Option<Keys> {
+    let cache = shared
+        .external_jwks
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let (at, keys) = cache.get(iss)?;
+    let age = at.elapsed();
+    if age > EXTERNAL_KEYS_TTL {
+        return None;
+    }
+    let known = kid.is_none_or(|kid| keys.iter().any(|(k, _)| k.as_deref() == Some(kid)));
+    (known || age < REFETCH_AFTER).then(|| keys.clone())
+}
+
+async fn fetch(issuer: &str) -> Result<Keys, String> {
+    let discovery_url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let loopback = url::Url::parse(issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .is_some_and(|h| {
+            h == "localhost"
+                || h.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+    let mut builder = reqwest::Client::builder()
+        .timeout(FETCH_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none());
+    if loopback {
+        builder = builder.no_proxy();
+    }
+    let http = builder.build().map_err(|e| e.to_string())?;
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let resp = http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| format!("GET {url}: {e}"))?;
+            if !resp.status().is_success() {
+                return Err(format!("GET {url}: HTTP {}", resp.status().as_u16()));
+            }
+            resp.json::<serde_json::Value>()
+                .await
+                .map_err(|e| format!("GET {url}: not JSON ({e})"))
+        }
+    };
+    let discovery = get(discovery_url.clone()).await?;
+    if discovery["issuer"].as_str() != Some(issuer) {
+        return Err(format!(
+            "The discovery document {discovery_url} names issuer {}, not '{issuer}'.",
+            discovery["issuer"]
+        ));
+    }
+    let jwks_uri = discovery["jwks_uri"]
+        .as_str()
+        .ok_or_else(|| format!("The discovery document {discovery_url} has no jwks_uri."))?
+        .to_string();
+    let jwks = get(jwks_uri.clone()).await?;
+    let keys: Keys = jwks["keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| {
+                    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(k.clone()).ok()?;
+                    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).ok()?;
+                    Some((jwk.common.key_id.clone(), key))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if keys.is_empty() {
+        return Err(format!("{jwks_uri} holds no usable key."));
+    }
+    Ok(keys)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

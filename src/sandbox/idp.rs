@@ -381,7 +381,15 @@ pub(crate) async fn token_v2(
     body: Bytes,
 ) -> Response {
     shared.count(Endpoint::Token);
-    token(&shared, &tenant, &headers, &body, Flavor::V2)
+    let external = super::federation::external_keys(&shared, &headers, &body).await;
+    token(
+        &shared,
+        &tenant,
+        &headers,
+        &body,
+        Flavor::V2,
+        external.as_ref(),
+    )
 }
 
 pub(crate) async fn token_v1(
@@ -391,7 +399,15 @@ pub(crate) async fn token_v1(
     body: Bytes,
 ) -> Response {
     shared.count(Endpoint::Token);
-    token(&shared, &tenant, &headers, &body, Flavor::V1)
+    let external = super::federation::external_keys(&shared, &headers, &body).await;
+    token(
+        &shared,
+        &tenant,
+        &headers,
+        &body,
+        Flavor::V1,
+        external.as_ref(),
+    )
 }
 
 /// Which token endpoint: v2 takes `scope`, v1 takes `resource` and answers with strings.
@@ -401,9 +417,16 @@ enum Flavor {
     V2,
 }
 
-fn token(shared: &Shared, segment: &str, headers: &HeaderMap, body: &[u8], f: Flavor) -> Response {
+fn token(
+    shared: &Shared,
+    segment: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    f: Flavor,
+    external: Option<&super::federation::ExternalKeys>,
+) -> Response {
     let correlation = correlation_id(headers);
-    match issue(shared, segment, headers, body, f) {
+    match issue(shared, segment, headers, body, f, external) {
         Ok(doc) => {
             let trace_id = uuid::Uuid::new_v4().to_string();
             let mut response = json_body(&doc).into_response();
@@ -415,7 +438,7 @@ fn token(shared: &Shared, segment: &str, headers: &HeaderMap, body: &[u8], f: Fl
 }
 
 /// Parses `application/x-www-form-urlencoded`; the first occurrence of a name wins.
-fn parse_form(body: &[u8]) -> HashMap<String, String> {
+pub(crate) fn parse_form(body: &[u8]) -> HashMap<String, String> {
     let mut map = HashMap::new();
     for (k, v) in url::form_urlencoded::parse(body) {
         map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
@@ -446,7 +469,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
     Some(decode().ok_or(()))
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -490,6 +513,7 @@ fn issue(
     headers: &HeaderMap,
     body: &[u8],
     flavor: Flavor,
+    external: Option<&super::federation::ExternalKeys>,
 ) -> Result<Value, AadError> {
     let now = shared.now();
     let params = if is_form(headers) {
@@ -581,6 +605,7 @@ fn issue(
                     federation_issuer: &shared.federation_issuer,
                     federation_key: &shared.federation_key,
                     requested_client_id: requested_client_id.as_deref(),
+                    external_keys: external,
                 };
                 assertion::authenticate(client, text, &ctx)?
             }

@@ -1,6 +1,7 @@
 //! The sandbox's shared state: the tenant (behind one lock), the signing keys, the clock
 //! and the request counters. Handlers and the handle's admin operations both act on it.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -34,7 +35,15 @@ pub(crate) struct Shared {
     pub federation_key: SigningKey,
     /// Federated token files to rewrite periodically: (client id, path).
     token_files: Mutex<Vec<(String, PathBuf)>>,
+    /// Keys of other federation issuers, by issuer: (fetched at, keys).
+    pub external_jwks: Mutex<HashMap<String, CachedKeys>>,
 }
+
+/// Another issuer's keys as fetched: (fetched at, (kid, key) pairs).
+pub(crate) type CachedKeys = (
+    std::time::Instant,
+    Vec<(Option<String>, jsonwebtoken::DecodingKey)>,
+);
 
 pub(crate) struct TenantState {
     pub model: TenantModel,
@@ -70,6 +79,7 @@ impl Shared {
             federation_issuer,
             federation_key,
             token_files: Mutex::new(Vec::new()),
+            external_jwks: Mutex::new(HashMap::new()),
             base_url,
             issuer_style,
             key_grace,
