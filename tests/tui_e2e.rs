@@ -2,7 +2,9 @@
 //! read back from a TestBackend: the journeys of SCENARIOS.md as a user sees them —
 //! a verified token and a weather card; a revoked role → 403 explained; the lecture's
 //! changed required role (Weather.Admin) → 403 explained → grant, refresh → 200; an expired
-//! secret → AADSTS7000222 with what to do; a rotated signing key → verified again.
+//! secret → AADSTS7000222 with what to do; a rotated signing key → verified again; every
+//! profile of the demo config: switch to the read-only mobile app, compare who holds which
+//! role, call the API as each.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,6 +45,16 @@ struct Demo {
 
 impl Demo {
     async fn start(width: u16, height: u16) -> Demo {
+        Demo::start_with(width, height, false).await
+    }
+
+    /// Like the real `tokenscope demo`: every profile of the generated config, console-rw
+    /// active.
+    async fn start_all(width: u16, height: u16) -> Demo {
+        Demo::start_with(width, height, true).await
+    }
+
+    async fn start_with(width: u16, height: u16, all: bool) -> Demo {
         let tenant = TenantModel::builtin();
         let api_roles = tenant
             .api
@@ -59,7 +71,7 @@ impl Demo {
         sandbox.write_config(&path).unwrap();
         let profile = config::load(
             &LoadOptions {
-                config: Some(path),
+                config: Some(path.clone()),
                 profile: None,
             },
             &Env::default(),
@@ -74,21 +86,44 @@ impl Demo {
         .unwrap();
         let sandbox = Arc::new(sandbox);
         let clipboard = Arc::new(Mutex::new(Vec::new()));
-        let mut rt = Runtime::new(
-            profile.clone(),
+        let setup = DemoSetup {
+            sandbox: sandbox.clone(),
+            api_roles,
+        };
+        // As the demo does: an empty environment, every profile, the default one active.
+        let profiles = if all {
+            let loaded = config::load_file(
+                &LoadOptions {
+                    config: Some(path.clone()),
+                    profile: None,
+                },
+                &Env::default(),
+            )
+            .unwrap();
+            tokenscope::tui::resolved(config::resolve_all(&loaded, &Env::default()))
+        } else {
+            vec![(profile.name.clone(), Ok(profile.clone()))]
+        };
+        let active = profiles
+            .iter()
+            .position(|(n, _)| *n == profile.name)
+            .unwrap();
+        let mut rt = Runtime::with_profiles(
+            profiles
+                .iter()
+                .map(|(_, p)| p.as_ref().ok().cloned())
+                .collect(),
+            active,
             http,
             None,
-            Some(DemoSetup {
-                sandbox: sandbox.clone(),
-                api_roles,
-            }),
+            Some(setup),
             Clipboard::Memory(clipboard.clone()),
         );
         let frames = rt.frames();
         let mut opts = AppOptions::from_env();
         opts.theme = Theme::new(false);
         opts.demo = rt.demo_state();
-        let mut app = App::new(&profile, opts);
+        let mut app = App::with_profiles(&profiles, active, opts);
 
         let (tx, rx) = mpsc::unbounded_channel::<Event>();
         let input = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -133,6 +168,43 @@ impl Demo {
 
     fn typed(&self, s: &str) {
         self.keys(s.chars().map(KeyCode::Char));
+    }
+
+    /// Wait until the compare table's row for `profile` shows `needle`.
+    async fn wait_row(&mut self, profile: &str, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let screen = text(&self.frames.borrow_and_update());
+            if screen
+                .lines()
+                .any(|l| l.contains(&format!("│{profile} ")) && l.contains(needle))
+            {
+                return screen;
+            }
+            if tokio::time::timeout_at(deadline, self.frames.changed())
+                .await
+                .is_err()
+            {
+                panic!("the {profile} row never showed {needle:?}; the screen was:\n{screen}");
+            }
+        }
+    }
+
+    /// The profile names in the order the dashboard lists them.
+    fn profile_names(&self) -> Vec<String> {
+        let path = self._dir.path().join("config.toml");
+        let loaded = config::load_file(
+            &LoadOptions {
+                config: Some(path),
+                profile: None,
+            },
+            &Env::default(),
+        )
+        .unwrap();
+        config::resolve_all(&loaded, &Env::default())
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
     }
 
     /// `q` (focus must not be in the city box), then the loop ends and the sandbox stops.
@@ -318,5 +390,103 @@ async fn rotated_key_is_verified_again() {
             panic!("three verifications expected; the screen was:\n{screen}");
         }
     }
+    d.quit().await;
+}
+
+/// The symbol in `row`'s line of the compare table under the column headed `header`.
+fn cell(screen: &str, row: &str, header: &str) -> String {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let find = |line: &[char], needle: &str| {
+        let n: Vec<char> = needle.chars().collect();
+        line.windows(n.len()).position(|w| w == n.as_slice())
+    };
+    let head = lines
+        .iter()
+        .find(|l| find(l, "profile").is_some() && find(l, header).is_some())
+        .unwrap_or_else(|| panic!("no header {header:?} in:\n{screen}"));
+    let col = find(head, header).unwrap();
+    let line = lines
+        .iter()
+        .find(|l| find(l, &format!("│{row} ")).is_some())
+        .unwrap_or_else(|| panic!("no row {row:?} in:\n{screen}"));
+    line[col].to_string()
+}
+
+/// SCENARIOS.md 5, with the sandbox's clients: switch to the read-only mobile app with the
+/// picker and call (200); then the compare view shows every profile's roles against the
+/// role the API requires, and Enter calls the API as each: no-roles is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switch_profile_then_compare_every_profile() {
+    let mut d = Demo::start_all(120, 40).await;
+    d.wait_for(&["profile console-rw (", "● fresh", "verified   ✓ signature"])
+        .await;
+    let names = d.profile_names();
+    let mobile = names.iter().position(|n| n == "mobile-ro").unwrap();
+    assert!(mobile < 9, "{names:?}");
+
+    // p types in the city box; F2 opens the picker from there.
+    d.typed("p");
+    d.wait_for(&["› p"]).await;
+    d.keys([KeyCode::Esc, KeyCode::F(2)]);
+    d.wait_for(&["Profiles", "mobile-ro", "— not visited yet"])
+        .await;
+    d.keys([KeyCode::Char(char::from(b'1' + mobile as u8))]);
+    d.wait_for(&[
+        "profile mobile-ro (",
+        "switched to profile mobile-ro",
+        "roles      ✓ Weather.Read",
+        "verified   ✓ signature",
+    ])
+    .await;
+    d.typed("Seattle");
+    d.keys([KeyCode::Enter]);
+    let screen = d.wait_for(&["200 OK", "temperature"]).await;
+    assert!(screen.contains("client id 808a3c2d"), "{screen}");
+
+    // The compare view starts the other managers; every row fills in.
+    d.keys([KeyCode::F(3)]);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let screen = loop {
+        let screen = d.wait_for(&["Compare profiles"]).await;
+        let filled = ["console-rw", "no-roles", "mobile-ro"]
+            .iter()
+            .all(|n| cell(&screen, n, "Weather.Read*") != "—");
+        if filled {
+            break screen;
+        }
+        if tokio::time::timeout_at(deadline, d.frames.changed())
+            .await
+            .is_err()
+        {
+            panic!("the compare view never filled in:\n{screen}");
+        }
+    };
+    // The lecture at a glance: read-only mobile, read-write console, no roles at all.
+    assert_eq!(cell(&screen, "mobile-ro", "Weather.Read*"), "✓", "{screen}");
+    assert_eq!(cell(&screen, "mobile-ro", "Weather.Write"), "✗", "{screen}");
+    assert_eq!(
+        cell(&screen, "console-rw", "Weather.Read*"),
+        "✓",
+        "{screen}"
+    );
+    assert_eq!(
+        cell(&screen, "console-rw", "Weather.Write"),
+        "✓",
+        "{screen}"
+    );
+    assert_eq!(cell(&screen, "no-roles", "Weather.Read*"), "✗", "{screen}");
+    assert!(
+        screen.contains("200 Seattle"),
+        "mobile-ro's call:\n{screen}"
+    );
+
+    // Enter calls the API as every profile with the same city: each row gets its answer.
+    d.keys([KeyCode::Enter]);
+    d.wait_row("no-roles", "403 IDW10203").await;
+    d.wait_row("console-rw", "200 Seattle").await;
+    d.wait_row("expired-secret", "✗ no token").await;
+    let screen = d.wait_row("expired-secret", "✗ AADSTS7000222").await;
+    assert!(screen.contains("(the sandbox's weather API)"), "{screen}");
+    d.keys([KeyCode::Esc, KeyCode::Tab]);
     d.quit().await;
 }

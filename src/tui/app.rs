@@ -636,10 +636,8 @@ impl App {
                     format!("GET {} failed: {first}", call.city),
                 );
                 let short = match e {
-                    super::msg::CallError::Token(t) => match t.aadsts_code() {
-                        Some(code) => format!("✗ no token: AADSTS{code}"),
-                        None => format!("✗ no token: {}", t.short_reason()),
-                    },
+                    // The token column says why.
+                    super::msg::CallError::Token(_) => "✗ no token".to_string(),
                     super::msg::CallError::Api(_) | super::msg::CallError::Setup(_) => {
                         format!("✗ {first}")
                     }
