@@ -5,12 +5,18 @@
 //! - the identity provider on Entra's paths (`/{tenant}/v2.0/.well-known/openid-configuration`,
 //!   `/{tenant}/discovery/v2.0/keys`, `/{tenant}/oauth2/v2.0/token`, their v1 twins), issuing
 //!   RS256 app-only tokens shaped like Entra's and failing with Entra's AADSTS errors;
+//!   clients authenticate with a secret, a certificate-signed client assertion (PS256 with
+//!   `x5t#S256` or RS256 with `x5t`) or a federated token (workload identity);
+//! - a federation issuer (`/federation/.well-known/openid-configuration`, `/federation/keys`)
+//!   standing in for a Kubernetes service-account issuer, for workload identity federation;
 //! - the protected weather API (`/api/weather/{city}`), validating tokens like a real
 //!   resource server;
 //! - loopback-only admin routes (`/_sandbox/…`) mirroring the [`SandboxHandle`] operations.
 //!
-//! The tenant (apps, roles, secrets) comes from [`TenantModel`]; signing keys are generated
-//! at start and live only in memory.
+//! The tenant (apps, roles, secrets, certificates, federated credentials) comes from
+//! [`TenantModel`]; signing keys (and `generate = true` client certificates) are generated
+//! at start and live only in memory until written with
+//! [`SandboxHandle::write_client_certificate`] or [`SandboxHandle::write_config`].
 
 pub mod cli;
 

@@ -582,7 +582,7 @@ fn issue(
             )
         })?;
 
-        let auth = match (secret.as_deref(), assertion_text) {
+        let auth = match (secret.as_deref().filter(|s| !s.is_empty()), assertion_text) {
             (None, Some(text)) => {
                 match params.get("client_assertion_type").map(|t| t.trim()) {
                     Some(assertion::JWT_BEARER) => {}
