@@ -387,6 +387,15 @@ impl App {
     pub fn last_call(&self) -> Option<&Completed> {
         self.cur().last.as_ref()
     }
+    /// The city the compare view's Enter would call for: the box's, else the last called.
+    pub fn compare_city(&self) -> Option<String> {
+        let typed = self.input.value().trim();
+        if typed.is_empty() {
+            self.history.last().cloned()
+        } else {
+            Some(typed.to_string())
+        }
+    }
     pub fn is_demo(&self) -> bool {
         self.demo.is_some()
     }

@@ -311,16 +311,14 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         inner_w as usize,
         th.dim(),
     ));
-    let city = if app.input.value().trim().is_empty() {
-        "the last city called".to_string()
-    } else {
-        sanitize(app.input.value().trim(), false)
+    let next = match app.compare_city() {
+        Some(city) => format!(
+            "Enter calls the API for {} as every profile, each with its own token.",
+            sanitize(&city, false)
+        ),
+        None => "Type a city first (Esc, then type it in the city box); then Enter here calls the API as every profile.".into(),
     };
-    notes.extend(wrap::styled(
-        &format!("Enter calls the API as every profile for {city}, each with its own token."),
-        inner_w as usize,
-        th.dim(),
-    ));
+    notes.extend(wrap::styled(&next, inner_w as usize, th.dim()));
     for p in app.profiles.iter().filter(|p| p.error.is_some()) {
         notes.extend(wrap::hang(
             &format!("✗ {}: ", p.name),
