@@ -60,6 +60,18 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// For dates days away (credential expiry): "in 94 days", "in 1 day", "3 days ago"; under
+/// a day, [`relative`]'s "in 5h 0m 0s".
+pub fn countdown(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    match (at - now).num_days() {
+        0 => relative(at, now),
+        1 => "in 1 day".into(),
+        -1 => "1 day ago".into(),
+        d if d > 0 => format!("in {d} days"),
+        d => format!("{} days ago", -d),
+    }
+}
+
 /// A Unix time as local `YYYY-MM-DD HH:MM:SS ±ZZ:ZZ`, or the number if out of range.
 pub fn local(ts: i64) -> String {
     match DateTime::from_timestamp(ts, 0) {
@@ -74,6 +86,20 @@ pub fn local(ts: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn countdowns_in_days() {
+        let now = DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let d = |h: i64| now + chrono::Duration::hours(h);
+        assert_eq!(countdown(d(94 * 24 + 3), now), "in 94 days");
+        assert_eq!(countdown(d(30), now), "in 1 day");
+        assert_eq!(countdown(d(5), now), "in 5h 0m 0s");
+        assert_eq!(countdown(d(-5), now), "5h 0m 0s ago");
+        assert_eq!(countdown(d(-30), now), "1 day ago");
+        assert_eq!(countdown(d(-72), now), "3 days ago");
+    }
 
     #[test]
     fn formats() {

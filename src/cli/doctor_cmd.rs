@@ -50,7 +50,13 @@ pub(crate) fn credential_line(profile: &Profile, now: chrono::DateTime<chrono::U
         Credential::Secret { source, .. } => {
             let expiry = profile
                 .secret_expires
-                .map(|e| format!(", expires {}", time::relative(e, now)))
+                .map(|e| {
+                    format!(
+                        ", expires {} ({})",
+                        e.format("%Y-%m-%d"),
+                        time::countdown(e, now)
+                    )
+                })
                 .unwrap_or_default();
             format!(
                 "client secret from {}{expiry}",
@@ -62,12 +68,13 @@ pub(crate) fn credential_line(profile: &Profile, now: chrono::DateTime<chrono::U
         } => {
             let i = cert.info();
             format!(
-                "certificate {} ({}), subject {}, thumbprint {}, expires {}; {} assertions",
+                "certificate {} ({}), subject {}, thumbprint {}, expires {} ({}); {} assertions",
                 sanitize(&i.path.display().to_string(), false),
                 from(source),
                 sanitize(&i.subject, false),
                 i.thumbprint,
-                time::relative(i.not_after, now),
+                i.not_after.format("%Y-%m-%d"),
+                time::countdown(i.not_after, now),
                 match alg {
                     crate::auth::AssertionAlg::Ps256 => "PS256",
                     crate::auth::AssertionAlg::Rs256 => "RS256",
