@@ -1273,6 +1273,10 @@ impl App {
                 self.overlay = Overlay::None
             }
             KeyCode::Enter => self.call_all(),
+            KeyCode::Char('r') | KeyCode::F(5) => {
+                self.log(Level::Info, "refresh requested for every running profile");
+                self.effects.push(Effect::RefreshAll);
+            }
             KeyCode::F(2) | KeyCode::Char('p') => self.open_picker(),
             _ => self.dirty = false,
         }

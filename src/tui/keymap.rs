@@ -34,11 +34,7 @@ pub const KEYS: &[(&str, &str, bool)] = &[
         false,
     ),
     ("t", "toggle raw token header and payload JSON", false),
-    (
-        "y",
-        "copy the access token (OSC 52), after a y/n confirmation",
-        false,
-    ),
+    ("y", "copy the access token (OSC 52), asks y/n first", false),
     (
         "a",
         "demo admin: roles, required role, lifetime, key, secret",
@@ -66,4 +62,5 @@ pub const HINT_PANE_PROFILES: &str =
     "Enter call · p profiles · c compare · r refresh · Tab focus · ? help · q quit";
 /// Footer hints over the profile picker and the compare view.
 pub const HINT_PICKER: &str = "↑↓ select · Enter or 1-9 switch · c compare · Esc close";
-pub const HINT_COMPARE: &str = "Enter call the API as every profile · p profiles · Esc close";
+pub const HINT_COMPARE: &str =
+    "Enter call the API as every profile · r refresh all · p profiles · Esc close";

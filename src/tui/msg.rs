@@ -102,6 +102,9 @@ pub enum Effect {
     },
     /// Fetch a new token now (the active profile).
     RefreshToken,
+    /// Fetch a new token now for every profile whose manager runs (the compare view's `r`,
+    /// after changing grants in the demo popup).
+    RefreshAll,
     /// Verify `profile`'s token of `generation` the way a resource server would (a newer
     /// request for the same profile aborts an older one still running).
     VerifyToken {

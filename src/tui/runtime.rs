@@ -392,6 +392,22 @@ impl Runtime {
                         .await;
                 });
             }
+            Effect::RefreshAll => {
+                for (i, slot) in self.slots.iter().enumerate() {
+                    let Some(m) = &slot.manager else { continue };
+                    let token = m.token.clone();
+                    // Only the active profile's outcome goes to the footer; the others'
+                    // failures show in their token state.
+                    let tx = (i == self.active).then(|| self.tx.clone());
+                    tokio::spawn(async move {
+                        let r = token.refresh_now().await;
+                        if let Some(tx) = tx {
+                            let r = r.map(|_| ()).map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::RefreshDone(r)).await;
+                        }
+                    });
+                }
+            }
             Effect::VerifyToken {
                 profile,
                 generation,

@@ -207,6 +207,18 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_fits_80x24_in_the_demo_too() {
+    let mut app = app(true);
+    app.update(key(KeyCode::F(1)));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("demo admin"), "{screen}");
+    assert!(
+        screen.contains("The F-keys work everywhere."),
+        "the last line is not cut off:\n{screen}"
+    );
+}
+
+#[test]
 fn demo_admin_popup() {
     let mut app = app(true);
     app.update(Msg::Token(Box::new(fresh(

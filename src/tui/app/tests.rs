@@ -820,4 +820,8 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     app.update(key(KeyCode::Enter));
     assert_eq!(effects(&mut app).len(), 4);
     assert_eq!(app.city(), "Oslo");
+    // r refreshes every running profile (after grants changed in the demo popup).
+    app.update(ch('r'));
+    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshAll]));
+    assert_eq!(app.overlay(), Overlay::Compare);
 }

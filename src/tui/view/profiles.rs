@@ -307,7 +307,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     };
     notes.extend(wrap::styled(&req, inner_w as usize, th.dim()));
     notes.extend(wrap::styled(
-        "✓ in the token's roles · ✗ not granted (red: needed) · — no token · ◀ active",
+        "✓ in the roles claim · ✗ missing (bold red: needed) · — no token · ◀ active",
         inner_w as usize,
         th.dim(),
     ));
@@ -336,7 +336,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         .title(Span::styled(" Compare profiles ", th.title()))
         .title(
             Line::from(Span::styled(
-                " Enter call the API as each · p profiles · Esc close ",
+                " Enter call as each · r refresh all · Esc close ",
                 th.dim(),
             ))
             .right_aligned(),
