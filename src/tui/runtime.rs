@@ -299,6 +299,8 @@ impl Runtime {
             }
         }
         let Some(http) = &slot.http else { return };
+        // A profile with `cache = false` stays out of the shared token cache.
+        let cache = cache.filter(|_| profile.cache);
         let (token, mut rx, refresher) = start_manager(profile, http, cache);
         rx.mark_changed();
         slot.manager = Some(Manager {
