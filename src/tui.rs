@@ -27,7 +27,7 @@ use anyhow::Context as _;
 pub use app::{
     ACTIVITY_CAP, App, AppOptions, Completed, ConfigRow, CredentialFacts, Decoded, Entry, Focus,
     HISTORY_CAP, InFlight, Level, LintLine, Overlay, ProfileState, RENEW_WITHIN_DAYS, Scroll,
-    Verification, countdown, expiry, response_summary,
+    Verification, expiry, response_summary,
 };
 pub use explain::advice;
 pub use keymap::KEYS;

@@ -14,8 +14,7 @@ use tui_input::backend::crossterm::EventHandler;
 mod profiles;
 
 pub use profiles::{
-    ConfigRow, CredentialFacts, ProfileState, RENEW_WITHIN_DAYS, countdown, expiry,
-    response_summary,
+    ConfigRow, CredentialFacts, ProfileState, RENEW_WITHIN_DAYS, expiry, response_summary,
 };
 
 use super::msg::{AdminOp, DemoState, Effect, Msg};

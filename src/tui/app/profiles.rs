@@ -13,7 +13,7 @@ use crate::auth::{CertificateInfo, Phase, TokenSnapshot};
 use crate::config::{Credential, Origin, PathSource, Profile, SecretSource};
 use crate::diagnose::Severity;
 use crate::text::sanitize;
-use crate::time::{human_secs, relative};
+use crate::time::{countdown, human_secs, relative};
 
 /// Below this a secret or certificate expiry is shown as a warning.
 pub const RENEW_WITHIN_DAYS: i64 = 30;
@@ -126,18 +126,6 @@ impl ConfigRow {
             value: value.into(),
             expires: None,
         }
-    }
-}
-
-/// "in 94 days", "in 1 day", "in 5h 0m 0s", "3 days ago".
-pub fn countdown(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let days = (at - now).num_days();
-    match days {
-        0 => relative(at, now),
-        1 => "in 1 day".into(),
-        -1 => "1 day ago".into(),
-        d if d > 0 => format!("in {d} days"),
-        d => format!("{} days ago", -d),
     }
 }
 
