@@ -618,3 +618,29 @@ fn certificate_profile_from_file_or_env() {
         "{text}"
     );
 }
+
+#[test]
+fn profiles_keep_file_order() {
+    let text = GOOD
+        .replace("[profiles.console]", "[profiles.zeta-console]")
+        .replace(
+            "default_profile = \"console\"",
+            "default_profile = \"zeta-console\"",
+        )
+        .replace("[profiles.mobile]", "[profiles.alpha-mobile]");
+    let (_dir, path) = write(&text);
+    let opts = LoadOptions {
+        config: Some(path),
+        profile: None,
+    };
+    let env = Env::from_pairs([("WEATHER_SECRET", "x")]);
+    let loaded = load_file(&opts, &env).unwrap();
+    let names: Vec<String> = resolve_all(&loaded, &env)
+        .into_iter()
+        .map(|(n, p)| {
+            assert!(p.is_ok(), "{n}: {p:?}");
+            n
+        })
+        .collect();
+    assert_eq!(names, ["zeta-console", "alpha-mobile"]);
+}
