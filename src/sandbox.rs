@@ -783,7 +783,16 @@ impl SandboxHandle {
                 Some(ProfileCredential::Federated(path)) => {
                     out.push_str(&format!("federated_token_file = {}\n", q(&file_name(path))))
                 }
-                None => out.push_str(&format!("client_secret = {}\n", q(&c.secret))),
+                None => {
+                    out.push_str(&format!("client_secret = {}\n", q(&c.secret)));
+                    // As the portal shows it under Certificates & secrets: the Config pane
+                    // counts it down (and flags the expired-secret client).
+                    out.push_str(&format!(
+                        "secret_expires = {}\n",
+                        q(&c.secret_expires
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    ));
+                }
             }
             out.push_str(&format!("scope = {}\n", q(&scope)));
             out.push_str(&format!("api_url = {}\n", q(&api_url)));

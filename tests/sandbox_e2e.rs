@@ -1590,17 +1590,21 @@ async fn write_config_produces_a_profile_per_client() {
                 "workload" => "federated_token_file",
                 _ => "client_secret",
             };
-            assert_eq!(
-                keys,
-                HashSet::from([
-                    "authority",
-                    "client_id",
-                    credential_key,
-                    "scope",
-                    "api_url",
-                    "expected_roles"
-                ])
-            );
+            let mut expected = HashSet::from([
+                "authority",
+                "client_id",
+                credential_key,
+                "scope",
+                "api_url",
+                "expected_roles",
+            ]);
+            if credential_key == "client_secret" {
+                expected.insert("secret_expires");
+                let written = p["secret_expires"].as_str().expect("secret_expires");
+                let written = chrono::DateTime::parse_from_rfc3339(written).unwrap();
+                assert_eq!(written.to_utc(), client.secret_expires, "{}", client.name);
+            }
+            assert_eq!(keys, expected);
             if credential_key != "client_secret" {
                 let file = dir.path().join(p[credential_key].as_str().expect("path"));
                 assert!(file.is_file(), "{} exists", file.display());
