@@ -70,6 +70,7 @@ pub fn demo_state() -> DemoState {
         required_role: "Weather.Read".into(),
         token_lifetime: None,
         secret_expired: false,
+        has_secret: true,
     }
 }
 

@@ -174,6 +174,8 @@ pub struct DemoState {
     /// Lifetime of new tokens, when shortened.
     pub token_lifetime: Option<Duration>,
     pub secret_expired: bool,
+    /// The client has a client secret (certificate and federated clients have none).
+    pub has_secret: bool,
 }
 
 impl DemoState {
@@ -197,11 +199,13 @@ impl DemoState {
             Some(_) => AdminOp::TokenLifetime(None),
         });
         ops.push(AdminOp::RotateKey);
-        ops.push(if self.secret_expired {
-            AdminOp::RenewSecret
-        } else {
-            AdminOp::ExpireSecret
-        });
+        if self.has_secret {
+            ops.push(if self.secret_expired {
+                AdminOp::RenewSecret
+            } else {
+                AdminOp::ExpireSecret
+            });
+        }
         ops
     }
 }

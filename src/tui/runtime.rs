@@ -108,6 +108,7 @@ fn demo_state(
     lifetime: &Mutex<Option<Duration>>,
 ) -> Option<DemoState> {
     let c = setup.sandbox.client(client)?;
+    let has_secret = c.has_secret();
     Some(DemoState {
         client: c.name,
         api_roles: setup.api_roles.clone(),
@@ -115,6 +116,7 @@ fn demo_state(
         required_role: setup.sandbox.required_role(),
         token_lifetime: lifetime.lock().ok().and_then(|l| *l),
         secret_expired: c.secret_expired,
+        has_secret,
     })
 }
 

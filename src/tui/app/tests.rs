@@ -312,6 +312,11 @@ fn demo_ops_follow_the_tenant_state() {
             AdminOp::RenewSecret,
         ]
     );
+    // A certificate or federated client has no secret to expire or renew.
+    let mut no_secret = state.clone();
+    no_secret.has_secret = false;
+    let ops = no_secret.ops();
+    assert_eq!(ops.last(), Some(&AdminOp::RotateKey), "{ops:?}");
     let mut app = app(true);
     app.update(Msg::Demo(Box::new(state.clone())));
     assert_eq!(app.demo.as_ref(), Some(&state));

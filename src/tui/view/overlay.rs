@@ -73,7 +73,9 @@ pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         ("lifetime", lifetime),
         (
             "secret",
-            if demo.secret_expired {
+            if !demo.has_secret {
+                "none (certificate or federated credential)"
+            } else if demo.secret_expired {
                 "expired"
             } else {
                 "valid"

@@ -114,7 +114,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         if app.cur().call.is_none() {
             out.extend(styled(
                 &format!(
-                    "Type a city in the box below and press Enter to call {}",
+                    "Type a city in the box above and press Enter to call {}",
                     app.cur().api_url
                 ),
                 width,
