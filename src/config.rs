@@ -89,6 +89,27 @@ impl Env {
                 .collect(),
         )
     }
+    /// The same environment without azure-identity's per-app variables (client id, tenant,
+    /// authority host, credential): what profiles other than the selected one resolve with.
+    /// `AZURE_CLIENT_CERTIFICATE_PASSWORD` stays: it is also the default PKCS#12 password of
+    /// a profile's own certificate.
+    pub fn without_azure_overrides(&self) -> Env {
+        const APP: &[&str] = &[
+            "AZURE_CLIENT_ID",
+            "AZURE_TENANT_ID",
+            "AZURE_AUTHORITY_HOST",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ];
+        Env(self
+            .0
+            .iter()
+            .filter(|(k, _)| !APP.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
     /// A non-empty variable's value.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

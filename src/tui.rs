@@ -92,8 +92,10 @@ fn init_logging(path: Option<&Path>) -> Option<tracing_appender::non_blocking::W
 /// resolve is listed with its error.
 pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::Result<()> {
     let _log = init_logging(opts.log_file.as_deref());
-    // The other profiles, resolved against the same environment as the active one.
-    let env = Env::from_process();
+    // The other profiles, from the file: azure-identity's variables (AZURE_CLIENT_ID, a
+    // credential, …) override the selected profile only, as in every headless command —
+    // applied to all of them, they would make every profile the same app.
+    let env = Env::from_process().without_azure_overrides();
     let mut profiles = match &profile.config_path {
         Some(path) => match config::load_file(
             &LoadOptions {

@@ -644,3 +644,35 @@ fn profiles_keep_file_order() {
         .collect();
     assert_eq!(names, ["zeta-console", "alpha-mobile"]);
 }
+
+#[test]
+fn azure_overrides_apply_to_the_selected_profile_only_in_the_dashboard() {
+    let (_dir, path) = write(GOOD);
+    let env = Env::from_pairs([
+        ("AZURE_CLIENT_ID", "99999999-9999-9999-9999-999999999999"),
+        ("AZURE_CLIENT_SECRET", "from-env"),
+        ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "pfx"),
+        ("WEATHER_SECRET", "from-profile-env"),
+    ]);
+    let opts = LoadOptions {
+        config: Some(path),
+        profile: None,
+    };
+    // The selected profile: overridden.
+    let selected = load(&opts, &env).unwrap();
+    assert_eq!(selected.client_id, "99999999-9999-9999-9999-999999999999");
+    // The others, as the dashboard resolves them: from the file.
+    let others = env.without_azure_overrides();
+    assert_eq!(others.get("AZURE_CLIENT_ID"), None);
+    assert_eq!(others.get("AZURE_CLIENT_SECRET"), None);
+    assert_eq!(others.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"), Some("pfx"));
+    let loaded = load_file(&opts, &others).unwrap();
+    let all = resolve_all(&loaded, &others);
+    let mobile = all[1].1.as_ref().unwrap();
+    assert_eq!(mobile.client_id, "44444444-4444-4444-4444-444444444444");
+    let console = all[0].1.as_ref().unwrap();
+    assert!(matches!(
+        &console.credential,
+        Credential::Secret { source: SecretSource::EnvVar(v), .. } if v == "WEATHER_SECRET"
+    ));
+}
