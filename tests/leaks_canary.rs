@@ -245,3 +245,169 @@ async fn canaries_appear_only_in_the_cache_file_and_raw_output() {
     }
     sandbox.shutdown().await;
 }
+
+/// The certificate and federated credentials: the PKCS#12 password, the private key, the
+/// client assertions tokenscope signs and the federated token it reads never reach stdout,
+/// stderr, the log or the cache, on success and on every error path.
+#[tokio::test]
+async fn certificate_and_federated_material_never_leaks() {
+    const CANARY_PASSWORD_HINT: &str = "the PFX password";
+    let sandbox = tokio::time::timeout(support::WAIT, Sandbox::start(SandboxOptions::default()))
+        .await
+        .expect("sandbox starts in time")
+        .expect("sandbox starts");
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let creds = home.join("creds");
+    std::fs::create_dir_all(&creds).unwrap();
+    let files = sandbox
+        .write_client_certificate("console-cert", &creds)
+        .unwrap();
+    let key_pem = std::fs::read_to_string(&files.key_pem).unwrap();
+    // A 64-character line from the middle of the key: any of it in output is a leak.
+    let key_line = key_pem
+        .lines()
+        .nth(5)
+        .expect("a PEM key has lines")
+        .to_string();
+    let token_file = creds.join("workload.token");
+    sandbox
+        .write_federated_token("workload", &token_file)
+        .unwrap();
+    let federated = std::fs::read_to_string(&token_file).unwrap();
+    let cert_id = sandbox.client("console-cert").unwrap().client_id;
+    let workload_id = sandbox.client("workload").unwrap().client_id;
+    let rw_id = sandbox.client("console-rw").unwrap().client_id;
+    let common = format!(
+        "authority = \"{}\"\nscope = \"{}\"\napi_url = \"{}\"\ntimeout = \"5s\"\n",
+        sandbox.authority(),
+        sandbox.api_scope(),
+        sandbox.api_url_template()
+    );
+    let cfg = home.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"default_profile = "pfx"
+[profiles.pfx]
+client_id = "{cert_id}"
+client_certificate_path = "{pfx}"
+client_certificate_password_env = "TS_PFX"
+{common}
+[profiles.pem-rs256]
+client_id = "{cert_id}"
+client_certificate_path = "{pem}"
+assertion_algorithm = "RS256"
+send_certificate_chain = true
+{common}
+[profiles.unregistered]
+client_id = "{rw_id}"
+client_certificate_path = "{pem}"
+{common}
+[profiles.federated]
+client_id = "{workload_id}"
+federated_token_file = "{token}"
+{common}
+[profiles.federated-wrong-app]
+client_id = "{rw_id}"
+federated_token_file = "{token}"
+{common}"#,
+            pfx = files.pfx.display(),
+            pem = files.combined_pem.display(),
+            token = token_file.display(),
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let password = files.pfx_password.clone();
+    let good_env = [("TS_PFX", password.as_str())];
+    let wrong_env = [("TS_PFX", "wrong-password-canary")];
+
+    let clean = |what: &str, text: &str| {
+        assert!(
+            !text.contains(&password),
+            "{what}: {CANARY_PASSWORD_HINT} leaked:\n{text}"
+        );
+        assert!(
+            !text.contains("wrong-password-canary"),
+            "{what}: a password leaked:\n{text}"
+        );
+        assert!(
+            !text.contains(&key_line),
+            "{what}: the private key leaked:\n{text}"
+        );
+        assert!(
+            !text.contains(federated.trim()),
+            "{what}: the federated token leaked:\n{text}"
+        );
+        let jwts = raw_jwts(text);
+        assert!(
+            jwts.is_empty(),
+            "{what}: a raw JWT (assertion or token) leaked: {jwts:?}"
+        );
+    };
+
+    let runs: Vec<(Vec<&str>, &[(&str, &str)], Option<i32>)> = vec![
+        (vec!["token"], &good_env, Some(0)),
+        (vec!["token", "--json"], &good_env, Some(0)),
+        (vec!["call", "Seattle", "--json"], &good_env, Some(0)),
+        (vec!["doctor", "--json"], &good_env, Some(0)),
+        (
+            vec!["-p", "pem-rs256", "--no-cache", "token"],
+            &good_env,
+            Some(0),
+        ),
+        (
+            vec!["-p", "federated", "call", "Seattle"],
+            &good_env,
+            Some(0),
+        ),
+        (vec!["-p", "federated", "doctor"], &good_env, Some(0)),
+        // Error paths: wrong password, an unregistered certificate (AADSTS700027), a
+        // federated token presented for another app (AADSTS70021).
+        (vec!["--no-cache", "token"], &wrong_env, Some(2)),
+        (vec!["--no-cache", "token", "--json"], &wrong_env, Some(2)),
+        (vec!["-p", "unregistered", "token"], &good_env, Some(3)),
+        (
+            vec!["-p", "unregistered", "doctor", "--json"],
+            &good_env,
+            Some(1),
+        ),
+        (
+            vec!["-p", "federated-wrong-app", "call", "Seattle"],
+            &good_env,
+            Some(3),
+        ),
+        (
+            vec!["-p", "federated-wrong-app", "token", "--json"],
+            &good_env,
+            Some(3),
+        ),
+        (vec!["cache", "list"], &good_env, Some(0)),
+    ];
+    for (args, env, code) in &runs {
+        let mut full = vec!["--config", cfg];
+        full.extend(args.iter().copied());
+        let mut env = env.to_vec();
+        env.push(("TOKENSCOPE_LOG", "trace"));
+        let o = run_cli(home, &full, &env).await;
+        assert_eq!(o.status.code(), *code, "{args:?}: {}", all_output(&o));
+        clean(&format!("tokenscope {args:?}"), &all_output(&o));
+    }
+
+    // Everything written under HOME but the credentials and the config: logs, cache.
+    for path in walk(home).into_iter().filter(|p| p.is_file()) {
+        if path.starts_with(&creds) || path.ends_with("config.toml") {
+            continue;
+        }
+        let body = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+        // The cache file holds the access token (a JWT) by design; nothing else may.
+        if path.starts_with(home.join("cache")) {
+            assert!(!body.contains(&password) && !body.contains(&key_line));
+            assert!(!body.contains(federated.trim()), "{}", path.display());
+            continue;
+        }
+        clean(&path.display().to_string(), &body);
+    }
+    sandbox.shutdown().await;
+}
