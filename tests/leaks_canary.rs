@@ -347,7 +347,9 @@ federated_token_file = "{token}"
         );
     };
 
-    let runs: Vec<(Vec<&str>, &[(&str, &str)], Option<i32>)> = vec![
+    // (arguments, environment, exit code)
+    type Run<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], Option<i32>);
+    let runs: Vec<Run> = vec![
         (vec!["token"], &good_env, Some(0)),
         (vec!["token", "--json"], &good_env, Some(0)),
         (vec!["call", "Seattle", "--json"], &good_env, Some(0)),
