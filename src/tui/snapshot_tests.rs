@@ -322,6 +322,38 @@ fn compare_view_after_calling_as_each() {
     assert!(row("typo").contains("✗ does not load"), "{screen}");
 }
 
+/// Outside the demo the compare view cannot ask the sandbox which role the API requires;
+/// once the API has named it in a 403, that role is the one marked, not a guess from
+/// `expected_roles`.
+#[test]
+fn compare_marks_the_role_the_api_named_in_a_403() {
+    let mut app = profiles_app(false, 200);
+    for (i, roles) in [(1, &["Weather.Read"][..]), (2, &[][..])] {
+        app.profiles[i].started = true;
+        app.update(Msg::ProfileToken {
+            profile: i,
+            snap: Box::new(fresh(roles, 1)),
+        });
+    }
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::F(3)));
+    let before = render(&app, 120, 40);
+    assert!(before.contains("* expected by every profile"), "{before}");
+    app.update(key(KeyCode::Enter));
+    for seq in 1..=4 {
+        app.update(Msg::ApiResult {
+            seq,
+            result: Ok(Box::new(forbidden("Weather.Write"))),
+        });
+    }
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("* named by the API in its 403 answer: Weather.Write"),
+        "{screen}"
+    );
+    assert!(screen.contains("Weather.Write*"), "{screen}");
+}
+
 #[test]
 fn config_certificate_expiring_soon() {
     let mut app = profiles_app(false, 20);

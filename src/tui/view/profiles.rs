@@ -141,11 +141,34 @@ pub fn role_columns(app: &App) -> Vec<String> {
     roles
 }
 
-/// The roles the API requires: in the demo the sandbox's required role; otherwise the roles
-/// every profile (that configures any) lists in `expected_roles`.
+/// Roles the API itself named as required in a 403 answer to any profile's last call
+/// (IDW10203, fastapi-azure-auth, …), first seen first, without duplicates.
+fn roles_named_by_the_api(app: &App) -> Vec<String> {
+    let mut named: Vec<String> = Vec::new();
+    for done in app.profiles.iter().filter_map(|p| p.last.as_ref()) {
+        let Ok(resp) = &done.result else { continue };
+        if resp.status != 403 {
+            continue;
+        }
+        if let Some(role) = crate::diagnose::refusal::read_api(resp).required_role
+            && !named.iter().any(|r| r.eq_ignore_ascii_case(&role))
+        {
+            named.push(role);
+        }
+    }
+    named
+}
+
+/// The roles the API requires: in the demo the sandbox's required role; otherwise the role
+/// the API named in a 403, else the roles every profile (that configures any) lists in
+/// `expected_roles`.
 pub fn required_roles(app: &App) -> Vec<String> {
     if let Some(d) = &app.demo {
         return vec![d.required_role.clone()];
+    }
+    let named = roles_named_by_the_api(app);
+    if !named.is_empty() {
+        return named;
     }
     let mut lists = app
         .profiles
@@ -298,6 +321,11 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         format!(
             "* the role the API requires now: {} (the sandbox's weather API)",
             sanitize(&d.required_role, false)
+        )
+    } else if !roles_named_by_the_api(app).is_empty() {
+        format!(
+            "* named by the API in its 403 answer: {}",
+            sanitize(&required.join(", "), false)
         )
     } else {
         format!(
