@@ -12,10 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::secret::ClientSecret;
@@ -543,15 +542,15 @@ impl ClientCertificate {
         let date = |t: &x509_parser::time::ASN1Time| {
             DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
         };
-        let sha1 = parse::sha1(&certs[0]);
+        let thumbprints = crate::jwt::Thumbprints::of(&certs[0]);
         let info = CertificateInfo {
             path: cert_path.to_path_buf(),
             format,
             subject: cert.subject().to_string(),
             issuer: cert.issuer().to_string(),
-            thumbprint: hex::encode_upper(sha1),
-            x5t: URL_SAFE_NO_PAD.encode(sha1),
-            x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&certs[0])),
+            thumbprint: thumbprints.hex,
+            x5t: thumbprints.x5t,
+            x5t_s256: thumbprints.x5t_s256,
             not_before: date(&validity.not_before),
             not_after: date(&validity.not_after),
         };

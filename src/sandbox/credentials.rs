@@ -10,10 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore as _;
-use sha2::{Digest, Sha256};
 
 use super::error::SandboxError;
-use super::keys::sha1;
+use crate::jwt::sha1;
 
 /// The audience Entra expects in a federated (workload identity) token.
 pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -76,11 +75,12 @@ impl CertificateCredential {
         };
         let validity = cert.validity();
         let time = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
+        let thumbprints = crate::jwt::Thumbprints::of(der);
         Ok(CertificateCredential {
             subject: cert.subject().to_string(),
-            thumbprint: hex::encode_upper(sha1(der)),
-            x5t: URL_SAFE_NO_PAD.encode(sha1(der)),
-            x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(der)),
+            thumbprint: thumbprints.hex,
+            x5t: thumbprints.x5t,
+            x5t_s256: thumbprints.x5t_s256,
             not_before: time(validity.not_before.timestamp()),
             not_after: time(validity.not_after.timestamp()),
             der: der.to_vec(),

@@ -3,7 +3,7 @@
 //! components. Like Entra, the key id (`kid`) is the certificate thumbprint.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Datelike, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
@@ -62,7 +62,7 @@ impl SigningKey {
         };
         let decoding =
             DecodingKey::from_rsa_components(&n, &e).map_err(|e| crypto(e.to_string()))?;
-        let x5t = URL_SAFE_NO_PAD.encode(sha1(der));
+        let x5t = crate::jwt::Thumbprints::of(der).x5t;
         Ok(SigningKey {
             kid: x5t.clone(),
             x5t,
@@ -90,39 +90,9 @@ impl SigningKey {
     }
 }
 
-/// SHA-1 (FIPS 180-4). Only used for the `x5t` certificate thumbprint that JOSE and Entra
-/// define with SHA-1; never for anything security-relevant.
-pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
-    use ::sha1::Digest as _;
-    ::sha1::Sha1::digest(data).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha1_matches_fips_vectors() {
-        assert_eq!(
-            hex::encode(sha1(b"abc")),
-            "a9993e364706816aba3e25717850c26c9cd0d89d"
-        );
-        assert_eq!(
-            hex::encode(sha1(b"")),
-            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-        );
-        assert_eq!(
-            hex::encode(sha1(
-                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
-            )),
-            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
-        );
-        let million_a = vec![b'a'; 1_000_000];
-        assert_eq!(
-            hex::encode(sha1(&million_a)),
-            "34aa973cd4c4daa4f61eeb2bdbad27316534016f"
-        );
-    }
 
     #[test]
     fn generated_key_signs_tokens_its_public_half_verifies() {
@@ -140,6 +110,6 @@ mod tests {
             .expect("verifies with the published key");
         // x5t is the SHA-1 of the published certificate.
         let der = STANDARD.decode(&key.x5c).expect("x5c is base64");
-        assert_eq!(URL_SAFE_NO_PAD.encode(sha1(&der)), key.x5t);
+        assert_eq!(crate::jwt::Thumbprints::of(&der).x5t, key.x5t);
     }
 }

@@ -201,34 +201,9 @@ pub(super) fn algorithm_name(oid: &[u8]) -> String {
     }
 }
 
-/// SHA-1 (FIPS 180-4), for the `x5t` certificate thumbprint only, which JOSE and Entra
-/// define with SHA-1.
-pub(super) fn sha1(data: &[u8]) -> [u8; 20] {
-    use ::sha1::Digest as _;
-    ::sha1::Sha1::digest(data).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha1_matches_fips_vectors() {
-        assert_eq!(
-            hex::encode(sha1(b"abc")),
-            "a9993e364706816aba3e25717850c26c9cd0d89d"
-        );
-        assert_eq!(
-            hex::encode(sha1(b"")),
-            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-        );
-        assert_eq!(
-            hex::encode(sha1(
-                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
-            )),
-            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
-        );
-    }
 
     #[test]
     fn pem_blocks_reads_labels_crlf_and_the_encrypted_header() {

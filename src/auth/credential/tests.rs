@@ -11,8 +11,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 
-use super::parse::{pem_encode, read_tlv, sha1};
+use super::parse::{pem_encode, read_tlv};
 use super::*;
+use crate::jwt::sha1;
 
 /// An RSA key and a certificate for it, in every encoding the tests write.
 struct Generated {
