@@ -153,34 +153,28 @@ pub(crate) fn generate_certificate(
     common_name: &str,
     now: DateTime<Utc>,
 ) -> Result<CertificateCredential, SandboxError> {
-    let crypto = |detail: String| SandboxError::Crypto {
-        what: "client certificate",
-        detail,
-    };
-    let key_pair =
-        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-            .map_err(|e| crypto(e.to_string()))?;
-    let mut params = rcgen::CertificateParams::default();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, common_name);
-    let at = |t: DateTime<Utc>| {
-        // rcgen takes `time` values; build them from the Unix epoch to avoid a direct
-        // dependency on the `time` crate.
-        let secs = u64::try_from(t.timestamp()).unwrap_or(0);
-        rcgen::date_time_ymd(1970, 1, 1) + std::time::Duration::from_secs(secs)
-    };
-    params.not_before = at(now - TimeDelta::days(1));
-    params.not_after = at(now + TimeDelta::days(365));
-    let mut serial = [0u8; 16];
-    rand::rng().fill_bytes(&mut serial);
-    serial[0] &= 0x7f;
-    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
-    let cert = params
-        .self_signed(&key_pair)
-        .map_err(|e| crypto(e.to_string()))?;
-    let mut credential = CertificateCredential::from_der(cert.der().as_ref()).map_err(crypto)?;
+    let (key_pair, cert) =
+        super::keys::self_signed_rsa("client certificate", common_name, |params| {
+            let at = |t: DateTime<Utc>| {
+                // rcgen takes `time` values; build them from the Unix epoch to avoid a direct
+                // dependency on the `time` crate.
+                let secs = u64::try_from(t.timestamp()).unwrap_or(0);
+                rcgen::date_time_ymd(1970, 1, 1) + std::time::Duration::from_secs(secs)
+            };
+            params.not_before = at(now - TimeDelta::days(1));
+            params.not_after = at(now + TimeDelta::days(365));
+            let mut serial = [0u8; 16];
+            rand::rng().fill_bytes(&mut serial);
+            serial[0] &= 0x7f;
+            params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+        })?;
+    let mut credential =
+        CertificateCredential::from_der(cert.der().as_ref()).map_err(|detail| {
+            SandboxError::Crypto {
+                what: "client certificate",
+                detail,
+            }
+        })?;
     credential.private_key_pem = Some(key_pair.serialize_pem());
     Ok(credential)
 }

@@ -27,6 +27,30 @@ pub(crate) struct SigningKey {
     pub decoding: DecodingKey,
 }
 
+/// A fresh RSA-2048 key pair and a self-signed certificate for it with CN = `common_name`;
+/// `configure` sets the rest (validity, serial). `what` names the key in errors.
+pub(crate) fn self_signed_rsa(
+    what: &'static str,
+    common_name: &str,
+    configure: impl FnOnce(&mut rcgen::CertificateParams),
+) -> Result<(rcgen::KeyPair, rcgen::Certificate), SandboxError> {
+    let crypto = |e: rcgen::Error| SandboxError::Crypto {
+        what,
+        detail: e.to_string(),
+    };
+    let key_pair =
+        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            .map_err(crypto)?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, common_name);
+    configure(&mut params);
+    let cert = params.self_signed(&key_pair).map_err(crypto)?;
+    Ok((key_pair, cert))
+}
+
 impl SigningKey {
     /// Generates a fresh RSA-2048 key and a self-signed certificate for it.
     pub fn generate(now: DateTime<Utc>) -> Result<Self, SandboxError> {
@@ -34,22 +58,15 @@ impl SigningKey {
             what: "token-signing key",
             detail,
         };
-        let key_pair =
-            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-                .map_err(|e| crypto(e.to_string()))?;
-
-        let mut params = rcgen::CertificateParams::default();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(
-            rcgen::DnType::CommonName,
+        let (key_pair, cert) = self_signed_rsa(
+            "token-signing key",
             "tokenscope sandbox token signing (sandbox-only)",
-        );
-        let (y, m, d) = (now.year(), now.month() as u8, now.day() as u8);
-        params.not_before = rcgen::date_time_ymd(y - 1, m, d.min(28));
-        params.not_after = rcgen::date_time_ymd(y + 5, m, d.min(28));
-        let cert = params
-            .self_signed(&key_pair)
-            .map_err(|e| crypto(e.to_string()))?;
+            |params| {
+                let (y, m, d) = (now.year(), now.month() as u8, now.day() as u8);
+                params.not_before = rcgen::date_time_ymd(y - 1, m, d.min(28));
+                params.not_after = rcgen::date_time_ymd(y + 5, m, d.min(28));
+            },
+        )?;
         let der: &[u8] = cert.der().as_ref();
 
         let encoding = EncodingKey::from_rsa_pem(key_pair.serialize_pem().as_bytes())
