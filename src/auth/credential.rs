@@ -47,6 +47,16 @@ pub enum AssertionAlg {
     Rs256,
 }
 
+impl AssertionAlg {
+    /// The JOSE `alg` name, as written in `assertion_algorithm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AssertionAlg::Ps256 => "PS256",
+            AssertionAlg::Rs256 => "RS256",
+        }
+    }
+}
+
 /// What the Config pane and `doctor` show about a certificate. No secret material.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateInfo {
@@ -638,16 +648,12 @@ impl ClientCertificate {
                 hint: format!(
                     "the key of {} could not sign with {}; try assertion_algorithm = \"{}\"",
                     self.info.path.display(),
-                    if alg == AssertionAlg::Ps256 {
-                        "PS256"
-                    } else {
-                        "RS256"
-                    },
-                    if alg == AssertionAlg::Ps256 {
-                        "RS256"
-                    } else {
-                        "PS256"
-                    },
+                    alg.name(),
+                    match alg {
+                        AssertionAlg::Ps256 => AssertionAlg::Rs256,
+                        AssertionAlg::Rs256 => AssertionAlg::Ps256,
+                    }
+                    .name(),
                 ),
             }
         })?;

@@ -75,10 +75,7 @@ pub(crate) fn credential_line(profile: &Profile, now: chrono::DateTime<chrono::U
                 i.thumbprint,
                 i.not_after.format("%Y-%m-%d"),
                 time::countdown(i.not_after, now),
-                match alg {
-                    crate::auth::AssertionAlg::Ps256 => "PS256",
-                    crate::auth::AssertionAlg::Rs256 => "RS256",
-                }
+                alg.name()
             )
         }
         Credential::Federated { token, source } => format!(

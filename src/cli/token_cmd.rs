@@ -138,10 +138,7 @@ fn credential_json(profile: &Profile) -> Value {
                 "thumbprint": i.thumbprint,
                 "x5t_s256": i.x5t_s256,
                 "not_after": i.not_after,
-                "algorithm": match alg {
-                    crate::auth::AssertionAlg::Ps256 => "PS256",
-                    crate::auth::AssertionAlg::Rs256 => "RS256",
-                },
+                "algorithm": alg.name(),
                 "send_certificate_chain": send_chain,
             })
         }
