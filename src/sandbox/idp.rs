@@ -380,16 +380,7 @@ pub(crate) async fn token_v2(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.count(Endpoint::Token);
-    let external = super::federation::external_keys(&shared, &headers, &body).await;
-    token(
-        &shared,
-        &tenant,
-        &headers,
-        &body,
-        Flavor::V2,
-        external.as_ref(),
-    )
+    token_request(&shared, &tenant, &headers, &body, Flavor::V2).await
 }
 
 pub(crate) async fn token_v1(
@@ -398,16 +389,21 @@ pub(crate) async fn token_v1(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    token_request(&shared, &tenant, &headers, &body, Flavor::V1).await
+}
+
+/// Either token endpoint: counts the request, fetches an external federation issuer's keys
+/// when the assertion names one (before any tenant lock is taken), then answers.
+async fn token_request(
+    shared: &Shared,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    flavor: Flavor,
+) -> Response {
     shared.count(Endpoint::Token);
-    let external = super::federation::external_keys(&shared, &headers, &body).await;
-    token(
-        &shared,
-        &tenant,
-        &headers,
-        &body,
-        Flavor::V1,
-        external.as_ref(),
-    )
+    let external = super::federation::external_keys(shared, headers, body).await;
+    token(shared, tenant, headers, body, flavor, external.as_ref())
 }
 
 /// Which token endpoint: v2 takes `scope`, v1 takes `resource` and answers with strings.
