@@ -3,7 +3,10 @@
 //! sandbox as the identity provider checking the assertion, and the weather API.
 //! Offline; every await is under a timeout.
 
-use std::future::Future;
+#[path = "fixtures/support.rs"]
+mod support;
+use support::{sandbox as start, within};
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,24 +17,10 @@ use serde_json::Value;
 use tokenscope::api;
 use tokenscope::auth::{self, AssertionAlg, CertFormat, TokenError};
 use tokenscope::config::{self, Credential, Env, LoadOptions, Profile};
-use tokenscope::sandbox::{Sandbox, SandboxHandle, SandboxOptions, TokenVersion};
+use tokenscope::sandbox::{SandboxHandle, SandboxOptions, TokenVersion};
 
-const LIMIT: Duration = Duration::from_secs(60);
 const SUBJECT: &str = "system:serviceaccount:weather:console";
 const EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
-
-async fn within<F: Future>(what: &str, f: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {LIMIT:?}: {what}"),
-    }
-}
-
-async fn start() -> SandboxHandle {
-    within("sandbox start", Sandbox::start(SandboxOptions::default()))
-        .await
-        .expect("sandbox starts")
-}
 
 fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
@@ -129,7 +118,7 @@ fn cert_of(p: &Profile) -> (&auth::ClientCertificate, bool, AssertionAlg) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pem_and_pkcs12_certificates_get_a_certificate_token_and_the_weather() {
-    let sb = start().await;
+    let sb = start(SandboxOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let files = sb
         .write_client_certificate("console-cert", dir.path())
@@ -223,7 +212,7 @@ async fn pem_and_pkcs12_certificates_get_a_certificate_token_and_the_weather() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rs256_with_x5t_and_the_chain_in_x5c_are_accepted() {
-    let sb = start().await;
+    let sb = start(SandboxOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let files = sb
         .write_client_certificate("console-cert", dir.path())
@@ -257,7 +246,7 @@ async fn rs256_with_x5t_and_the_chain_in_x5c_are_accepted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unregistered_certificate_is_refused_with_700027() {
-    let sb = start().await;
+    let sb = start(SandboxOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
     // A certificate the app registration has never seen.
     let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
@@ -286,7 +275,7 @@ async fn an_unregistered_certificate_is_refused_with_700027() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_assertion_is_reused_across_token_requests_within_its_window() {
-    let sb = start().await;
+    let sb = start(SandboxOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let files = sb
         .write_client_certificate("console-cert", dir.path())
@@ -324,7 +313,7 @@ async fn the_assertion_is_reused_across_token_requests_within_its_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_federated_token_file_gets_a_token_and_a_wrong_subject_is_refused() {
-    let sb = start().await;
+    let sb = start(SandboxOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let token_path = dir.path().join("workload.token");
     let token = sb
@@ -383,7 +372,7 @@ async fn a_federated_token_file_gets_a_token_and_a_wrong_subject_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_calls_the_api_with_a_certificate_profile() {
-    let sb = start().await;
+    let sb = start(SandboxOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let files = sb
         .write_client_certificate("console-cert", dir.path())
@@ -426,7 +415,7 @@ async fn the_cli_calls_the_api_with_a_certificate_profile() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v1_tokens_say_appidacr_2_and_a_skewed_clock_gives_700024() {
-    let sb = start().await;
+    let sb = start(SandboxOptions::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let files = sb
         .write_client_certificate("console-cert", dir.path())

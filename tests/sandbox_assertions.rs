@@ -3,7 +3,10 @@
 //! Entra's AADSTS errors for each way they can be wrong. The assertions are built here with
 //! jsonwebtoken from the key `write_client_certificate` wrote; requests are plain reqwest.
 
-use std::future::Future;
+#[path = "fixtures/support.rs"]
+mod support;
+use support::{http, sandbox as start, within};
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,33 +17,11 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokenscope::sandbox::{
-    ClientCertFiles, Sandbox, SandboxHandle, SandboxOptions, TOKEN_EXCHANGE_AUDIENCE, TokenVersion,
+    ClientCertFiles, SandboxHandle, SandboxOptions, TOKEN_EXCHANGE_AUDIENCE, TokenVersion,
 };
 
-const LIMIT: Duration = Duration::from_secs(60);
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const SA_SUBJECT: &str = "system:serviceaccount:weather:console";
-
-async fn within<F: Future>(what: &str, f: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {LIMIT:?}: {what}"),
-    }
-}
-
-async fn start() -> SandboxHandle {
-    within("sandbox start", Sandbox::start(SandboxOptions::default()))
-        .await
-        .expect("sandbox starts")
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("http client")
-}
 
 async fn post_form(url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
     let resp = within("token request", http().post(url).form(form).send())
@@ -153,7 +134,7 @@ fn sign_rs256(cert: &Cert, x5t: &str, claims: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_assertions_get_tokens_with_acr_2() {
     within("test", async {
-        let sb = start().await;
+        let sb = start(SandboxOptions::default()).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let cert = cert_for(&sb, "console-cert", dir.path());
         assert_eq!(cert.files.thumbprint.len(), 40);
@@ -233,7 +214,7 @@ async fn certificate_assertions_get_tokens_with_acr_2() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn written_certificate_files_are_consistent() {
     within("test", async {
-        let sb = start().await;
+        let sb = start(SandboxOptions::default()).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let cert = cert_for(&sb, "mobile-ro", dir.path());
         let f = &cert.files;
@@ -298,7 +279,7 @@ fn x509_der(pem: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_assertion_failures_use_entras_codes() {
     within("test", async {
-        let sb = start().await;
+        let sb = start(SandboxOptions::default()).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let cert = cert_for(&sb, "console-cert", dir.path());
         let other_dir = tempfile::tempdir().expect("tempdir");
@@ -447,7 +428,7 @@ async fn federated(sb: &SandboxHandle, client: &str, token: &str) -> (StatusCode
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federated_tokens_are_exchanged() {
     within("test", async {
-        let sb = start().await;
+        let sb = start(SandboxOptions::default()).await;
         let issuer = sb.federation_issuer();
         assert_eq!(issuer, format!("{}/federation", sb.base_url()));
         let workload = sb.client("workload").expect("client");
@@ -565,7 +546,7 @@ async fn federated_tokens_are_exchanged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federated_failures_use_entras_codes() {
     within("test", async {
-        let sb = start().await;
+        let sb = start(SandboxOptions::default()).await;
         let hour = Duration::from_secs(3600);
         let mint = |subject: &str, audience: &str| {
             sb.mint_federated_token(subject, audience, hour)
@@ -698,7 +679,7 @@ async fn federated_failures_use_entras_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_config_writes_working_credential_files() {
     within("test", async {
-        let sb = start().await;
+        let sb = start(SandboxOptions::default()).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("tokenscope.toml");
         sb.write_config(&path).expect("config written");
@@ -772,7 +753,7 @@ async fn write_config_writes_working_credential_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_route_hands_out_workload_tokens() {
     within("test", async {
-        let sb = start().await;
+        let sb = start(SandboxOptions::default()).await;
         let url = |client: &str| {
             format!(
                 "{}/_sandbox/clients/{client}/federated-token",
@@ -811,8 +792,8 @@ async fn the_admin_route_hands_out_workload_tokens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_of_another_issuer_are_verified_through_its_discovery() {
     within("test", async {
-        let sb = start().await;
-        let other = start().await;
+        let sb = start(SandboxOptions::default()).await;
+        let other = start(SandboxOptions::default()).await;
         let issuer = other.federation_issuer();
         sb.add_federated_credential("mobile-ro", &issuer, SA_SUBJECT, TOKEN_EXCHANGE_AUDIENCE)
             .expect("added");

@@ -2,8 +2,11 @@
 //! as the client and jsonwebtoken + the sandbox's published JWKS as the independent
 //! verifier. Offline; every await is under a timeout.
 
+#[path = "fixtures/support.rs"]
+mod support;
+use support::{http, sandbox as start, within};
+
 use std::collections::HashSet;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -13,31 +16,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokenscope::sandbox::{
-    Endpoint, IssuerStyle, Sandbox, SandboxError, SandboxHandle, SandboxOptions, TokenVersion,
+    Endpoint, IssuerStyle, SandboxError, SandboxHandle, SandboxOptions, TokenVersion,
 };
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-async fn within<F: Future>(what: &str, f: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {LIMIT:?}: {what}"),
-    }
-}
-
-async fn start(opts: SandboxOptions) -> SandboxHandle {
-    within("sandbox start", Sandbox::start(opts))
-        .await
-        .expect("sandbox starts")
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("http client")
-}
 
 async fn json_of(resp: reqwest::Response) -> (StatusCode, reqwest::header::HeaderMap, Value) {
     let status = resp.status();
