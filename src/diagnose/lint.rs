@@ -35,6 +35,10 @@ fn is_entra_host(host: &str) -> bool {
     .contains(&host)
 }
 
+/// A secret or certificate that expires within this many days is warned about (lint,
+/// `doctor`, the Config pane and the dashboard's log).
+pub const RENEW_WITHIN_DAYS: i64 = 30;
+
 /// Lint a profile at `now`.
 pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -122,7 +126,7 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
                 ),
                 "create a new secret under Certificates & secrets and update this profile",
             );
-        } else if days < 30 {
+        } else if days < RENEW_WITHIN_DAYS {
             push(
                 Severity::Warning,
                 "secret_expires",
@@ -159,7 +163,7 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
                 ),
                 "check this machine's clock, or wait until the certificate becomes valid",
             );
-        } else if days < 30 {
+        } else if days < RENEW_WITHIN_DAYS {
             push(
                 Severity::Warning,
                 "client_certificate_path",

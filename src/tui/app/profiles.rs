@@ -15,8 +15,8 @@ use crate::diagnose::Severity;
 use crate::text::sanitize;
 use crate::time::{countdown, human_secs, relative};
 
-/// Below this a secret or certificate expiry is shown as a warning.
-pub const RENEW_WITHIN_DAYS: i64 = 30;
+/// Below this a secret or certificate expiry is shown as a warning (the lint's rule).
+pub use crate::diagnose::lint::RENEW_WITHIN_DAYS;
 
 /// What the Config pane shows about the client credential. No secret material.
 #[derive(Debug, Clone, PartialEq, Eq)]
