@@ -410,3 +410,30 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 fn clear(f: &mut Frame, area: Rect) {
     f.render_widget(Clear, area);
 }
+
+/// The frame of every popup: bordered, `title` on the left, the keys it takes on the right.
+fn popup_block<'a>(title: &'a str, keys: &'a str, th: &super::Theme) -> Block<'a> {
+    Block::bordered()
+        .title(Span::styled(title, th.title()))
+        .title(Line::from(Span::styled(keys, th.dim())).right_aligned())
+}
+
+/// A popup of `lines`, `w` wide and as tall as they need (at most the screen), centred in
+/// `area` over whatever is drawn there.
+fn popup(
+    f: &mut Frame,
+    area: Rect,
+    w: u16,
+    lines: Vec<Line<'_>>,
+    title: &str,
+    keys: &str,
+    th: &super::Theme,
+) {
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, w, h);
+    clear(f, rect);
+    f.render_widget(
+        Paragraph::new(lines).block(popup_block(title, keys, th)),
+        rect,
+    );
+}

@@ -4,9 +4,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
 
-use super::{centered, clear, wrap};
+use super::{popup, wrap};
 use crate::tui::app::App;
 use crate::tui::keymap::KEYS;
 
@@ -42,13 +41,7 @@ pub fn help(app: &App, f: &mut Frame, area: Rect) {
         inner_w,
         th.dim(),
     ));
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let rect = centered(area, w, h);
-    clear(f, rect);
-    let block = Block::bordered()
-        .title(Span::styled(" Keys ", th.title()))
-        .title(Line::from(Span::styled(" Esc close ", th.dim())).right_aligned());
-    f.render_widget(Paragraph::new(lines).block(block), rect);
+    popup(f, area, w, lines, " Keys ", " Esc close ", th);
 }
 
 pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
@@ -109,11 +102,13 @@ pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         inner_w,
         th.dim(),
     ));
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let rect = centered(area, w, h);
-    clear(f, rect);
-    let block = Block::bordered()
-        .title(Span::styled(" Demo admin · sandbox tenant ", th.title()))
-        .title(Line::from(Span::styled(" Esc close ", th.dim())).right_aligned());
-    f.render_widget(Paragraph::new(lines).block(block), rect);
+    popup(
+        f,
+        area,
+        w,
+        lines,
+        " Demo admin · sandbox tenant ",
+        " Esc close ",
+        th,
+    );
 }

@@ -5,9 +5,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{centered, clear, wrap};
+use super::{centered, clear, popup, popup_block, wrap};
 use crate::text::sanitize;
 use crate::tui::Theme;
 use crate::tui::app::{App, Level, ProfileState};
@@ -105,19 +105,15 @@ pub fn picker(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         inner_w,
         th.dim(),
     ));
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let rect = centered(area, w, h);
-    clear(f, rect);
-    let block = Block::bordered()
-        .title(Span::styled(" Profiles ", th.title()))
-        .title(
-            Line::from(Span::styled(
-                " Enter switch · c compare · Esc close ",
-                th.dim(),
-            ))
-            .right_aligned(),
-        );
-    f.render_widget(Paragraph::new(lines).block(block), rect);
+    popup(
+        f,
+        area,
+        w,
+        lines,
+        " Profiles ",
+        " Enter switch · c compare · Esc close ",
+        th,
+    );
 }
 
 /// The role columns: the API's app roles (demo), then every role a profile expects or a
@@ -360,15 +356,11 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     let h = (table_h + notes.len() as u16 + 2).min(area.height);
     let rect = centered(area, width, h);
     clear(f, rect);
-    let block = Block::bordered()
-        .title(Span::styled(" Compare profiles ", th.title()))
-        .title(
-            Line::from(Span::styled(
-                " Enter call as each · r refresh all · Esc close ",
-                th.dim(),
-            ))
-            .right_aligned(),
-        );
+    let block = popup_block(
+        " Compare profiles ",
+        " Enter call as each · r refresh all · Esc close ",
+        th,
+    );
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let [table_area, notes_area] = Layout::vertical([
