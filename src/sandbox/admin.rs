@@ -15,12 +15,12 @@ use axum::routing::{get, post, put};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 
-use super::Endpoint;
+use super::credentials::TOKEN_EXCHANGE_AUDIENCE;
 use super::error::SandboxError;
-use super::idp::AppState;
-use super::keys::SigningKey;
+use super::federation::TOKEN_FILE_LIFETIME;
 use super::model::TokenVersion;
-use super::state::Shared;
+use super::state::AppState;
+use super::stats::Endpoint;
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -253,8 +253,8 @@ async fn federated_token(State(shared): State<AppState>, Path(client): Path<Stri
                 .audiences
                 .first()
                 .cloned()
-                .unwrap_or_else(|| super::TOKEN_EXCHANGE_AUDIENCE.to_string());
-            let lifetime = super::federation::TOKEN_FILE_LIFETIME;
+                .unwrap_or_else(|| TOKEN_EXCHANGE_AUDIENCE.to_string());
+            let lifetime = TOKEN_FILE_LIFETIME;
             let token = shared.mint_federated(&record.subject, &audience, lifetime)?;
             Ok(json!({
                 "client_id": client_id,
@@ -362,22 +362,11 @@ pub(crate) fn parse_offset(text: &str) -> Result<TimeDelta, SandboxError> {
 
 async fn rotate_key_route(State(shared): State<AppState>) -> Response {
     respond(
-        rotate_key(&shared)
+        shared
+            .rotate_key()
             .await
             .map(|kid| json!({ "signing_key": kid, "grace_seconds": shared.key_grace.as_secs() })),
     )
-}
-
-/// Generates a new signing key off the async threads and makes it current.
-pub(crate) async fn rotate_key(shared: &Shared) -> Result<String, SandboxError> {
-    let now = shared.now();
-    let key = tokio::task::spawn_blocking(move || SigningKey::generate(now))
-        .await
-        .map_err(|e| SandboxError::Crypto {
-            what: "token-signing key",
-            detail: e.to_string(),
-        })??;
-    Ok(shared.install_key(key))
 }
 
 #[cfg(test)]

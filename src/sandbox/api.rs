@@ -11,10 +11,9 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::Endpoint;
-use super::idp::AppState;
 use super::model::TokenVersion;
-use super::state::Shared;
+use super::state::{AppState, Shared};
+use super::stats::Endpoint;
 
 /// Clock skew tolerated on `exp` and `nbf`, as ASP.NET / Microsoft.IdentityModel do.
 const SKEW_SECS: i64 = 300;
@@ -327,23 +326,9 @@ pub(crate) fn synthetic_weather(city: &str, country: &str, date: &str, units: Un
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::IssuerStyle;
-    use crate::sandbox::keys::SigningKey;
-    use crate::sandbox::model::TenantModel;
 
     fn sandbox() -> Shared {
-        let key = SigningKey::generate(Utc::now()).expect("key");
-        Shared::new(
-            "http://127.0.0.1:9".into(),
-            IssuerStyle::Local,
-            std::time::Duration::from_secs(60),
-            false,
-            "127.0.0.1:9".parse().expect("addr"),
-            TenantModel::builtin(),
-            None,
-            key,
-            SigningKey::generate(Utc::now()).expect("federation key"),
-        )
+        Shared::for_tests()
     }
 
     /// Valid v2 claims for the built-in tenant, which tests then break one at a time.

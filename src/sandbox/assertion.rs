@@ -27,10 +27,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use super::credentials::CertificateCredential;
-use super::federation::ExternalKeys;
-use super::idp::AadError;
 use super::keys::SigningKey;
 use super::model::ClientApp;
+use super::oauth::AadError;
 
 /// The only `client_assertion_type` Entra accepts.
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -58,6 +57,16 @@ impl ClientAuth {
             ClientAuth::Certificate | ClientAuth::Federated => "2",
         }
     }
+}
+
+/// Keys of another OIDC issuer (one a federated record names), fetched through its
+/// discovery document by the federation module before the request is handled, or why they
+/// could not be.
+pub(crate) enum ExternalKeys {
+    /// (kid, key) for every usable key of the issuer's JWKS.
+    Keys(Vec<(Option<String>, jsonwebtoken::DecodingKey)>),
+    /// What went wrong, for the AADSTS50166 message.
+    Failed(String),
 }
 
 /// What the assertion is checked against.

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::{IssuerStyle, Sandbox, SandboxHandle, SandboxOptions, TenantModel};
+use super::admin;
+use super::handle::SandboxHandle;
+use super::model::{TenantModel, TokenVersion};
+use super::options::{IssuerStyle, SandboxOptions};
+use super::server::Sandbox;
 
 /// Run a local, Entra-faithful tenant: identity provider + protected weather API.
 #[derive(Debug, Clone, clap::Args)]
@@ -88,11 +92,7 @@ pub fn summary(handle: &SandboxHandle, config: Option<&std::path::Path>) -> Stri
     let _ = writeln!(s, "  discovery       {}", handle.discovery_url());
     let _ = writeln!(s, "  token endpoint  {}", handle.token_endpoint());
     let _ = writeln!(s, "  JWKS            {}", handle.jwks_uri());
-    let _ = writeln!(
-        s,
-        "  issuer (v2)     {}",
-        handle.issuer(super::TokenVersion::V2)
-    );
+    let _ = writeln!(s, "  issuer (v2)     {}", handle.issuer(TokenVersion::V2));
     let _ = writeln!(
         s,
         "  weather API     {}?country=US&units=metric",
@@ -192,7 +192,7 @@ pub fn summary(handle: &SandboxHandle, config: Option<&std::path::Path>) -> Stri
         "\nadmin routes (loopback only), e.g. curl {cacert}-X POST {}/_sandbox/rotate-key:",
         handle.base_url()
     );
-    for route in super::admin::ROUTES {
+    for route in admin::ROUTES {
         let _ = writeln!(s, "  {route}");
     }
     let _ = writeln!(s, "\nPress Ctrl-C to stop.");

@@ -12,6 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore as _;
 
 use super::error::SandboxError;
+use super::pki;
 use crate::jwt::sha1;
 
 /// The audience Entra expects in a federated (workload identity) token.
@@ -63,29 +64,18 @@ impl fmt::Debug for CertificateCredential {
 impl CertificateCredential {
     /// Parses an RSA certificate from DER.
     pub fn from_der(der: &[u8]) -> Result<CertificateCredential, String> {
-        use x509_parser::prelude::FromDer as _;
-        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
-            .map_err(|e| format!("not an X.509 certificate: {e}"))?;
-        let (n, e) = match cert.public_key().parsed() {
-            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
-                (strip_zeros(rsa.modulus), strip_zeros(rsa.exponent))
-            }
-            Ok(_) => return Err("the certificate's key is not an RSA key".into()),
-            Err(e) => return Err(format!("unreadable public key: {e}")),
-        };
-        let validity = cert.validity();
-        let time = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
+        let cert = pki::rsa_cert(der)?;
         let thumbprints = crate::jwt::Thumbprints::of(der);
         Ok(CertificateCredential {
-            subject: cert.subject().to_string(),
+            subject: cert.subject,
             thumbprint: thumbprints.hex,
             x5t: thumbprints.x5t,
             x5t_s256: thumbprints.x5t_s256,
-            not_before: time(validity.not_before.timestamp()),
-            not_after: time(validity.not_after.timestamp()),
+            not_before: cert.not_before,
+            not_after: cert.not_after,
             der: der.to_vec(),
-            rsa_n: n.to_vec(),
-            rsa_e: e.to_vec(),
+            rsa_n: cert.public.n,
+            rsa_e: cert.public.e,
             private_key_pem: None,
         })
     }
@@ -104,7 +94,7 @@ impl CertificateCredential {
 
     /// The certificate as PEM.
     pub fn cert_pem(&self) -> String {
-        pem_block("CERTIFICATE", &self.der)
+        pki::pem_block("CERTIFICATE", &self.der)
     }
 
     /// Whether the sandbox holds this certificate's private key (it generated it).
@@ -115,25 +105,6 @@ impl CertificateCredential {
     pub(crate) fn decoding_key(&self) -> jsonwebtoken::DecodingKey {
         jsonwebtoken::DecodingKey::from_rsa_raw_components(&self.rsa_n, &self.rsa_e)
     }
-}
-
-fn strip_zeros(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(bytes.len().saturating_sub(1));
-    &bytes[start..]
-}
-
-fn pem_block(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 /// A federated identity credential on a client ("Certificates & secrets → Federated
@@ -153,21 +124,20 @@ pub(crate) fn generate_certificate(
     common_name: &str,
     now: DateTime<Utc>,
 ) -> Result<CertificateCredential, SandboxError> {
-    let (key_pair, cert) =
-        super::keys::self_signed_rsa("client certificate", common_name, |params| {
-            let at = |t: DateTime<Utc>| {
-                // rcgen takes `time` values; build them from the Unix epoch to avoid a direct
-                // dependency on the `time` crate.
-                let secs = u64::try_from(t.timestamp()).unwrap_or(0);
-                rcgen::date_time_ymd(1970, 1, 1) + std::time::Duration::from_secs(secs)
-            };
-            params.not_before = at(now - TimeDelta::days(1));
-            params.not_after = at(now + TimeDelta::days(365));
-            let mut serial = [0u8; 16];
-            rand::rng().fill_bytes(&mut serial);
-            serial[0] &= 0x7f;
-            params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
-        })?;
+    let (key_pair, cert) = pki::self_signed_rsa("client certificate", common_name, |params| {
+        let at = |t: DateTime<Utc>| {
+            // rcgen takes `time` values; build them from the Unix epoch to avoid a direct
+            // dependency on the `time` crate.
+            let secs = u64::try_from(t.timestamp()).unwrap_or(0);
+            rcgen::date_time_ymd(1970, 1, 1) + std::time::Duration::from_secs(secs)
+        };
+        params.not_before = at(now - TimeDelta::days(1));
+        params.not_after = at(now + TimeDelta::days(365));
+        let mut serial = [0u8; 16];
+        rand::rng().fill_bytes(&mut serial);
+        serial[0] &= 0x7f;
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    })?;
     let mut credential =
         CertificateCredential::from_der(cert.der().as_ref()).map_err(|detail| {
             SandboxError::Crypto {

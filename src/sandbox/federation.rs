@@ -10,9 +10,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::Endpoint;
-use super::idp::AppState;
-use super::state::Shared;
+use super::assertion::{ExternalKeys, unverified_claims};
+use super::credentials::{TOKEN_EXCHANGE_AUDIENCE, write_private};
+use super::error::SandboxError;
+use super::oauth::{is_form, parse_form};
+use super::state::{AppState, Shared};
+use super::stats::Endpoint;
 
 /// How often the sandbox rewrites registered federated token files (kubelet refreshes
 /// projected tokens well before they expire; the client re-reads them).
@@ -69,23 +72,21 @@ pub(crate) fn write_token_file(
     shared: &Shared,
     client: &str,
     path: &std::path::Path,
-) -> Result<String, super::SandboxError> {
+) -> Result<String, SandboxError> {
     let (client_id, records) = shared.federated_credentials(client)?;
-    let record = records
-        .first()
-        .ok_or_else(|| super::SandboxError::InvalidValue {
-            problem: format!("client '{client}' has no federated credential"),
-            hint: "add one with SandboxHandle::add_federated_credential or \
+    let record = records.first().ok_or_else(|| SandboxError::InvalidValue {
+        problem: format!("client '{client}' has no federated credential"),
+        hint: "add one with SandboxHandle::add_federated_credential or \
                    [[clients.federated_credentials]] in the tenant file"
-                .into(),
-        })?;
+            .into(),
+    })?;
     let audience = record
         .audiences
         .first()
         .map(String::as_str)
-        .unwrap_or(super::TOKEN_EXCHANGE_AUDIENCE);
+        .unwrap_or(TOKEN_EXCHANGE_AUDIENCE);
     let token = shared.mint_federated(&record.subject, audience, TOKEN_FILE_LIFETIME)?;
-    super::credentials::write_private(path, token.as_bytes())?;
+    write_private(path, token.as_bytes())?;
     Ok(client_id)
 }
 
@@ -104,15 +105,6 @@ pub(crate) async fn rotate_token_files(shared: std::sync::Arc<Shared>) {
     }
 }
 
-/// Keys of another OIDC issuer (one a federated record names), fetched through its
-/// discovery document, or why they could not be.
-pub(crate) enum ExternalKeys {
-    /// (kid, key) for every usable key of the issuer's JWKS.
-    Keys(Vec<(Option<String>, jsonwebtoken::DecodingKey)>),
-    /// What went wrong, for the AADSTS50166 message.
-    Failed(String),
-}
-
 /// How long fetched keys are reused; a `kid` not among them refetches after
 /// [`REFETCH_AFTER`].
 const EXTERNAL_KEYS_TTL: Duration = Duration::from_secs(5 * 60);
@@ -127,16 +119,16 @@ pub(crate) async fn external_keys(
     headers: &axum::http::HeaderMap,
     body: &[u8],
 ) -> Option<ExternalKeys> {
-    if !super::idp::is_form(headers) {
+    if !is_form(headers) {
         return None;
     }
-    let form = super::idp::parse_form(body);
+    let form = parse_form(body);
     let assertion = form.get("client_assertion")?;
     let header = jsonwebtoken::decode_header(assertion.trim()).ok()?;
     if header.x5t.is_some() || header.x5t_s256.is_some() {
         return None;
     }
-    let claims = super::assertion::unverified_claims(assertion)?;
+    let claims = unverified_claims(assertion)?;
     let iss = claims.get("iss")?.as_str()?.to_string();
     if iss == shared.federation_issuer || !iss.starts_with("http") {
         return None;
@@ -258,25 +250,10 @@ async fn fetch(issuer: &str) -> Result<Keys, String> {
 mod tests {
     use std::sync::Arc;
 
-    use chrono::Utc;
-
     use super::*;
-    use crate::sandbox::IssuerStyle;
-    use crate::sandbox::keys::SigningKey;
-    use crate::sandbox::model::TenantModel;
 
     fn shared() -> Arc<Shared> {
-        Arc::new(Shared::new(
-            "http://127.0.0.1:9".into(),
-            IssuerStyle::Local,
-            Duration::from_secs(60),
-            false,
-            "127.0.0.1:9".parse().expect("addr"),
-            TenantModel::builtin(),
-            None,
-            SigningKey::generate(Utc::now()).expect("key"),
-            SigningKey::generate(Utc::now()).expect("federation key"),
-        ))
+        Arc::new(Shared::for_tests())
     }
 
     fn jti(path: &std::path::Path) -> String {

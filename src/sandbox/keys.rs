@@ -1,14 +1,16 @@
-//! Token-signing keys: an RSA-2048 key pair generated in memory (aws-lc via rcgen), a
-//! self-signed certificate for it (published as `x5c`, thumbprint `x5t`), and the JWK
-//! components. Like Entra, the key id (`kid`) is the certificate thumbprint.
+//! Token-signing keys: an RSA-2048 key pair (aws-lc via rcgen), a self-signed certificate
+//! for it (published as `x5c`, thumbprint `x5t`), and the JWK components. Like Entra, the
+//! key id (`kid`) is the certificate thumbprint.
+//!
+//! Owns one key's material and signing with it. Must not touch files, the tenant or HTTP.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Datelike, Utc};
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 
 use super::error::SandboxError;
+use super::pki;
 
 /// One RSA signing key with everything needed to sign and to publish it.
 pub(crate) struct SigningKey {
@@ -27,38 +29,10 @@ pub(crate) struct SigningKey {
     pub decoding: DecodingKey,
 }
 
-/// A fresh RSA-2048 key pair and a self-signed certificate for it with CN = `common_name`;
-/// `configure` sets the rest (validity, serial). `what` names the key in errors.
-pub(crate) fn self_signed_rsa(
-    what: &'static str,
-    common_name: &str,
-    configure: impl FnOnce(&mut rcgen::CertificateParams),
-) -> Result<(rcgen::KeyPair, rcgen::Certificate), SandboxError> {
-    let crypto = |e: rcgen::Error| SandboxError::Crypto {
-        what,
-        detail: e.to_string(),
-    };
-    let key_pair =
-        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-            .map_err(crypto)?;
-    let mut params = rcgen::CertificateParams::default();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, common_name);
-    configure(&mut params);
-    let cert = params.self_signed(&key_pair).map_err(crypto)?;
-    Ok((key_pair, cert))
-}
-
 impl SigningKey {
     /// Generates a fresh RSA-2048 key and a self-signed certificate for it.
     pub fn generate(now: DateTime<Utc>) -> Result<Self, SandboxError> {
-        let crypto = |detail: String| SandboxError::Crypto {
-            what: "token-signing key",
-            detail,
-        };
-        let (key_pair, cert) = self_signed_rsa(
+        let (key_pair, cert) = pki::self_signed_rsa(
             "token-signing key",
             "tokenscope sandbox token signing (sandbox-only)",
             |params| {
@@ -67,25 +41,31 @@ impl SigningKey {
                 params.not_after = rcgen::date_time_ymd(y + 5, m, d.min(28));
             },
         )?;
-        let der: &[u8] = cert.der().as_ref();
+        SigningKey::from_parts(&key_pair.serialize_pem(), cert.der()).map_err(|detail| {
+            SandboxError::Crypto {
+                what: "token-signing key",
+                detail,
+            }
+        })
+    }
 
-        let encoding = EncodingKey::from_rsa_pem(key_pair.serialize_pem().as_bytes())
-            .map_err(|e| crypto(e.to_string()))?;
-        let jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256)
-            .map_err(|e| crypto(e.to_string()))?;
-        let (n, e) = match jwk.algorithm {
-            AlgorithmParameters::RSA(rsa) => (rsa.n, rsa.e),
-            _ => return Err(crypto("the generated key is not an RSA key".into())),
-        };
-        let decoding =
-            DecodingKey::from_rsa_components(&n, &e).map_err(|e| crypto(e.to_string()))?;
-        let x5t = crate::jwt::Thumbprints::of(der).x5t;
+    /// A key from its private key (PEM) and certificate (DER), which must belong together.
+    pub fn from_parts(key_pem: &str, cert_der: &[u8]) -> Result<Self, String> {
+        let cert = pki::rsa_cert(cert_der)?;
+        let (encoding, public) = pki::rsa_private_key(key_pem)?;
+        if public != cert.public {
+            return Err("the private key does not belong to the certificate".into());
+        }
+        let n = URL_SAFE_NO_PAD.encode(&public.n);
+        let e = URL_SAFE_NO_PAD.encode(&public.e);
+        let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?;
+        let x5t = crate::jwt::Thumbprints::of(cert_der).x5t;
         Ok(SigningKey {
             kid: x5t.clone(),
             x5t,
             n,
             e,
-            x5c: STANDARD.encode(der),
+            x5c: STANDARD.encode(cert_der),
             encoding,
             decoding,
         })

@@ -1,24 +1,43 @@
 //! The sandbox's shared state: the tenant (behind one lock), the signing keys, the clock
 //! and the request counters. Handlers and the handle's admin operations both act on it.
+//!
+//! Owns every mutation of the tenant at run time (roles, secrets, certificates, federated
+//! records, key rotation) and the one clock. Must not know about HTTP (no axum types) or
+//! routes: the handlers above it translate requests into these calls.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::Rng as _;
 
+use super::client_info::ClientInfo;
 use super::credentials::{CertificateCredential, FederatedCredential, SANDBOX_ISSUER_PLACEHOLDER};
 use super::error::SandboxError;
 use super::keys::SigningKey;
-use super::model::{ClientSecret, TenantModel, TokenVersion};
-use super::{ClientInfo, Endpoint, IssuerStyle};
+use super::model::{ClientApp, ClientSecret, TenantModel, TokenVersion};
+use super::options::IssuerStyle;
+use super::stats::{Counters, Endpoint};
 
 /// Longest fixed token lifetime the sandbox accepts (Entra's configurable maximum is a day).
 const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The state every route handler gets (axum's `State`).
+pub(crate) type AppState = Arc<Shared>;
+
+/// What the server settled at start, for [`Shared::new`].
+pub(crate) struct Setup {
+    pub base_url: String,
+    pub local_addr: SocketAddr,
+    pub tls: bool,
+    pub issuer_style: IssuerStyle,
+    pub key_grace: Duration,
+    pub token_lifetime: Option<Duration>,
+}
 
 pub(crate) struct Shared {
     pub base_url: String,
@@ -26,7 +45,7 @@ pub(crate) struct Shared {
     pub key_grace: Duration,
     pub tls: bool,
     pub local_addr: SocketAddr,
-    counters: [AtomicU64; Endpoint::ALL.len()],
+    counters: Counters,
     clock_offset_ms: AtomicI64,
     tenant: RwLock<TenantState>,
     /// `{base}/federation`: the sandbox's stand-in for a Kubernetes service-account issuer.
@@ -54,18 +73,20 @@ pub(crate) struct TenantState {
 }
 
 impl Shared {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        base_url: String,
-        issuer_style: IssuerStyle,
-        key_grace: Duration,
-        tls: bool,
-        local_addr: SocketAddr,
+        setup: Setup,
         model: TenantModel,
-        token_lifetime: Option<Duration>,
         key: SigningKey,
         federation_key: SigningKey,
     ) -> Shared {
+        let Setup {
+            base_url,
+            local_addr,
+            tls,
+            issuer_style,
+            key_grace,
+            token_lifetime,
+        } = setup;
         let federation_issuer = format!("{base_url}/federation");
         let mut model = model;
         for client in &mut model.clients {
@@ -118,11 +139,11 @@ impl Shared {
     // ---- counters -------------------------------------------------------------------
 
     pub fn count(&self, endpoint: Endpoint) {
-        self.counters[endpoint.index()].fetch_add(1, Ordering::Relaxed);
+        self.counters.count(endpoint);
     }
 
     pub fn request_count(&self, endpoint: Endpoint) -> u64 {
-        self.counters[endpoint.index()].load(Ordering::Relaxed)
+        self.counters.get(endpoint)
     }
 
     // ---- lock -----------------------------------------------------------------------
@@ -189,6 +210,19 @@ impl Shared {
             .retired_keys
             .retain(|(_, retired)| now < *retired + grace);
         state.current_key.kid.clone()
+    }
+
+    /// Generates a new signing key off the async threads and makes it current. Returns its
+    /// `kid`.
+    pub async fn rotate_key(&self) -> Result<String, SandboxError> {
+        let now = self.now();
+        let key = tokio::task::spawn_blocking(move || SigningKey::generate(now))
+            .await
+            .map_err(|e| SandboxError::Crypto {
+                what: "token-signing key",
+                detail: e.to_string(),
+            })??;
+        Ok(self.install_key(key))
     }
 
     // ---- admin operations -----------------------------------------------------------
@@ -447,10 +481,7 @@ fn canonical_role(model: &TenantModel, role: &str) -> Result<String, SandboxErro
         })
 }
 
-fn find_client<'a>(
-    model: &'a TenantModel,
-    client: &str,
-) -> Result<&'a super::model::ClientApp, SandboxError> {
+fn find_client<'a>(model: &'a TenantModel, client: &str) -> Result<&'a ClientApp, SandboxError> {
     model
         .client(client.trim())
         .ok_or_else(|| SandboxError::UnknownClient {
@@ -462,7 +493,7 @@ fn find_client<'a>(
 fn find_client_mut<'a>(
     model: &'a mut TenantModel,
     client: &str,
-) -> Result<&'a mut super::model::ClientApp, SandboxError> {
+) -> Result<&'a mut ClientApp, SandboxError> {
     let known = model.client_names();
     model
         .client_mut(client.trim())
@@ -484,4 +515,25 @@ fn new_secret_value() -> String {
     let head = pick(3);
     let tail = pick(34);
     format!("{head}8Q~{tail}")
+}
+
+#[cfg(test)]
+impl Shared {
+    /// A sandbox state for unit tests: the built-in tenant on a base URL nothing listens on.
+    pub fn for_tests() -> Shared {
+        let now = Utc::now();
+        Shared::new(
+            Setup {
+                base_url: "http://127.0.0.1:9".into(),
+                local_addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+                tls: false,
+                issuer_style: IssuerStyle::Local,
+                key_grace: Duration::from_secs(60),
+                token_lifetime: None,
+            },
+            TenantModel::builtin(),
+            SigningKey::generate(now).expect("signing key"),
+            SigningKey::generate(now).expect("federation key"),
+        )
+    }
 }
