@@ -1,17 +1,20 @@
-//! The tenant model: what `assets/sandbox.toml` (or `--tenant FILE`) describes.
+//! The tenant model: what `assets/sandbox.toml` (or `--tenant FILE`) describes — the
+//! directory, the protected API's app registration and roles, the daemon clients and their
+//! credentials — and the invariants the sandbox relies on ([`TenantModel::validate`]).
+//! `model/file.rs` reads the TOML file format into it.
+//!
+//! Owns the tenant's shape and its lookups. Must not hold run-time state (the shared state
+//! does: a running sandbox changes its own copy) or know about HTTP.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::credentials::{CertificateCredential, FederatedCredential, TOKEN_EXCHANGE_AUDIENCE};
+use super::credentials::{CertificateCredential, FederatedCredential};
 use super::error::SandboxError;
 
-/// The built-in tenant, shipped in the binary.
-const BUILTIN: &str = include_str!("../../assets/sandbox.toml");
+mod file;
 
 /// Which access-token format the API asks for (`accessTokenAcceptedVersion`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,61 +123,34 @@ impl fmt::Debug for ClientSecret {
 }
 
 impl TenantModel {
-    /// The tenant shipped in the binary (`assets/sandbox.toml`).
-    pub fn builtin() -> TenantModel {
-        // The embedded asset is a compile-time constant covered by a unit test; failing to
-        // parse it is a build defect, not an input error.
-        #[allow(clippy::expect_used)]
-        TenantModel::from_toml_str(BUILTIN, "the built-in tenant (assets/sandbox.toml)")
-            .expect("the embedded assets/sandbox.toml is valid")
-    }
-
-    /// Reads a tenant model from a TOML file.
-    pub fn from_file(path: impl AsRef<Path>) -> Result<TenantModel, SandboxError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|cause| SandboxError::ModelRead {
-            path: path.to_path_buf(),
-            cause,
-        })?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        TenantModel::parse(&text, &path.display().to_string(), &dir)
-    }
-
-    /// Parses a tenant model from TOML text; `origin` names it in error messages.
-    /// Certificate paths are relative to the current directory.
-    pub fn from_toml_str(text: &str, origin: &str) -> Result<TenantModel, SandboxError> {
-        TenantModel::parse(text, origin, Path::new(""))
-    }
-
-    /// Parses TOML text; relative certificate paths are resolved against `dir`.
-    fn parse(text: &str, origin: &str, dir: &Path) -> Result<TenantModel, SandboxError> {
-        let raw: RawModel = toml::from_str(text).map_err(|e| SandboxError::ModelParse {
-            origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
-        let model = raw.into_model(origin, dir)?;
-        model.validate(origin)?;
-        Ok(model)
-    }
-
     /// Checks the invariants the sandbox relies on.
     pub fn validate(&self, origin: &str) -> Result<(), SandboxError> {
-        let bad = |problem: String, hint: &str| SandboxError::ModelInvalid {
-            origin: origin.to_string(),
-            problem,
-            hint: hint.to_string(),
-        };
-        let guid_hint = "GUIDs look like 6c6f687a-96c8-4280-bba3-d11cc0b19b67";
+        let bad = |problem: String, hint: &str| inconsistent(origin, problem, hint);
         check_guid(&self.tenant.id).map_err(|_| {
             bad(
                 format!("tenant.id '{}' is not a GUID", self.tenant.id),
-                guid_hint,
+                GUID_HINT,
             )
         })?;
+        self.validate_api(origin)?;
+        if self.clients.is_empty() {
+            return Err(bad(
+                "the tenant has no clients".into(),
+                "add at least one [[clients]] entry",
+            ));
+        }
+        for (i, client) in self.clients.iter().enumerate() {
+            self.validate_client(origin, client, &self.clients[..i])?;
+        }
+        Ok(())
+    }
+
+    fn validate_api(&self, origin: &str) -> Result<(), SandboxError> {
+        let bad = |problem: String, hint: &str| inconsistent(origin, problem, hint);
         check_guid(&self.api.client_id).map_err(|_| {
             bad(
                 format!("api.client_id '{}' is not a GUID", self.api.client_id),
-                guid_hint,
+                GUID_HINT,
             )
         })?;
         if self.api.app_id_uri.trim().is_empty()
@@ -218,99 +194,102 @@ impl TenantModel {
                 "set it to the value of one of the [[api.app_roles]]",
             ));
         }
-        if self.clients.is_empty() {
+        Ok(())
+    }
+
+    /// The checks of one client, including against the clients listed before it.
+    fn validate_client(
+        &self,
+        origin: &str,
+        client: &ClientApp,
+        earlier: &[ClientApp],
+    ) -> Result<(), SandboxError> {
+        let bad = |problem: String, hint: &str| inconsistent(origin, problem, hint);
+        if client.name.is_empty()
+            || !client
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(bad(
-                "the tenant has no clients".into(),
-                "add at least one [[clients]] entry",
+                format!("client name '{}' is not usable", client.name),
+                "client names are used as profile names: letters, digits, '-' and '_'",
             ));
         }
-        for (i, client) in self.clients.iter().enumerate() {
-            if client.name.is_empty()
-                || !client
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+        check_guid(&client.client_id).map_err(|_| {
+            bad(
+                format!(
+                    "client '{}' has client_id '{}', which is not a GUID",
+                    client.name, client.client_id
+                ),
+                GUID_HINT,
+            )
+        })?;
+        if client.client_id.eq_ignore_ascii_case(&self.api.client_id) {
+            return Err(bad(
+                format!("client '{}' has the API's client id", client.name),
+                "give every client its own GUID",
+            ));
+        }
+        for other in earlier {
+            if other.name == client.name {
                 return Err(bad(
-                    format!("client name '{}' is not usable", client.name),
-                    "client names are used as profile names: letters, digits, '-' and '_'",
+                    format!("two clients are named '{}'", client.name),
+                    "client names must be unique",
                 ));
             }
-            check_guid(&client.client_id).map_err(|_| {
-                bad(
-                    format!(
-                        "client '{}' has client_id '{}', which is not a GUID",
-                        client.name, client.client_id
-                    ),
-                    guid_hint,
-                )
-            })?;
-            if client.client_id.eq_ignore_ascii_case(&self.api.client_id) {
+            if other.client_id.eq_ignore_ascii_case(&client.client_id) {
                 return Err(bad(
-                    format!("client '{}' has the API's client id", client.name),
+                    format!(
+                        "clients '{}' and '{}' share client id {}",
+                        other.name, client.name, client.client_id
+                    ),
                     "give every client its own GUID",
                 ));
             }
-            for other in &self.clients[..i] {
-                if other.name == client.name {
-                    return Err(bad(
-                        format!("two clients are named '{}'", client.name),
-                        "client names must be unique",
-                    ));
-                }
-                if other.client_id.eq_ignore_ascii_case(&client.client_id) {
-                    return Err(bad(
-                        format!(
-                            "clients '{}' and '{}' share client id {}",
-                            other.name, client.name, client.client_id
-                        ),
-                        "give every client its own GUID",
-                    ));
-                }
-            }
-            for role in &client.granted_roles {
-                if self.api.role(role).is_none() {
-                    return Err(bad(
-                        format!(
-                            "client '{}' is granted role '{}', which the API does not define",
-                            client.name, role
-                        ),
-                        "grant only values of the [[api.app_roles]]",
-                    ));
-                }
-            }
-            if client.secrets.is_empty()
-                && client.certificates.is_empty()
-                && !client.generate_certificate
-                && client.federated_credentials.is_empty()
-            {
+        }
+        for role in &client.granted_roles {
+            if self.api.role(role).is_none() {
                 return Err(bad(
-                    format!("client '{}' has no credential", client.name),
-                    "add a [[clients.secrets]] entry with value and expires, a \
+                    format!(
+                        "client '{}' is granted role '{}', which the API does not define",
+                        client.name, role
+                    ),
+                    "grant only values of the [[api.app_roles]]",
+                ));
+            }
+        }
+        if client.secrets.is_empty()
+            && client.certificates.is_empty()
+            && !client.generate_certificate
+            && client.federated_credentials.is_empty()
+        {
+            return Err(bad(
+                format!("client '{}' has no credential", client.name),
+                "add a [[clients.secrets]] entry with value and expires, a \
                      [[clients.certificates]] entry (path or generate = true) or a \
                      [[clients.federated_credentials]] entry",
-                ));
-            }
-            for fic in &client.federated_credentials {
-                if fic.issuer.trim().is_empty()
-                    || fic.subject.trim().is_empty()
-                    || fic.audiences.iter().all(|a| a.trim().is_empty())
-                {
-                    return Err(bad(
-                        format!(
-                            "federated credential '{}' of client '{}' lacks an issuer, subject or audience",
-                            fic.name, client.name
-                        ),
-                        "give it issuer, subject and audiences = [\"api://AzureADTokenExchange\"]",
-                    ));
-                }
-            }
-            if client.secrets.iter().any(|s| s.value.is_empty()) {
+            ));
+        }
+        for fic in &client.federated_credentials {
+            if fic.issuer.trim().is_empty()
+                || fic.subject.trim().is_empty()
+                || fic.audiences.iter().all(|a| a.trim().is_empty())
+            {
                 return Err(bad(
-                    format!("client '{}' has an empty secret value", client.name),
-                    "give every secret a value",
+                    format!(
+                        "federated credential '{}' of client '{}' lacks an issuer, subject or audience",
+                        fic.name, client.name
+                    ),
+                    "give it issuer, subject and audiences = [\"api://AzureADTokenExchange\"]",
                 ));
             }
+        }
+        if client.secrets.iter().any(|s| s.value.is_empty()) {
+            return Err(bad(
+                format!("client '{}' has an empty secret value", client.name),
+                "give every secret a value",
+            ));
         }
         Ok(())
     }
@@ -363,15 +342,18 @@ impl ClientApp {
     }
 }
 
-fn check_guid(s: &str) -> Result<(), uuid::Error> {
-    uuid::Uuid::parse_str(s).map(|_| ())
+const GUID_HINT: &str = "GUIDs look like 6c6f687a-96c8-4280-bba3-d11cc0b19b67";
+
+fn inconsistent(origin: &str, problem: String, hint: &str) -> SandboxError {
+    SandboxError::ModelInvalid {
+        origin: origin.to_string(),
+        problem,
+        hint: hint.to_string(),
+    }
 }
 
-fn normalise_guid(s: &str) -> String {
-    match uuid::Uuid::parse_str(s.trim()) {
-        Ok(u) => u.hyphenated().to_string(),
-        Err(_) => s.to_string(),
-    }
+fn check_guid(s: &str) -> Result<(), uuid::Error> {
+    uuid::Uuid::parse_str(s).map(|_| ())
 }
 
 /// A stable GUID derived from a label, for ids the model leaves out.
@@ -383,274 +365,6 @@ pub(crate) fn derived_guid(label: &str) -> String {
         .into_uuid()
         .hyphenated()
         .to_string()
-}
-
-// ---- Raw TOML shape ---------------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawModel {
-    tenant: RawTenant,
-    api: RawApi,
-    #[serde(default)]
-    clients: Vec<RawClient>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTenant {
-    id: String,
-    domain: Option<String>,
-    display_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawApi {
-    display_name: Option<String>,
-    client_id: String,
-    app_id_uri: Option<String>,
-    object_id: Option<String>,
-    access_token_version: Option<u8>,
-    #[serde(default)]
-    assignment_required: bool,
-    required_role: String,
-    #[serde(default)]
-    app_roles: Vec<RawRole>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRole {
-    value: String,
-    id: Option<String>,
-    display_name: Option<String>,
-    #[serde(default)]
-    description: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawClient {
-    name: String,
-    display_name: Option<String>,
-    client_id: String,
-    object_id: Option<String>,
-    #[serde(default)]
-    granted_roles: Vec<String>,
-    #[serde(default)]
-    secrets: Vec<RawSecret>,
-    #[serde(default)]
-    certificates: Vec<RawCertificate>,
-    #[serde(default)]
-    federated_credentials: Vec<RawFederated>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCertificate {
-    /// A PEM certificate, relative to the tenant file.
-    path: Option<String>,
-    /// Generate one when the sandbox starts.
-    #[serde(default)]
-    generate: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFederated {
-    name: Option<String>,
-    issuer: String,
-    subject: String,
-    audiences: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSecret {
-    id: Option<String>,
-    value: String,
-    expires: RawDate,
-}
-
-/// A date written either as a quoted RFC 3339 string or as a TOML datetime.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawDate {
-    Text(String),
-    Toml(toml::value::Datetime),
-}
-
-impl RawDate {
-    fn parse(&self) -> Option<DateTime<Utc>> {
-        let text = match self {
-            RawDate::Text(s) => s.clone(),
-            RawDate::Toml(d) => d.to_string(),
-        };
-        DateTime::parse_from_rfc3339(text.trim())
-            .ok()
-            .map(|d| d.with_timezone(&Utc))
-    }
-}
-
-impl RawModel {
-    fn into_model(self, origin: &str, dir: &Path) -> Result<TenantModel, SandboxError> {
-        let tenant_id = normalise_guid(&self.tenant.id);
-        let api_client_id = normalise_guid(&self.api.client_id);
-        let version = match self.api.access_token_version.unwrap_or(2) {
-            1 => TokenVersion::V1,
-            2 => TokenVersion::V2,
-            other => {
-                return Err(SandboxError::ModelInvalid {
-                    origin: origin.to_string(),
-                    problem: format!("api.access_token_version is {other}"),
-                    hint: "use 1 (v1.0 tokens) or 2 (v2.0 tokens)".into(),
-                });
-            }
-        };
-        let app_roles =
-            self.api
-                .app_roles
-                .into_iter()
-                .map(|r| AppRole {
-                    id: r.id.map(|s| normalise_guid(&s)).unwrap_or_else(|| {
-                        derived_guid(&format!("role:{api_client_id}:{}", r.value))
-                    }),
-                    display_name: r.display_name.unwrap_or_else(|| r.value.clone()),
-                    value: r.value,
-                    description: r.description,
-                })
-                .collect();
-        let mut clients = Vec::new();
-        for c in self.clients {
-            let client_id = normalise_guid(&c.client_id);
-            let mut secrets = Vec::new();
-            for (i, s) in c.secrets.into_iter().enumerate() {
-                let expires = s
-                    .expires
-                    .parse()
-                    .ok_or_else(|| SandboxError::ModelInvalid {
-                        origin: origin.to_string(),
-                        problem: format!(
-                            "a secret of client '{}' has an unreadable expiry",
-                            c.name
-                        ),
-                        hint: "write expiry dates in RFC 3339, e.g. \"2099-12-31T23:59:59Z\""
-                            .into(),
-                    })?;
-                secrets.push(ClientSecret {
-                    id: s
-                        .id
-                        .map(|id| normalise_guid(&id))
-                        .unwrap_or_else(|| derived_guid(&format!("secret:{client_id}:{i}"))),
-                    value: s.value,
-                    expires,
-                });
-            }
-            let mut certificates = Vec::new();
-            let mut generate_certificate = false;
-            for raw in c.certificates {
-                match (raw.path, raw.generate) {
-                    (Some(path), false) => {
-                        let full: PathBuf = dir.join(&path);
-                        let invalid = |problem: String| SandboxError::ModelInvalid {
-                            origin: origin.to_string(),
-                            problem,
-                            hint: "certificate paths are relative to the tenant file and \
-                                   name a PEM file with a -----BEGIN CERTIFICATE----- block"
-                                .into(),
-                        };
-                        let pem = std::fs::read(&full).map_err(|e| {
-                            invalid(format!(
-                                "cannot read certificate {} of client '{}': {e}",
-                                full.display(),
-                                c.name
-                            ))
-                        })?;
-                        let cert = CertificateCredential::from_pem(&pem).map_err(|e| {
-                            invalid(format!(
-                                "certificate {} of client '{}': {e}",
-                                full.display(),
-                                c.name
-                            ))
-                        })?;
-                        certificates.push(cert);
-                    }
-                    (None, true) => generate_certificate = true,
-                    _ => {
-                        return Err(SandboxError::ModelInvalid {
-                            origin: origin.to_string(),
-                            problem: format!(
-                                "a certificate of client '{}' has neither or both of path and generate",
-                                c.name
-                            ),
-                            hint: "write either path = \"client.pem\" or generate = true".into(),
-                        });
-                    }
-                }
-            }
-            let federated_credentials = c
-                .federated_credentials
-                .into_iter()
-                .enumerate()
-                .map(|(i, f)| FederatedCredential {
-                    name: f
-                        .name
-                        .unwrap_or_else(|| format!("{}-federated-{}", c.name, i + 1)),
-                    issuer: f.issuer,
-                    subject: f.subject,
-                    audiences: f
-                        .audiences
-                        .unwrap_or_else(|| vec![TOKEN_EXCHANGE_AUDIENCE.to_string()]),
-                })
-                .collect();
-            clients.push(ClientApp {
-                object_id: c
-                    .object_id
-                    .map(|s| normalise_guid(&s))
-                    .unwrap_or_else(|| derived_guid(&format!("sp:{tenant_id}:{client_id}"))),
-                display_name: c.display_name.unwrap_or_else(|| c.name.clone()),
-                name: c.name,
-                client_id,
-                granted_roles: c.granted_roles,
-                secrets,
-                certificates,
-                generate_certificate,
-                federated_credentials,
-            });
-        }
-        Ok(TenantModel {
-            tenant: TenantInfo {
-                display_name: self
-                    .tenant
-                    .display_name
-                    .unwrap_or_else(|| "tokenscope sandbox".into()),
-                domain: self.tenant.domain.map(|d| d.to_ascii_lowercase()),
-                id: tenant_id.clone(),
-            },
-            api: ApiApp {
-                display_name: self
-                    .api
-                    .display_name
-                    .unwrap_or_else(|| "Weather API".into()),
-                app_id_uri: self
-                    .api
-                    .app_id_uri
-                    .unwrap_or_else(|| format!("api://{api_client_id}")),
-                object_id: self
-                    .api
-                    .object_id
-                    .map(|s| normalise_guid(&s))
-                    .unwrap_or_else(|| derived_guid(&format!("sp:{tenant_id}:{api_client_id}"))),
-                client_id: api_client_id,
-                access_token_version: version,
-                assignment_required: self.api.assignment_required,
-                required_role: self.api.required_role,
-                app_roles,
-            },
-            clients,
-        })
-    }
 }
 
 #[cfg(test)]
