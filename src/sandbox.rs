@@ -70,7 +70,9 @@ pub use credentials::{
 };
 pub use error::SandboxError;
 pub use handle::SandboxHandle;
-pub use model::{ApiApp, AppRole, ClientApp, ClientSecret, TenantInfo, TenantModel, TokenVersion};
+pub use model::{
+    ApiApp, AppRole, ClientApp, PasswordCredential, TenantInfo, TenantModel, TokenVersion,
+};
 pub use options::{DEFAULT_KEY_GRACE, IssuerStyle, SandboxOptions};
 pub use server::Sandbox;
 pub use stats::Endpoint;

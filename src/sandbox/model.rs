@@ -91,7 +91,7 @@ pub struct ClientApp {
     /// App roles granted (admin-consented) to this client, by value.
     pub granted_roles: Vec<String>,
     /// Client secrets; the last one is the "current" one.
-    pub secrets: Vec<ClientSecret>,
+    pub secrets: Vec<PasswordCredential>,
     /// Certificates registered on the client (public halves; the private key too for
     /// certificates the sandbox generated).
     pub certificates: Vec<CertificateCredential>,
@@ -102,9 +102,12 @@ pub struct ClientApp {
     pub federated_credentials: Vec<FederatedCredential>,
 }
 
-/// A client secret (a password credential).
+/// A client secret as registered on an app: Graph's `passwordCredentials` entry, the
+/// portal's "Client secrets" row. Named after Graph, like [`CertificateCredential`] and
+/// [`FederatedCredential`], and not `ClientSecret`, which is the core's redacted secret string
+/// (`crate::secret::ClientSecret`) a client sends.
 #[derive(Clone)]
-pub struct ClientSecret {
+pub struct PasswordCredential {
     /// The secret's key id (what Entra calls the "secret ID").
     pub id: String,
     /// The secret value.
@@ -112,9 +115,9 @@ pub struct ClientSecret {
     pub expires: DateTime<Utc>,
 }
 
-impl fmt::Debug for ClientSecret {
+impl fmt::Debug for PasswordCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSecret")
+        f.debug_struct("PasswordCredential")
             .field("id", &self.id)
             .field("value", &"[redacted]")
             .field("expires", &self.expires)
@@ -337,7 +340,7 @@ impl ClientApp {
     }
 
     /// The current (most recently added) secret.
-    pub fn current_secret(&self) -> Option<&ClientSecret> {
+    pub fn current_secret(&self) -> Option<&PasswordCredential> {
         self.secrets.last()
     }
 }

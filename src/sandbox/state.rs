@@ -19,7 +19,7 @@ use super::client_info::ClientInfo;
 use super::credentials::{CertificateCredential, FederatedCredential, SANDBOX_ISSUER_PLACEHOLDER};
 use super::error::SandboxError;
 use super::keys::SigningKey;
-use super::model::{ClientApp, ClientSecret, TenantModel, TokenVersion};
+use super::model::{ClientApp, PasswordCredential, TenantModel, TokenVersion};
 use super::options::IssuerStyle;
 use super::stats::{Counters, Endpoint};
 
@@ -309,7 +309,7 @@ impl Shared {
         let now = self.now();
         let mut state = self.write();
         let client = find_client_mut(&mut state.model, client)?;
-        client.secrets.push(ClientSecret {
+        client.secrets.push(PasswordCredential {
             id: uuid::Uuid::new_v4().to_string(),
             value: new_secret_value(),
             expires: now + TimeDelta::days(180),

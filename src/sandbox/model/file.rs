@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
-    ApiApp, AppRole, ClientApp, ClientSecret, TenantInfo, TenantModel, TokenVersion, derived_guid,
+    ApiApp, AppRole, ClientApp, PasswordCredential, TenantInfo, TenantModel, TokenVersion,
+    derived_guid,
 };
 use crate::sandbox::credentials::{
     CertificateCredential, FederatedCredential, TOKEN_EXCHANGE_AUDIENCE,
@@ -269,7 +270,7 @@ impl RawClient {
                     "write expiry dates in RFC 3339, e.g. \"2099-12-31T23:59:59Z\"",
                 )
             })?;
-            secrets.push(ClientSecret {
+            secrets.push(PasswordCredential {
                 id: s
                     .id
                     .map(|id| normalise_guid(&id))
