@@ -138,7 +138,8 @@ fn failed(err: SandboxError) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        json!({ "error": err.to_string() }).to_string(),
+        // The whole report, hint included: this is what a curl user reads.
+        json!({ "error": err.report() }).to_string(),
     )
         .into_response()
 }

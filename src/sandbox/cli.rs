@@ -2,12 +2,13 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::admin;
+use super::error::SandboxError;
 use super::handle::SandboxHandle;
 use super::model::{TenantModel, TokenVersion};
 use super::options::{IssuerStyle, SandboxOptions};
@@ -45,7 +46,7 @@ pub struct SandboxArgs {
 /// Starts the sandbox, prints how to use it, waits for Ctrl-C and shuts down cleanly.
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let tenant = match &args.tenant {
-        Some(path) => TenantModel::from_file(path)?,
+        Some(path) => TenantModel::from_file(path).map_err(reported)?,
         None => TenantModel::builtin(),
     };
     let handle = Sandbox::start(SandboxOptions {
@@ -56,18 +57,14 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         issuer_style: args.issuer_style,
         ..SandboxOptions::default()
     })
-    .await?;
+    .await
+    .map_err(reported)?;
 
     if let Some(path) = &args.write_config
         && let Err(e) = handle.write_config(path)
     {
         handle.shutdown().await;
-        return Err(e).with_context(|| {
-            format!(
-                "cannot write the sandbox config to {}\n  hint: check that the directory exists and is writable",
-                path.display()
-            )
-        });
+        return Err(config_not_written(path, &e));
     }
 
     print!("{}", summary(&handle, args.write_config.as_deref()));
@@ -78,8 +75,27 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The error as the terminal shows it: what happened, the cause, and the hint last.
+fn reported(e: SandboxError) -> anyhow::Error {
+    anyhow::anyhow!(e.report())
+}
+
+fn config_not_written(path: &Path, e: &std::io::Error) -> anyhow::Error {
+    let detail = match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<SandboxError>())
+    {
+        Some(sandbox) => sandbox.report(),
+        None => format!("{e}\n  hint: check that the directory exists and is writable"),
+    };
+    anyhow::anyhow!(
+        "cannot write the sandbox config to {}: {detail}",
+        path.display()
+    )
+}
+
 /// What `tokenscope sandbox` prints at start.
-pub fn summary(handle: &SandboxHandle, config: Option<&std::path::Path>) -> String {
+pub fn summary(handle: &SandboxHandle, config: Option<&Path>) -> String {
     let mut s = String::new();
     let authority = handle.authority();
     let _ = writeln!(

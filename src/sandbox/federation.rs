@@ -99,7 +99,7 @@ pub(crate) async fn rotate_token_files(shared: std::sync::Arc<Shared>) {
         interval.tick().await;
         for (client_id, path) in shared.token_files() {
             if let Err(e) = write_token_file(&shared, &client_id, &path) {
-                tracing::warn!(path = %path.display(), error = %e, "sandbox: cannot refresh a federated token file");
+                tracing::warn!(path = %path.display(), error = %e.report(), "sandbox: cannot refresh a federated token file");
             }
         }
     }

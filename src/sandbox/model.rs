@@ -465,7 +465,14 @@ mod tests {
             msg.contains("tenant.id 'not-a-guid' is not a GUID"),
             "{msg}"
         );
-        assert!(msg.contains("hint:"), "{msg}");
+        assert_eq!(
+            err.hint().as_deref(),
+            Some("GUIDs look like 6c6f687a-96c8-4280-bba3-d11cc0b19b67")
+        );
+        assert!(
+            err.report()
+                .ends_with("\n  hint: GUIDs look like 6c6f687a-96c8-4280-bba3-d11cc0b19b67")
+        );
 
         let unknown_role = text
             .replace("not-a-guid", "ec184e30-7605-46d6-97ce-0b8dfa8e6682")
