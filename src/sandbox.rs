@@ -16,7 +16,9 @@
 //! The tenant (apps, roles, secrets, certificates, federated credentials) comes from
 //! [`TenantModel`]; signing keys (and `generate = true` client certificates) are generated
 //! at start and live only in memory until written with
-//! [`SandboxHandle::write_client_certificate`] or [`SandboxHandle::write_config`].
+//! [`SandboxHandle::write_client_certificate`] or [`SandboxHandle::write_config`] — unless
+//! [`SandboxOptions::key_store`] names a directory, where they are kept across runs (most
+//! of a start is RSA key generation otherwise).
 //!
 //! # Layers
 //!
@@ -32,6 +34,7 @@
 //! assertion                    client assertions (certificates, federated tokens)
 //! state                        Shared: the tenant behind one lock, keys, clock, counters
 //! client_info options          ClientInfo view; SandboxOptions, IssuerStyle
+//! keystore                     generated keys kept across runs (SandboxOptions::key_store)
 //! model (+ model/file)         the tenant model and its TOML file format
 //! keys credentials tls         signing keys; client certificates and federated records; TLS
 //! pki                          RSA and X.509 helpers
@@ -55,6 +58,7 @@ mod federation;
 mod handle;
 mod idp;
 mod keys;
+mod keystore;
 mod model;
 mod oauth;
 mod options;
@@ -73,6 +77,6 @@ pub use handle::SandboxHandle;
 pub use model::{
     ApiApp, AppRole, ClientApp, PasswordCredential, TenantInfo, TenantModel, TokenVersion,
 };
-pub use options::{DEFAULT_KEY_GRACE, IssuerStyle, SandboxOptions};
+pub use options::{DEFAULT_KEY_GRACE, IssuerStyle, SandboxOptions, default_key_store};
 pub use server::Sandbox;
 pub use stats::Endpoint;

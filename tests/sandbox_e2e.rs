@@ -210,6 +210,37 @@ async fn startup_time_and_clean_shutdown() {
         plain_times[plain_times.len() / 2],
         plain_times[plain_times.len() - 1],
     );
+    // The same with a key store that already holds the keys (what `tokenscope sandbox` and
+    // `demo` see from their second run on).
+    let store = tempfile::tempdir().expect("key store dir");
+    let warm = || SandboxOptions {
+        key_store: Some(store.path().join("keys")),
+        ..SandboxOptions::default()
+    };
+    within("shutdown", start(warm()).await.shutdown()).await;
+    let mut warm_times = Vec::new();
+    for _ in 0..8 {
+        let began = Instant::now();
+        let sb = start(warm()).await;
+        warm_times.push(began.elapsed());
+        within("shutdown", sb.shutdown()).await;
+    }
+    warm_times.sort();
+    let began = Instant::now();
+    let warm_tls = start(SandboxOptions {
+        tls: true,
+        ..warm()
+    })
+    .await;
+    let warm_tls_time = began.elapsed();
+    within("shutdown", warm_tls.shutdown()).await;
+    println!(
+        "sandbox startup with a warm key store, {} runs: min {:?}, median {:?}, max {:?}; with TLS {warm_tls_time:?}",
+        warm_times.len(),
+        warm_times[0],
+        warm_times[warm_times.len() / 2],
+        warm_times[warm_times.len() - 1],
+    );
 
     let http = http();
     let (status, root) = get_json(&http, &sb.base_url()).await;
@@ -233,6 +264,151 @@ async fn startup_time_and_clean_shutdown() {
         .await
         .is_err()
     );
+}
+
+#[tokio::test]
+async fn a_key_store_keeps_keys_across_starts_and_rotation_replaces_the_stored_one() {
+    within("test", async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("keys");
+        let opts = || SandboxOptions {
+            key_store: Some(store.clone()),
+            ..SandboxOptions::default()
+        };
+        let thumbprints = |sb: &SandboxHandle| {
+            sb.client("console-cert")
+                .expect("client")
+                .certificate_thumbprints
+        };
+        let http = http();
+
+        let first = start(opts()).await;
+        assert_eq!(first.key_store().as_deref(), Some(store.as_path()));
+        let kid = first.signing_key_ids()[0].clone();
+        let cert = thumbprints(&first);
+        assert_eq!(cert.len(), 1, "console-cert's generated certificate");
+        within("shutdown", first.shutdown()).await;
+
+        // The next start reuses the signing key (same kid, nothing else published) and the
+        // generated certificate, and tokens signed with the stored key verify.
+        let second = start(opts()).await;
+        assert_eq!(second.signing_key_ids(), std::slice::from_ref(&kid));
+        assert_eq!(thumbprints(&second), cert);
+        let token = access_token(&http, &second, "console-rw").await;
+        let keys = jwks(&http, &second).await;
+        let (header, _) = verify(
+            &token,
+            &keys,
+            &second.issuer(TokenVersion::V2),
+            &second.api_client_id(),
+        );
+        assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
+        // A config written now names the stored certificate, private key included.
+        let config_dir = tempfile::tempdir().expect("tempdir");
+        second
+            .write_config(&config_dir.path().join("config.toml"))
+            .expect("config written");
+        let pem = std::fs::read(config_dir.path().join("console-cert.pem")).expect("cert file");
+        let written = tokenscope::sandbox::CertificateCredential::from_pem(&pem).expect("PEM");
+        assert_eq!([written.thumbprint], cert.as_slice());
+
+        // Rotation still makes a brand-new key, and stores it as the current one.
+        let rotated = within("rotate", second.rotate_signing_key())
+            .await
+            .expect("rotated");
+        assert_ne!(rotated, kid);
+        assert_eq!(second.signing_key_ids(), [rotated.clone(), kid.clone()]);
+        within("shutdown", second.shutdown()).await;
+
+        let third = start(opts()).await;
+        assert_eq!(third.signing_key_ids(), std::slice::from_ref(&rotated));
+        assert_eq!(thumbprints(&third), cert);
+        within("shutdown", third.shutdown()).await;
+
+        // Without a store (the default) every start has fresh keys, as before.
+        let fresh = start(SandboxOptions::default()).await;
+        assert_eq!(fresh.key_store(), None);
+        assert_ne!(fresh.signing_key_ids(), [rotated]);
+        assert_ne!(thumbprints(&fresh), cert);
+        within("shutdown", fresh.shutdown()).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_damaged_key_store_is_regenerated_and_never_stops_a_start() {
+    within("test", async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("keys");
+        let opts = || SandboxOptions {
+            key_store: Some(store.clone()),
+            ..SandboxOptions::default()
+        };
+        let kid_of = |sb: &SandboxHandle| sb.signing_key_ids()[0].clone();
+        let signing = store.join("token-signing-key.pem");
+        let federation = store.join("federation-key.pem");
+        let certificate = store.join("client-console-cert.pem");
+
+        let sb = start(opts()).await;
+        let kid = kid_of(&sb);
+        within("shutdown", sb.shutdown()).await;
+
+        // Garbage, or a truncated key, is replaced by a fresh key the next start reuses.
+        std::fs::write(&signing, "-----BEGIN PRIVATE KEY-----\ngarbage\n").expect("write");
+        let good = std::fs::read(&certificate).expect("stored certificate");
+        std::fs::write(&certificate, &good[..good.len() / 2]).expect("write");
+        let sb = start(opts()).await;
+        let regenerated = kid_of(&sb);
+        assert_ne!(regenerated, kid);
+        within("shutdown", sb.shutdown()).await;
+        let sb = start(opts()).await;
+        assert_eq!(kid_of(&sb), regenerated, "the regenerated key was stored");
+        within("shutdown", sb.shutdown()).await;
+
+        // An oversized file is not read.
+        std::fs::write(&signing, vec![b'A'; 65 * 1024]).expect("write");
+        let sb = start(opts()).await;
+        assert_ne!(kid_of(&sb), regenerated);
+        within("shutdown", sb.shutdown()).await;
+
+        // A FIFO is never opened (opening one blocks until a writer comes), a directory
+        // cannot be replaced: the sandbox starts with fresh keys all the same.
+        std::fs::remove_file(&signing).expect("remove");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&signing)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success(), "mkfifo {}", signing.display());
+        std::fs::remove_file(&federation).expect("remove");
+        std::fs::create_dir(&federation).expect("a directory in the key's place");
+        let sb = start(opts()).await;
+        let with_fifo = kid_of(&sb);
+        within("shutdown", sb.shutdown()).await;
+        assert!(
+            std::fs::symlink_metadata(&signing)
+                .expect("meta")
+                .file_type()
+                .is_file(),
+            "the FIFO was replaced by the new key"
+        );
+        let sb = start(opts()).await;
+        assert_eq!(kid_of(&sb), with_fifo);
+        assert!(federation.is_dir(), "the directory is left alone");
+        within("shutdown", sb.shutdown()).await;
+
+        // A store path that cannot be a directory: keys in memory, as without a store.
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "x").expect("write");
+        let sb = start(SandboxOptions {
+            key_store: Some(file),
+            ..SandboxOptions::default()
+        })
+        .await;
+        assert_eq!(sb.key_store(), None);
+        assert_eq!(sb.signing_key_ids().len(), 1);
+        within("shutdown", sb.shutdown()).await;
+    })
+    .await;
 }
 
 #[tokio::test]

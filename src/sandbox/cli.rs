@@ -11,7 +11,7 @@ use super::admin;
 use super::error::SandboxError;
 use super::handle::SandboxHandle;
 use super::model::{TenantModel, TokenVersion};
-use super::options::{IssuerStyle, SandboxOptions};
+use super::options::{IssuerStyle, SandboxOptions, default_key_store};
 use super::server::Sandbox;
 
 /// Run a local, Entra-faithful tenant: identity provider + protected weather API.
@@ -41,6 +41,19 @@ pub struct SandboxArgs {
     /// certificate and federated token files of clients without a secret next to it.
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
+
+    /// Keep the sandbox's generated keys (signing keys, generated client certificates) in
+    /// DIR across runs instead of the default, sandbox-keys in the data directory (e.g.
+    /// ~/.local/share/tokenscope/sandbox-keys).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_key_store")]
+    pub key_store: Option<PathBuf>,
+
+    /// Generate fresh keys for this run only, in memory. By default they are kept in the
+    /// key store and reused: a start skips RSA key generation (most of its time) and the
+    /// certificate thumbprints stay the same. The keys protect nothing either way, and
+    /// rotate-key always makes a new signing key.
+    #[arg(long)]
+    pub no_key_store: bool,
 }
 
 /// Starts the sandbox, prints how to use it, waits for Ctrl-C and shuts down cleanly.
@@ -55,6 +68,11 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         tenant,
         token_lifetime: args.token_lifetime,
         issuer_style: args.issuer_style,
+        key_store: if args.no_key_store {
+            None
+        } else {
+            args.key_store.clone().or_else(default_key_store)
+        },
         ..SandboxOptions::default()
     })
     .await
@@ -135,6 +153,21 @@ pub fn summary(handle: &SandboxHandle, config: Option<&Path>) -> String {
         "  federation      {}  (workload token issuer)",
         handle.federation_issuer()
     );
+    match handle.key_store() {
+        Some(dir) => {
+            let _ = writeln!(
+                s,
+                "  key store       {}  (keys reused across runs; --no-key-store for fresh ones)",
+                dir.display()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  key store       none: keys generated for this run only"
+            );
+        }
+    }
     let config_dir = config.map(|p| match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

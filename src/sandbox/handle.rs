@@ -142,6 +142,16 @@ impl SandboxHandle {
         self.ca_pem.clone()
     }
 
+    /// The directory the sandbox keeps its generated keys in across runs
+    /// ([`SandboxOptions::key_store`](super::SandboxOptions::key_store)); `None` when it
+    /// has none (not asked for, or unusable: then a warning was logged).
+    pub fn key_store(&self) -> Option<PathBuf> {
+        self.shared
+            .key_store
+            .as_ref()
+            .map(|s| s.dir().to_path_buf())
+    }
+
     /// The tenant's clients, in model order.
     pub fn clients(&self) -> Vec<ClientInfo> {
         self.shared.clients()

@@ -2,7 +2,8 @@
 //! for it (published as `x5c`, thumbprint `x5t`), and the JWK components. Like Entra, the
 //! key id (`kid`) is the certificate thumbprint.
 //!
-//! Owns one key's material and signing with it. Must not touch files, the tenant or HTTP.
+//! Owns one key's material and signing with it. Must not touch files (the key store reads
+//! and writes them), the tenant or HTTP.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -24,9 +25,14 @@ pub(crate) struct SigningKey {
     pub e: String,
     /// The certificate DER, standard base64 (the `x5c` entry).
     pub x5c: String,
+    /// Until when the certificate is valid (a stored key past it is replaced).
+    pub not_after: DateTime<Utc>,
     encoding: EncodingKey,
     /// The public key, for the weather API's own validation.
     pub decoding: DecodingKey,
+    /// PKCS#8 PEM of the private key and the certificate DER, for the key store.
+    key_pem: String,
+    cert_der: Vec<u8>,
 }
 
 impl SigningKey {
@@ -66,9 +72,17 @@ impl SigningKey {
             n,
             e,
             x5c: STANDARD.encode(cert_der),
+            not_after: cert.not_after,
             encoding,
             decoding,
+            key_pem: key_pem.to_string(),
+            cert_der: cert_der.to_vec(),
         })
+    }
+
+    /// The private key (PKCS#8 PEM) and the certificate (DER), as `from_parts` takes them.
+    pub fn parts(&self) -> (&str, &[u8]) {
+        (&self.key_pem, &self.cert_der)
     }
 
     /// Signs `claims` with RS256. `with_x5t` adds the `x5t` header (v1 tokens carry it).
@@ -108,5 +122,25 @@ mod tests {
         // x5t is the SHA-1 of the published certificate.
         let der = STANDARD.decode(&key.x5c).expect("x5c is base64");
         assert_eq!(crate::jwt::Thumbprints::of(&der).x5t, key.x5t);
+    }
+
+    #[test]
+    fn a_key_rebuilt_from_its_parts_is_the_same_key_and_parts_must_match() {
+        let key = SigningKey::generate(Utc::now()).expect("key generation");
+        let (pem, der) = key.parts();
+        let again = SigningKey::from_parts(pem, der).expect("same parts");
+        assert_eq!((&again.kid, &again.n), (&key.kid, &key.n));
+        let token = again
+            .sign(&serde_json::json!({"exp": 4_000_000_000u64}), false)
+            .expect("sign");
+        let validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+        jsonwebtoken::decode::<serde_json::Value>(&token, &key.decoding, &validation)
+            .expect("the rebuilt key signs like the original");
+
+        let other = SigningKey::generate(Utc::now()).expect("key generation");
+        let err = SigningKey::from_parts(pem, other.parts().1)
+            .err()
+            .expect("a certificate of another key is refused");
+        assert!(err.contains("does not belong"), "{err}");
     }
 }

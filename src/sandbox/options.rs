@@ -1,8 +1,10 @@
 //! How a sandbox is started: [`SandboxOptions`] and the choices it names.
 //!
-//! Plain data. Must not start anything or read files; the server acts on these.
+//! Plain data (and where the commands keep the key store). Must not start anything or
+//! touch files; the server acts on these.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::model::TenantModel;
@@ -36,6 +38,21 @@ pub struct SandboxOptions {
     pub issuer_style: IssuerStyle,
     /// How long a rotated-out signing key stays published. Default [`DEFAULT_KEY_GRACE`].
     pub key_grace: Duration,
+    /// A directory where the sandbox keeps the keys it generates (the current signing key,
+    /// the federation issuer's key, `generate = true` client certificates) across runs, so
+    /// a start reuses them instead of spending most of its time on RSA key generation.
+    /// Created 0700 if missing; an unusable file in it is replaced, never a failure.
+    /// [`SandboxHandle::rotate_signing_key`](super::SandboxHandle::rotate_signing_key)
+    /// still makes a new key (and stores it). Default `None`: keys live in memory only.
+    pub key_store: Option<PathBuf>,
+}
+
+/// Where the `tokenscope` commands keep the sandbox's generated keys: `sandbox-keys` in the
+/// platform's data directory (e.g. `~/.local/share/tokenscope/sandbox-keys` on Linux).
+/// `None` when the platform has no home directory.
+pub fn default_key_store() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "tokenscope")
+        .map(|dirs| dirs.data_dir().join("sandbox-keys"))
 }
 
 impl Default for SandboxOptions {
@@ -47,6 +64,7 @@ impl Default for SandboxOptions {
             token_lifetime: None,
             issuer_style: IssuerStyle::Local,
             key_grace: DEFAULT_KEY_GRACE,
+            key_store: None,
         }
     }
 }

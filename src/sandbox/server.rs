@@ -20,6 +20,7 @@ use super::credentials::{self, CertificateCredential};
 use super::error::SandboxError;
 use super::handle::SandboxHandle;
 use super::keys::SigningKey;
+use super::keystore::{KeyRole, KeyStore};
 use super::model::TenantModel;
 use super::options::SandboxOptions;
 use super::state::{AppState, Setup, Shared};
@@ -36,8 +37,10 @@ impl Sandbox {
         opts.tenant.validate("the sandbox options")?;
         let now = Utc::now();
         let mut tenant = opts.tenant;
-        // RSA key generation is the slow part; run it while the socket and TLS are set up.
-        let keys = KeyTasks::spawn(&tenant, now);
+        let key_store = opts.key_store.as_deref().and_then(KeyStore::open);
+        // RSA key generation is the slow part; run it (or the key store's reads) while the
+        // socket and TLS are set up.
+        let keys = KeyTasks::spawn(&tenant, now, key_store.clone());
 
         let listener =
             std::net::TcpListener::bind(opts.addr).map_err(|cause| SandboxError::Bind {
@@ -67,6 +70,7 @@ impl Sandbox {
             issuer_style: opts.issuer_style,
             key_grace: opts.key_grace,
             token_lifetime: opts.token_lifetime,
+            key_store,
         };
         let shared = Arc::new(Shared::new(setup, tenant, key, federation_key));
         serve(shared, listener, tls).await
@@ -82,7 +86,9 @@ struct KeyTasks {
 }
 
 impl KeyTasks {
-    fn spawn(tenant: &TenantModel, now: DateTime<Utc>) -> KeyTasks {
+    /// Loads the keys from `store` (generating and storing what it lacks), or generates
+    /// them all in memory without one.
+    fn spawn(tenant: &TenantModel, now: DateTime<Utc>, store: Option<KeyStore>) -> KeyTasks {
         // Certificates the tenant asks to generate (`generate = true`).
         let wanted: Vec<String> = tenant
             .clients
@@ -92,13 +98,25 @@ impl KeyTasks {
             })
             .map(|c| c.name.clone())
             .collect();
+        let signing_key = |role: KeyRole, store: Option<KeyStore>| {
+            tokio::task::spawn_blocking(move || match &store {
+                Some(store) => store.signing_key(role, now),
+                None => SigningKey::generate(now),
+            })
+        };
         KeyTasks {
-            signing: tokio::task::spawn_blocking(move || SigningKey::generate(now)),
-            federation: tokio::task::spawn_blocking(move || SigningKey::generate(now)),
+            signing: signing_key(KeyRole::TokenSigning, store.clone()),
+            federation: signing_key(KeyRole::Federation, store.clone()),
             certificates: tokio::task::spawn_blocking(move || {
                 wanted
                     .into_iter()
-                    .map(|name| credentials::generate_certificate(&name, now).map(|c| (name, c)))
+                    .map(|name| {
+                        let cert = match &store {
+                            Some(store) => store.client_certificate(&name, now),
+                            None => credentials::generate_certificate(&name, now),
+                        };
+                        cert.map(|c| (name, c))
+                    })
                     .collect()
             }),
         }

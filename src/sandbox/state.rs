@@ -19,6 +19,7 @@ use super::client_info::ClientInfo;
 use super::credentials::{CertificateCredential, FederatedCredential, SANDBOX_ISSUER_PLACEHOLDER};
 use super::error::SandboxError;
 use super::keys::SigningKey;
+use super::keystore::{KeyRole, KeyStore};
 use super::model::{ClientApp, PasswordCredential, TenantModel, TokenVersion};
 use super::options::IssuerStyle;
 use super::stats::{Counters, Endpoint};
@@ -37,6 +38,8 @@ pub(crate) struct Setup {
     pub issuer_style: IssuerStyle,
     pub key_grace: Duration,
     pub token_lifetime: Option<Duration>,
+    /// Where a rotated signing key is stored for the next start.
+    pub key_store: Option<KeyStore>,
 }
 
 pub(crate) struct Shared {
@@ -45,6 +48,7 @@ pub(crate) struct Shared {
     pub key_grace: Duration,
     pub tls: bool,
     pub local_addr: SocketAddr,
+    pub key_store: Option<KeyStore>,
     counters: Counters,
     clock_offset_ms: AtomicI64,
     tenant: RwLock<TenantState>,
@@ -86,6 +90,7 @@ impl Shared {
             issuer_style,
             key_grace,
             token_lifetime,
+            key_store,
         } = setup;
         let federation_issuer = format!("{base_url}/federation");
         let mut model = model;
@@ -106,6 +111,7 @@ impl Shared {
             key_grace,
             tls,
             local_addr,
+            key_store,
             counters: Default::default(),
             clock_offset_ms: AtomicI64::new(0),
             tenant: RwLock::new(TenantState {
@@ -212,16 +218,23 @@ impl Shared {
         state.current_key.kid.clone()
     }
 
-    /// Generates a new signing key off the async threads and makes it current. Returns its
-    /// `kid`.
+    /// Generates a new signing key off the async threads (storing it as the current one
+    /// when there is a key store) and makes it current. Returns its `kid`.
     pub async fn rotate_key(&self) -> Result<String, SandboxError> {
         let now = self.now();
-        let key = tokio::task::spawn_blocking(move || SigningKey::generate(now))
-            .await
-            .map_err(|e| SandboxError::Crypto {
-                what: "token-signing key",
-                detail: e.to_string(),
-            })??;
+        let store = self.key_store.clone();
+        let key = tokio::task::spawn_blocking(move || {
+            let key = SigningKey::generate(now)?;
+            if let Some(store) = &store {
+                store.store_signing_key(KeyRole::TokenSigning, &key);
+            }
+            Ok::<_, SandboxError>(key)
+        })
+        .await
+        .map_err(|e| SandboxError::Crypto {
+            what: "token-signing key",
+            detail: e.to_string(),
+        })??;
         Ok(self.install_key(key))
     }
 
@@ -530,6 +543,7 @@ impl Shared {
                 issuer_style: IssuerStyle::Local,
                 key_grace: Duration::from_secs(60),
                 token_lifetime: None,
+                key_store: None,
             },
             TenantModel::builtin(),
             SigningKey::generate(now).expect("signing key"),
