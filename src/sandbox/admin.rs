@@ -1,6 +1,10 @@
 //! Live admin operations over HTTP, under `/_sandbox/…`, for the standalone sandbox.
 //! Only loopback peers may use them, only with a loopback `Host` (no DNS rebinding), and
 //! never from another web origin (no cross-site requests from a browser).
+//!
+//! Owns the HTTP shape of those operations (routes, bodies, the guard). Must not implement
+//! an operation itself: each one calls the shared state, as [`super::SandboxHandle`] does,
+//! so both always behave the same.
 
 use std::net::SocketAddr;
 use std::time::Duration;

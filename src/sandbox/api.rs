@@ -1,6 +1,10 @@
 //! The protected weather API: validates bearer tokens the way a real resource server does
 //! (signature by `kid` against the sandbox's own keys, lifetime with 5 minutes of skew,
 //! audience, issuer, then the required app role) and answers like the lecture's API.
+//!
+//! Owns the resource server's checks and its refusals (401 / 403 with `WWW-Authenticate`).
+//! Must not reach into the identity provider's code: like a real API it knows only the
+//! published keys, the issuer and the audience, through the shared state.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};

@@ -2,6 +2,10 @@
 //! certificate-signed JWTs (private_key_jwt) and federated tokens (workload identity),
 //! validated the way Entra does, failing with Entra's AADSTS codes and wording.
 //!
+//! Owns those checks, given a client and a [`Context`]. Must not do I/O or take the tenant
+//! lock: other issuers' keys are fetched beforehand (by the federation module) and passed
+//! in as [`ExternalKeys`].
+//!
 //! Codes used (status: 401 for `invalid_client`, 400 for `invalid_request`):
 //!
 //! - 50027 `invalid_request`: not a JWT, unreadable header/claims, or no `exp`.

@@ -1,4 +1,9 @@
-//! `tokenscope sandbox`: run the sandbox tenant in the foreground until Ctrl-C.
+//! `tokenscope sandbox`: run the sandbox tenant in the foreground until Ctrl-C, printing
+//! what a user needs (URLs, clients, secrets, admin routes) and errors with their hints.
+//!
+//! Owns the command's flags and its text. Must not reach into the sandbox's internals: it
+//! uses the same [`Sandbox`] / [`SandboxHandle`] API as any other caller (plus the admin
+//! route list for the banner).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -8,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::admin;
+use super::client_info::ClientInfo;
 use super::error::SandboxError;
 use super::handle::SandboxHandle;
 use super::model::{TenantModel, TokenVersion};
@@ -174,63 +180,7 @@ pub fn summary(handle: &SandboxHandle, config: Option<&Path>) -> String {
     });
     let _ = writeln!(s, "\nclients:");
     for c in handle.clients() {
-        let roles = if c.granted_roles.is_empty() {
-            "(no roles granted)".to_string()
-        } else {
-            c.granted_roles.join(", ")
-        };
-        let _ = writeln!(s, "  {:<16} client_id {}", c.name, c.client_id);
-        let _ = writeln!(s, "  {:<16} roles     {roles}", "");
-        if c.has_secret() {
-            let _ = writeln!(
-                s,
-                "  {:<16} secret    {}  ({} {})",
-                "",
-                c.secret,
-                if c.secret_expired {
-                    "EXPIRED"
-                } else {
-                    "expires"
-                },
-                c.secret_expires.format("%Y-%m-%d")
-            );
-        }
-        for thumbprint in &c.certificate_thumbprints {
-            let _ = writeln!(s, "  {:<16} cert      thumbprint {thumbprint}", "");
-        }
-        if !c.has_secret()
-            && !c.certificate_thumbprints.is_empty()
-            && let Some(dir) = &config_dir
-        {
-            let _ = writeln!(
-                s,
-                "  {:<16} cert file {}  (certificate + key; also .crt.pem, .key.pem, .pfx)",
-                "",
-                dir.join(format!("{}.pem", c.name)).display()
-            );
-        }
-        for fic in &c.federated_credentials {
-            let _ = writeln!(
-                s,
-                "  {:<16} federated issuer {}  subject {}  audience {}",
-                "",
-                fic.issuer,
-                fic.subject,
-                fic.audiences.join(",")
-            );
-        }
-        if !c.has_secret()
-            && c.certificate_thumbprints.is_empty()
-            && !c.federated_credentials.is_empty()
-            && let Some(dir) = &config_dir
-        {
-            let _ = writeln!(
-                s,
-                "  {:<16} token file {}  (rewritten every 10 minutes)",
-                "",
-                dir.join(format!("{}.token", c.name)).display()
-            );
-        }
+        client_lines(&mut s, &c, config_dir.as_deref());
     }
     let cacert = handle
         .ca_pem_path()
@@ -246,4 +196,66 @@ pub fn summary(handle: &SandboxHandle, config: Option<&Path>) -> String {
     }
     let _ = writeln!(s, "\nPress Ctrl-C to stop.");
     s
+}
+
+/// A client's lines in the banner: id, roles, and each credential (with the file a
+/// written config refers to, for clients without a secret).
+fn client_lines(s: &mut String, c: &ClientInfo, config_dir: Option<&Path>) {
+    let roles = if c.granted_roles.is_empty() {
+        "(no roles granted)".to_string()
+    } else {
+        c.granted_roles.join(", ")
+    };
+    let _ = writeln!(s, "  {:<16} client_id {}", c.name, c.client_id);
+    let _ = writeln!(s, "  {:<16} roles     {roles}", "");
+    if c.has_secret() {
+        let _ = writeln!(
+            s,
+            "  {:<16} secret    {}  ({} {})",
+            "",
+            c.secret,
+            if c.secret_expired {
+                "EXPIRED"
+            } else {
+                "expires"
+            },
+            c.secret_expires.format("%Y-%m-%d")
+        );
+    }
+    for thumbprint in &c.certificate_thumbprints {
+        let _ = writeln!(s, "  {:<16} cert      thumbprint {thumbprint}", "");
+    }
+    if !c.has_secret()
+        && !c.certificate_thumbprints.is_empty()
+        && let Some(dir) = config_dir
+    {
+        let _ = writeln!(
+            s,
+            "  {:<16} cert file {}  (certificate + key; also .crt.pem, .key.pem, .pfx)",
+            "",
+            dir.join(format!("{}.pem", c.name)).display()
+        );
+    }
+    for fic in &c.federated_credentials {
+        let _ = writeln!(
+            s,
+            "  {:<16} federated issuer {}  subject {}  audience {}",
+            "",
+            fic.issuer,
+            fic.subject,
+            fic.audiences.join(",")
+        );
+    }
+    if !c.has_secret()
+        && c.certificate_thumbprints.is_empty()
+        && !c.federated_credentials.is_empty()
+        && let Some(dir) = config_dir
+    {
+        let _ = writeln!(
+            s,
+            "  {:<16} token file {}  (rewritten every 10 minutes)",
+            "",
+            dir.join(format!("{}.token", c.name)).display()
+        );
+    }
 }

@@ -1,6 +1,10 @@
 //! Client credentials other than secrets: certificates (public key + thumbprints, like the
 //! portal's "Certificates" list) and federated identity credentials (issuer, subject,
 //! audiences). Also generates throwaway client certificates and writes them to files.
+//!
+//! Owns those credential types and their files (0600). Must not know which client holds
+//! them (the tenant model does) or decide whether a request's proof is valid (the
+//! assertion checks do).
 
 use std::fmt;
 use std::io::Write as _;

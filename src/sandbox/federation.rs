@@ -1,7 +1,12 @@
 //! The sandbox's federation issuer: a stand-in for a Kubernetes service-account issuer (or
 //! any OIDC issuer a workload identity federation trusts). It publishes an OpenID
 //! configuration and JWKS under `{base}/federation`, and signs tokens for workloads
-//! ([`super::SandboxHandle::mint_federated_token`]).
+//! ([`super::SandboxHandle::mint_federated_token`]). It also keeps registered federated
+//! token files fresh, and fetches (and caches) the keys of other issuers a federated
+//! record names.
+//!
+//! Owns the issuer's documents, its token files and the external-key cache. Must not
+//! decide whether a federated assertion is accepted (the assertion checks do).
 
 use std::time::Duration;
 

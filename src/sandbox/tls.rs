@@ -1,6 +1,9 @@
 //! `--tls`: a throwaway CA and a server certificate for localhost / 127.0.0.1 signed by it.
 //! The CA's PEM is written to a private temporary directory that is removed when the
 //! sandbox stops; nothing else touches the disk.
+//!
+//! Owns that material and the CA file. Must not configure the server (the server module
+//! hands the PEMs to rustls).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
