@@ -16,12 +16,12 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 use tokenscope::api::{ApiResponse, classify_body, parse_www_authenticate};
-use tokenscope::auth::{CachedToken, Phase, TokenSnapshot, TokenSource};
+use tokenscope::auth::{CachedToken, Phase, TokenEvent, TokenSnapshot, TokenSource, TokenUpdate};
 use tokenscope::config::{Credential, Origin, Profile, SecretSource};
 use tokenscope::diagnose::Severity;
 use tokenscope::jwt::{Check, b64url};
 use tokenscope::secret::{AccessToken, ClientSecret};
-use tokenscope::tui::{ACTIVITY_CAP, App, AppOptions, Msg, Theme, view};
+use tokenscope::tui::{ACTIVITY_CAP, App, AppOptions, Msg, ProfileId, Theme, view};
 
 const TENANT: &str = "ec184e30-7605-46d6-97ce-0b8dfa8e6682";
 const CLIENT: &str = "a5947bad-c48d-423f-8e81-4681cdd00957";
@@ -95,6 +95,7 @@ fn snapshot(generation: u64) -> TokenSnapshot {
         ext_expires_on: None,
         refresh_on: None,
         source: TokenSource::Network,
+        generation,
     });
     TokenSnapshot {
         phase: Phase::Fresh,
@@ -165,9 +166,17 @@ fn app(last: ApiResponse) -> App {
     let mut generation = 0;
     while app.activity().count() < ACTIVITY_CAP {
         generation += 1;
-        app.update(Msg::Token(Box::new(snapshot(generation))));
+        let state = snapshot(generation);
+        let token = state.token.clone().expect("the snapshot holds a token");
+        app.update(Msg::Token {
+            profile: ProfileId(0),
+            update: Box::new(TokenUpdate {
+                event: TokenEvent::NewToken(token.clone()),
+                state,
+            }),
+        });
         app.update(Msg::Verified {
-            profile: 0,
+            profile: ProfileId(0),
             generation,
             checks: checks(),
         });
@@ -176,7 +185,9 @@ fn app(last: ApiResponse) -> App {
         }
         app.update(key(KeyCode::Enter));
         app.update(Msg::ApiResult {
+            profile: ProfileId(0),
             seq: generation,
+            sent: Some(token),
             result: Ok(Box::new(response(
                 200,
                 r#"{"temp":12.5,"feels_like":11.2,"temp_min":10.1,"temp_max":14,"pressure":1012,"humidity":81}"#,
@@ -191,7 +202,9 @@ fn app(last: ApiResponse) -> App {
     app.update(key(KeyCode::Enter));
     let seq = app.in_flight().map(|c| c.seq).unwrap_or_default();
     app.update(Msg::ApiResult {
+        profile: ProfileId(0),
         seq,
+        sent: app.token_snapshot().and_then(|s| s.token.clone()),
         result: Ok(Box::new(last)),
     });
     // The Token pane focused, a claim selected: the claim's explanation is drawn too.

@@ -16,7 +16,8 @@ pub use credential::{
     FederatedError, FederatedToken,
 };
 pub use manager::{
-    CachedToken, ManagerOptions, Phase, TokenHandle, TokenManager, TokenSnapshot, TokenSource,
+    CachedToken, ManagerOptions, Phase, TokenEvent, TokenHandle, TokenManager, TokenSnapshot,
+    TokenSource, TokenUpdate,
 };
 pub use response::{EntraError, TokenResponse};
 

@@ -8,6 +8,7 @@
 //! about it. Logs go to a file, never to the screen the dashboard draws on.
 
 mod app;
+mod demo;
 mod explain;
 #[cfg(test)]
 mod fixtures;
@@ -29,10 +30,11 @@ pub use app::{
     HISTORY_CAP, InFlight, Level, LintLine, Overlay, ProfileState, RENEW_WITHIN_DAYS, Scroll,
     Verification, expiry, response_summary,
 };
+pub use demo::{AdminOp, DemoSetup, DemoState};
 pub use explain::advice;
-pub use keymap::KEYS;
-pub use msg::{AdminOp, CallError, DemoState, Effect, Msg};
-pub use runtime::{Clipboard, DemoSetup, EXIT_HOOK_ENV, Runtime};
+pub use keymap::{Action, BINDINGS, Binding};
+pub use msg::{CallError, Effect, Msg, ProfileId};
+pub use runtime::{Clipboard, EXIT_HOOK_ENV, Runtime};
 pub use theme::Theme;
 pub use view::{MIN_HEIGHT, MIN_WIDTH, view};
 
@@ -241,14 +243,11 @@ async fn demo_in_terminal(
         active,
         http,
         None,
-        Some(DemoSetup {
-            sandbox: sandbox.clone(),
-            api_roles,
-        }),
+        Some(DemoSetup::new(sandbox.clone(), api_roles)),
         Clipboard::Osc52,
     );
     let mut opts = AppOptions::from_env();
-    opts.demo = runtime.demo_state();
+    opts.demo = runtime.demo_state(active);
     let mut app = App::with_profiles(&profiles, active, opts);
     let result = with_terminal(&mut app, &mut runtime, terminal).await;
     drop(runtime);

@@ -86,10 +86,7 @@ impl Demo {
         .unwrap();
         let sandbox = Arc::new(sandbox);
         let clipboard = Arc::new(Mutex::new(Vec::new()));
-        let setup = DemoSetup {
-            sandbox: sandbox.clone(),
-            api_roles,
-        };
+        let setup = DemoSetup::new(sandbox.clone(), api_roles);
         // As the demo does: an empty environment, every profile, the default one active.
         let profiles = if all {
             let loaded = config::load_file(
@@ -122,7 +119,7 @@ impl Demo {
         let frames = rt.frames();
         let mut opts = AppOptions::from_env();
         opts.theme = Theme::new(false);
-        opts.demo = rt.demo_state();
+        opts.demo = rt.demo_state(active);
         let mut app = App::with_profiles(&profiles, active, opts);
 
         let (tx, rx) = mpsc::unbounded_channel::<Event>();

@@ -9,15 +9,20 @@
 //!   `expires_on − refresh_margin` (at most at half life for short tokens), backing off
 //!   exponentially with jitter on failure (2 s … 60 s, honouring `Retry-After`), while the
 //!   current token keeps being served until it really expires.
-//! - Publishes a [`TokenSnapshot`] on a `watch` channel after every change.
+//! - Publishes what happened as a [`TokenUpdate`] (a [`TokenEvent`] and the state it left
+//!   behind) on a broadcast channel, and the latest [`TokenSnapshot`] on a `watch` channel.
+//!   Front ends log and react to events; they never diff snapshots to find out what changed.
+//!
+//! Owns the serving rules and the refresh schedule; knows nothing about terminals or output.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, broadcast, watch};
 
 use super::cache::{CACHE_VERSION, CacheEntry, CacheKey, TokenCache};
 use super::{TokenError, TokenResponse};
@@ -35,6 +40,9 @@ pub struct CachedToken {
     pub ext_expires_on: Option<DateTime<Utc>>,
     pub refresh_on: Option<DateTime<Utc>>,
     pub source: TokenSource,
+    /// Which of the manager's tokens this is (1 for the first; see
+    /// [`TokenSnapshot::generation`]). Lets a front end tell which token a call was sent with.
+    pub generation: u64,
 }
 
 /// Where the current token came from.
@@ -46,8 +54,9 @@ pub enum TokenSource {
 }
 
 impl CachedToken {
-    fn from_response(r: &TokenResponse) -> Self {
+    fn from_response(r: &TokenResponse, generation: u64) -> Self {
         CachedToken {
+            generation,
             access_token: r.access_token.clone(),
             token_type: r.token_type.clone(),
             acquired_at: r.requested_at,
@@ -62,8 +71,9 @@ impl CachedToken {
         }
     }
 
-    fn from_entry(e: CacheEntry) -> Self {
+    fn from_entry(e: CacheEntry, generation: u64) -> Self {
         CachedToken {
+            generation,
             access_token: AccessToken::new(e.access_token),
             token_type: e.token_type,
             acquired_at: e.acquired_at,
@@ -195,6 +205,40 @@ impl TokenSnapshot {
     }
 }
 
+/// Something the manager did. Published with the state it left behind ([`TokenUpdate`]).
+#[derive(Debug, Clone)]
+pub enum TokenEvent {
+    /// A token request started. `first`: the manager's first request ever.
+    Requesting { first: bool },
+    /// A new token, from the token endpoint or the persistent cache (see
+    /// [`CachedToken::source`]).
+    NewToken(Arc<CachedToken>),
+    /// A token request failed; a still-valid token keeps being served. `repeat`: the same
+    /// failure as the previous request's (so a front end need not say it again).
+    Failed { error: TokenError, repeat: bool },
+    /// The background refresher's next fetch: on schedule, or retry number `retry` after a
+    /// failure.
+    Scheduled {
+        at: DateTime<Utc>,
+        retry: Option<u32>,
+    },
+    /// The token expired and no new one could be had.
+    Expired,
+    /// A non-fatal problem (the token cache could not be read or written).
+    Warning(String),
+}
+
+/// One [`TokenEvent`] and the manager's state right after it.
+#[derive(Debug, Clone)]
+pub struct TokenUpdate {
+    pub event: TokenEvent,
+    pub state: TokenSnapshot,
+}
+
+/// Updates a subscriber can fall behind by before it misses some (it then gets
+/// `RecvError::Lagged` and can resynchronise from [`TokenHandle::snapshot`]).
+const EVENT_CAPACITY: usize = 256;
+
 /// Tunables.
 #[derive(Debug, Clone, Copy)]
 pub struct ManagerOptions {
@@ -228,6 +272,9 @@ struct Inner {
     cache: Option<(TokenCache, CacheKey, String)>,
     opts: ManagerOptions,
     state: watch::Sender<TokenSnapshot>,
+    events: broadcast::Sender<TokenUpdate>,
+    /// The generation of the last token whose expiry (with no replacement) was announced.
+    expired_announced: AtomicU64,
     /// Held while a fetch is in flight: single flight.
     flight: Mutex<()>,
 }
@@ -260,12 +307,15 @@ impl TokenManager {
         opts: ManagerOptions,
     ) -> TokenHandle {
         let (state, _) = watch::channel(TokenSnapshot::initial());
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
         TokenHandle {
             inner: Arc::new(Inner {
                 fetcher,
                 cache,
                 opts,
                 state,
+                events,
+                expired_announced: AtomicU64::new(0),
                 flight: Mutex::new(()),
             }),
         }
@@ -284,8 +334,25 @@ impl TokenHandle {
         self.inner.state.subscribe()
     }
 
+    /// Follow what the manager does, from now on.
+    pub fn events(&self) -> broadcast::Receiver<TokenUpdate> {
+        self.inner.events.subscribe()
+    }
+
     pub fn snapshot(&self) -> TokenSnapshot {
         self.inner.state.borrow().clone()
+    }
+
+    /// Change the state and tell subscribers what happened.
+    fn publish(&self, event: TokenEvent, change: impl FnOnce(&mut TokenSnapshot)) {
+        self.inner.state.send_modify(change);
+        let state = self.inner.state.borrow().clone();
+        // No subscriber is fine: the CLI only reads the state.
+        let _ = self.inner.events.send(TokenUpdate { event, state });
+    }
+
+    fn next_generation(&self) -> u64 {
+        self.inner.state.borrow().generation + 1
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -334,23 +401,22 @@ impl TokenHandle {
         let (cache, key, _) = self.inner.cache.as_ref()?;
         match cache.load(key) {
             Ok(Some(entry)) => {
-                let t = CachedToken::from_entry(entry);
+                let t = CachedToken::from_entry(entry, self.next_generation());
                 if !t.servable(now, self.inner.opts.expiry_buffer) {
                     return None;
                 }
                 let t = Arc::new(t);
-                self.inner.state.send_modify(|s| {
+                self.publish(TokenEvent::NewToken(t.clone()), |s| {
                     s.token = Some(t.clone());
                     s.phase = Phase::Fresh;
-                    s.generation += 1;
+                    s.generation = t.generation;
                 });
                 Some(t)
             }
             Ok(None) => None,
             Err(e) => {
-                self.inner
-                    .state
-                    .send_modify(|s| s.warnings.push(e.to_string()));
+                let w = e.to_string();
+                self.publish(TokenEvent::Warning(w.clone()), |s| s.warnings.push(w));
                 None
             }
         }
@@ -359,7 +425,8 @@ impl TokenHandle {
     /// Fetch from the network; the caller holds the flight lock.
     async fn fetch_locked(&self) -> Result<Arc<CachedToken>, TokenError> {
         let had = self.current();
-        self.inner.state.send_modify(|s| {
+        let first = self.inner.state.borrow().network_requests == 0;
+        self.publish(TokenEvent::Requesting { first }, |s| {
             s.phase = if had.is_some() {
                 Phase::Refreshing
             } else {
@@ -375,7 +442,7 @@ impl TokenHandle {
                     let diff = d - resp.requested_at;
                     (diff.num_seconds().abs() > 120).then_some(diff)
                 });
-                let t = Arc::new(CachedToken::from_response(&resp));
+                let t = Arc::new(CachedToken::from_response(&resp, self.next_generation()));
                 let mut warning = None;
                 if let Some((cache, key, profile)) = &self.inner.cache {
                     let entry = CacheEntry {
@@ -393,26 +460,48 @@ impl TokenHandle {
                         warning = Some(e.to_string());
                     }
                 }
-                self.inner.state.send_modify(|s| {
+                self.publish(TokenEvent::NewToken(t.clone()), |s| {
                     s.token = Some(t.clone());
                     s.phase = Phase::Fresh;
                     s.last_error = None;
                     s.clock_skew = skew;
-                    s.generation += 1;
-                    s.warnings.extend(warning);
+                    s.generation = t.generation;
                 });
+                if let Some(w) = warning {
+                    self.publish(TokenEvent::Warning(w.clone()), |s| s.warnings.push(w));
+                }
                 Ok(t)
             }
             Err(e) => {
                 let fallback = had.clone().filter(|t| t.valid(now));
-                self.inner.state.send_modify(|s| {
+                let repeat = self
+                    .inner
+                    .state
+                    .borrow()
+                    .last_error
+                    .as_ref()
+                    .is_some_and(|prev| prev.to_string() == e.to_string());
+                let phase = match (&fallback, &had) {
+                    (Some(_), _) => Phase::Fresh,
+                    (None, Some(_)) => Phase::Expired,
+                    (None, None) => Phase::Failed,
+                };
+                // Say once per token that it expired with no replacement, not on every retry.
+                let newly_expired = phase == Phase::Expired
+                    && had.as_ref().is_some_and(|t| {
+                        self.inner
+                            .expired_announced
+                            .swap(t.generation, Ordering::Relaxed)
+                            != t.generation
+                    });
+                let error = e.clone();
+                self.publish(TokenEvent::Failed { error, repeat }, |s| {
                     s.last_error = Some(e.clone());
-                    s.phase = match (&fallback, &had) {
-                        (Some(_), _) => Phase::Fresh,
-                        (None, Some(_)) => Phase::Expired,
-                        (None, None) => Phase::Failed,
-                    };
+                    s.phase = phase;
                 });
+                if newly_expired {
+                    self.publish(TokenEvent::Expired, |_| {});
+                }
                 fallback.ok_or(e)
             }
         }
@@ -435,12 +524,14 @@ impl TokenHandle {
                 (None, Some(t)) => t.next_refresh(self.inner.opts.refresh_margin),
                 (None, None) => now,
             };
-            if retry_at.is_none() {
-                self.inner.state.send_if_modified(|s| {
-                    let changed = s.next_refresh != Some(target);
-                    s.next_refresh = Some(target);
-                    changed
-                });
+            if retry_at.is_none() && self.inner.state.borrow().next_refresh != Some(target) {
+                self.publish(
+                    TokenEvent::Scheduled {
+                        at: target,
+                        retry: None,
+                    },
+                    |s| s.next_refresh = Some(target),
+                );
             }
             let wait = (target - now).to_std().unwrap_or(Duration::ZERO);
             let gen_before = rx.borrow_and_update().generation;
@@ -482,7 +573,11 @@ impl TokenHandle {
                     );
                     let at = self.now() + chrono_dur(delay);
                     retry_at = Some(at);
-                    self.inner.state.send_modify(|s| {
+                    let event = TokenEvent::Scheduled {
+                        at,
+                        retry: Some(attempt),
+                    };
+                    self.publish(event, |s| {
                         s.phase = Phase::Retrying { at, attempt };
                         s.next_refresh = Some(at);
                     });

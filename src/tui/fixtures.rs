@@ -13,10 +13,13 @@ use ratatui::buffer::Buffer;
 use serde_json::json;
 
 use super::app::{App, AppOptions};
-use super::msg::{DemoState, Msg};
+use super::demo::DemoState;
+use super::msg::{Msg, ProfileId};
 use super::theme::Theme;
 use crate::api::{ApiResponse, classify_body, parse_www_authenticate};
-use crate::auth::{CachedToken, EntraError, Phase, TokenError, TokenSnapshot, TokenSource};
+use crate::auth::{
+    CachedToken, EntraError, Phase, TokenError, TokenEvent, TokenSnapshot, TokenSource, TokenUpdate,
+};
 use crate::config::{Credential, Origin, Profile, SecretSource};
 use crate::diagnose::Severity;
 use crate::http::NetworkKind;
@@ -123,6 +126,7 @@ pub fn cached(roles: &[&str]) -> Arc<CachedToken> {
         ext_expires_on: None,
         refresh_on: None,
         source: TokenSource::Network,
+        generation: 1,
     })
 }
 
@@ -140,7 +144,8 @@ pub fn empty_snapshot(phase: Phase) -> TokenSnapshot {
 }
 
 pub fn fresh(roles: &[&str], generation: u64) -> TokenSnapshot {
-    let t = cached(roles);
+    let mut t = cached(roles);
+    Arc::make_mut(&mut t).generation = generation;
     TokenSnapshot {
         phase: Phase::Fresh,
         next_refresh: Some(t.expires_on - chrono::Duration::minutes(5)),
@@ -149,6 +154,95 @@ pub fn fresh(roles: &[&str], generation: u64) -> TokenSnapshot {
         generation,
         ..empty_snapshot(Phase::Fresh)
     }
+}
+
+/// The fixtures' first profile (active unless a test switches).
+pub const P0: ProfileId = ProfileId(0);
+
+/// `event` from profile `profile`'s token manager, which is now in `state`.
+pub fn token_msg(profile: ProfileId, event: TokenEvent, state: TokenSnapshot) -> Msg {
+    Msg::Token {
+        profile,
+        update: Box::new(TokenUpdate { event, state }),
+    }
+}
+
+/// Bring profile `id` of `app` to the manager state `snap` with the events a token manager
+/// would have published on the way from the state the App last heard of: a first request,
+/// a new token (a new generation), a failure (or the same failure again), a retry, the
+/// next refresh, new warnings. Test scaffolding: the App itself never compares states.
+pub fn step(app: &mut App, id: ProfileId, snap: TokenSnapshot) {
+    let prev = app.profiles()[id.0].snapshot.clone();
+    let prev_gen = prev.as_ref().map(|p| p.generation).unwrap_or(0);
+    let prev_phase = prev.as_ref().map(|p| p.phase.clone());
+    let prev_err = prev
+        .as_ref()
+        .and_then(|p| p.last_error.as_ref())
+        .map(|e| e.to_string());
+    let mut events = Vec::new();
+    if snap.phase == Phase::Acquiring && matches!(prev_phase, None | Some(Phase::Idle)) {
+        events.push(TokenEvent::Requesting { first: true });
+    }
+    if snap.generation != prev_gen
+        && let Some(t) = &snap.token
+    {
+        events.push(TokenEvent::NewToken(t.clone()));
+    }
+    if let Some(e) = &snap.last_error {
+        let repeat = prev_err.as_deref() == Some(e.to_string().as_str());
+        events.push(TokenEvent::Failed {
+            error: e.clone(),
+            repeat,
+        });
+    }
+    if prev_phase.as_ref() != Some(&snap.phase) {
+        match &snap.phase {
+            Phase::Retrying { at, attempt } => events.push(TokenEvent::Scheduled {
+                at: *at,
+                retry: Some(*attempt),
+            }),
+            Phase::Expired => events.push(TokenEvent::Expired),
+            _ => {}
+        }
+    }
+    if !matches!(snap.phase, Phase::Retrying { .. })
+        && snap.next_refresh != prev.as_ref().and_then(|p| p.next_refresh)
+        && let Some(at) = snap.next_refresh
+    {
+        events.push(TokenEvent::Scheduled { at, retry: None });
+    }
+    let seen = prev.as_ref().map(|p| p.warnings.len()).unwrap_or(0);
+    events.extend(
+        snap.warnings
+            .iter()
+            .skip(seen)
+            .cloned()
+            .map(TokenEvent::Warning),
+    );
+    for e in events {
+        app.update(token_msg(id, e, snap.clone()));
+    }
+}
+
+/// The answer to call `seq`, as the runtime sends it: for the profile that made the call,
+/// with that profile's current token as the one sent (profile 0 for a call no longer in
+/// flight).
+pub fn answer(app: &mut App, seq: u64, result: Result<Box<ApiResponse>, super::msg::CallError>) {
+    let i = app
+        .profiles()
+        .iter()
+        .position(|p| p.call.as_ref().is_some_and(|c| c.seq == seq))
+        .unwrap_or(0);
+    let sent = app.profiles()[i]
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.token.clone());
+    app.update(Msg::ApiResult {
+        profile: ProfileId(i),
+        seq,
+        sent,
+        result,
+    });
 }
 
 /// What the verifier says about a good sandbox token.
@@ -175,7 +269,7 @@ pub fn checks_ok() -> Vec<Check> {
 /// profile is the first).
 pub fn verified(generation: u64, checks: Vec<Check>) -> Msg {
     Msg::Verified {
-        profile: 0,
+        profile: P0,
         generation,
         checks,
     }

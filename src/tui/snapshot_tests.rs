@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 
 use super::app::App;
 use super::fixtures::*;
-use super::msg::Msg;
+use super::msg::ProfileId;
 use crate::auth::Phase;
 use crate::diagnose::Severity;
 use crate::jwt::Check;
@@ -18,8 +18,8 @@ fn both(name: &str, app: &App) {
 /// A fresh token, verified (as the runtime does right after every new token).
 fn with_token(roles: &[&str]) -> App {
     let mut app = app(false);
-    app.update(Msg::Token(Box::new(empty_snapshot(Phase::Acquiring))));
-    app.update(Msg::Token(Box::new(fresh(roles, 1))));
+    step(&mut app, P0, empty_snapshot(Phase::Acquiring));
+    step(&mut app, P0, fresh(roles, 1));
     app.update(verified(1, checks_ok()));
     app
 }
@@ -27,16 +27,14 @@ fn with_token(roles: &[&str]) -> App {
 fn call(app: &mut App, city: &str, resp: crate::api::ApiResponse) {
     type_str(app, city);
     app.update(key(KeyCode::Enter));
-    app.update(Msg::ApiResult {
-        seq: app.in_flight().map(|c| c.seq).unwrap_or_default(),
-        result: Ok(Box::new(resp)),
-    });
+    let seq = app.in_flight().map(|c| c.seq).unwrap_or_default();
+    answer(app, seq, Ok(Box::new(resp)));
 }
 
 #[test]
 fn no_token_yet() {
     let mut app = app(false);
-    app.update(Msg::Token(Box::new(empty_snapshot(Phase::Acquiring))));
+    step(&mut app, P0, empty_snapshot(Phase::Acquiring));
     both("no_token_yet", &app);
 }
 
@@ -56,7 +54,7 @@ fn role_missing_and_403() {
 #[test]
 fn verification_pending_then_failed() {
     let mut app = app(false);
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
     let screen = render(&app, 120, 40);
     assert!(
         screen.contains("verify     checking discovery, signature"),
@@ -116,10 +114,14 @@ fn selected_claim_is_explained() {
 #[test]
 fn expired_secret_is_explained() {
     let mut app = with_token(&["Weather.Read"]);
-    app.update(Msg::Token(Box::new(crate::auth::TokenSnapshot {
-        last_error: Some(expired_secret_error()),
-        ..fresh(&["Weather.Read"], 1)
-    })));
+    step(
+        &mut app,
+        P0,
+        crate::auth::TokenSnapshot {
+            last_error: Some(expired_secret_error()),
+            ..fresh(&["Weather.Read"], 1)
+        },
+    );
     both("expired_secret", &app);
 }
 
@@ -180,7 +182,7 @@ fn demo_config_calls_its_inline_secret_harmless() {
 #[test]
 fn retrying_after_refresh_failure() {
     let mut app = with_token(&["Weather.Read"]);
-    app.update(Msg::Token(Box::new(retrying(&["Weather.Read"]))));
+    step(&mut app, P0, retrying(&["Weather.Read"]));
     both("retrying", &app);
 }
 
@@ -221,10 +223,7 @@ fn help_fits_80x24_in_the_demo_too() {
 #[test]
 fn demo_admin_popup() {
     let mut app = app(true);
-    app.update(Msg::Token(Box::new(fresh(
-        &["Weather.Read", "Weather.Write"],
-        1,
-    ))));
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 1));
     app.update(key(KeyCode::Tab));
     app.update(ch('a'));
     app.update(key(KeyCode::Down));
@@ -262,10 +261,7 @@ fn escape_sequences_are_shown_not_run() {
 /// view started their managers.
 fn profiles_with_tokens() -> App {
     let mut app = profiles_app(true, 20);
-    app.update(Msg::Token(Box::new(fresh(
-        &["Weather.Read", "Weather.Write"],
-        1,
-    ))));
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 1));
     app.update(verified(1, checks_ok()));
     for (i, roles) in [
         (1, &["Weather.Read"][..]),
@@ -273,10 +269,7 @@ fn profiles_with_tokens() -> App {
         (3, &["Weather.Read", "Weather.Write"][..]),
     ] {
         app.profiles[i].started = true;
-        app.update(Msg::ProfileToken {
-            profile: i,
-            snap: Box::new(fresh(roles, 1)),
-        });
+        step(&mut app, ProfileId(i), fresh(roles, 1));
     }
     app
 }
@@ -301,10 +294,7 @@ fn compare_view_after_calling_as_each() {
         (3, forbidden("Weather.Read")),
         (4, weather_ok()),
     ] {
-        app.update(Msg::ApiResult {
-            seq,
-            result: Ok(Box::new(resp)),
-        });
+        answer(&mut app, seq, Ok(Box::new(resp)));
     }
     both("compare", &app);
     let screen = render(&app, 120, 40);
@@ -330,10 +320,7 @@ fn compare_marks_the_role_the_api_named_in_a_403() {
     let mut app = profiles_app(false, 200);
     for (i, roles) in [(1, &["Weather.Read"][..]), (2, &[][..])] {
         app.profiles[i].started = true;
-        app.update(Msg::ProfileToken {
-            profile: i,
-            snap: Box::new(fresh(roles, 1)),
-        });
+        step(&mut app, ProfileId(i), fresh(roles, 1));
     }
     type_str(&mut app, "Seattle");
     app.update(key(KeyCode::F(3)));
@@ -341,10 +328,7 @@ fn compare_marks_the_role_the_api_named_in_a_403() {
     assert!(before.contains("* expected by every profile"), "{before}");
     app.update(key(KeyCode::Enter));
     for seq in 1..=4 {
-        app.update(Msg::ApiResult {
-            seq,
-            result: Ok(Box::new(forbidden("Weather.Write"))),
-        });
+        answer(&mut app, seq, Ok(Box::new(forbidden("Weather.Write"))));
     }
     let screen = render(&app, 120, 40);
     assert!(

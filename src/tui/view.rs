@@ -137,7 +137,7 @@ fn title_bar(app: &App, f: &mut Frame, area: Rect) {
     // With several profiles: which one of how many, and how to switch.
     let count = match app.profiles.len() {
         0 | 1 => String::new(),
-        n => format!(" ({} of {n})", app.active + 1),
+        n => format!(" ({} of {n})", app.active.0 + 1),
     };
     let mode = if app.demo.is_some() {
         " · demo: local sandbox tenant"
@@ -273,14 +273,14 @@ fn city_box(app: &App, f: &mut Frame, area: Rect) {
             ))
             .right_aligned(),
         );
-    if let Some(e) = &app.input_error {
+    if let Some(e) = &app.city.error {
         block = block.title_bottom(Line::from(Span::styled(format!(" {e} "), app.theme.err())));
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
     let width = inner.width.saturating_sub(3) as usize;
-    let scroll = app.input.visual_scroll(width);
-    let value: String = app.input.value().chars().skip(scroll).collect();
+    let scroll = app.city.input.visual_scroll(width);
+    let value: String = app.city.input.value().chars().skip(scroll).collect();
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled("› ", app.theme.label()),
@@ -289,14 +289,14 @@ fn city_box(app: &App, f: &mut Frame, area: Rect) {
         inner,
     );
     if focused {
-        let x = (app.input.visual_cursor().saturating_sub(scroll) as u16)
+        let x = (app.city.input.visual_cursor().saturating_sub(scroll) as u16)
             .min(inner.width.saturating_sub(3));
         f.set_cursor_position((inner.x + 2 + x, inner.y));
     }
 }
 
 fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
-    let hint = (app.scroll.activity > 0).then_some(" scrolled · End newest ");
+    let hint = (app.activity.back > 0).then_some(" scrolled · End newest ");
     let inner = pane(app, f, area, " Activity ", Focus::Activity, hint);
     let width = inner.width as usize;
     let th = &app.theme;
@@ -313,14 +313,14 @@ fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
             n
         }
     };
-    let total: usize = app.activity.iter().map(count).sum();
+    let total: usize = app.activity.entries.iter().map(count).sum();
     let h = inner.height as usize;
     let max = total.saturating_sub(h);
-    let back = (app.scroll.activity as usize).min(max);
+    let back = (app.activity.back as usize).min(max);
     let (start, end) = (max - back, max - back + h);
     let mut shown: Vec<Line> = Vec::new();
     let mut pos = total;
-    for e in app.activity.iter().rev() {
+    for e in app.activity.entries.iter().rev() {
         if pos <= start {
             break;
         }
@@ -374,23 +374,9 @@ fn footer_line(app: &App, f: &mut Frame, area: Rect) {
         };
         Line::from(Span::styled(format!(" {text}"), style))
     } else {
-        let multi = app.profiles.len() > 1;
-        let hint = match app.overlay {
-            Overlay::Help => " Esc close help",
-            Overlay::Admin { .. } => " ↑↓ select · Enter or 1-9 apply · Esc close",
-            Overlay::Profiles { .. } => keymap::HINT_PICKER,
-            Overlay::Compare => keymap::HINT_COMPARE,
-            // With several profiles the hints name the profile keys instead of the rarer ones.
-            _ if app.focus == Focus::City && multi => keymap::HINT_CITY_PROFILES,
-            _ if app.focus == Focus::City => keymap::HINT_CITY,
-            _ if app.focus == Focus::Token && !app.raw && app.jwt().is_some() && multi => {
-                keymap::HINT_TOKEN_PROFILES
-            }
-            _ if app.focus == Focus::Token && !app.raw && app.jwt().is_some() => keymap::HINT_TOKEN,
-            _ if multi => keymap::HINT_PANE_PROFILES,
-            _ => keymap::HINT_PANE,
-        };
-        Line::from(Span::styled(format!(" {}", hint.trim_start()), th.dim()))
+        let width = (area.width as usize).saturating_sub(1);
+        let hint = keymap::hints(&app.key_context(), width);
+        Line::from(Span::styled(format!(" {hint}"), th.dim()))
     };
     f.render_widget(Paragraph::new(line), area);
 }

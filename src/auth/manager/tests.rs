@@ -258,3 +258,82 @@ fn backoff_bounds() {
         Duration::from_secs(30)
     );
 }
+
+/// What the manager publishes, in order, so a front end never has to compare states.
+fn drain(rx: &mut broadcast::Receiver<TokenUpdate>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(u) = rx.try_recv() {
+        out.push(match u.event {
+            TokenEvent::Requesting { first } => format!("requesting first={first}"),
+            TokenEvent::NewToken(t) => {
+                assert_eq!(
+                    u.state.generation, t.generation,
+                    "the state holds the new token"
+                );
+                format!("new gen={} {:?}", t.generation, t.source)
+            }
+            TokenEvent::Failed { repeat, .. } => format!("failed repeat={repeat}"),
+            TokenEvent::Scheduled { retry, .. } => format!("scheduled retry={retry:?}"),
+            TokenEvent::Expired => "expired".into(),
+            TokenEvent::Warning(_) => "warning".into(),
+        });
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_say_what_happened_once() {
+    let (script, h) = setup(
+        vec![Ok(3600), Err(refused()), Err(refused())],
+        Duration::ZERO,
+    );
+    let mut rx = h.events();
+    h.token().await.unwrap();
+    assert_eq!(
+        drain(&mut rx),
+        ["requesting first=true", "new gen=1 Network"]
+    );
+    let _guard = h.spawn_refresher();
+    advance(Duration::from_millis(10)).await;
+    assert_eq!(drain(&mut rx), ["scheduled retry=None"]);
+    // The refresh fails twice: the second failure is a repeat, each schedules a retry.
+    advance(Duration::from_secs(55 * 60)).await;
+    advance(Duration::from_secs(3)).await;
+    let seen = drain(&mut rx);
+    assert_eq!(
+        seen,
+        [
+            "requesting first=false",
+            "failed repeat=false",
+            "scheduled retry=Some(1)",
+            "requesting first=false",
+            "failed repeat=true",
+            "scheduled retry=Some(2)",
+        ]
+    );
+    // Past expiry with every attempt failing: "expired" is said once, not per retry.
+    script
+        .queue
+        .lock()
+        .unwrap()
+        .extend([Err(refused()), Err(refused()), Err(refused())]);
+    advance(Duration::from_secs(6 * 60)).await;
+    let mut seen = drain(&mut rx);
+    for _ in 0..6 {
+        advance(Duration::from_secs(61)).await;
+        seen.extend(drain(&mut rx));
+    }
+    assert_eq!(
+        seen.iter().filter(|s| *s == "expired").count(),
+        1,
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().filter(|s| s.starts_with("failed")).count() >= 2,
+        "{seen:?}"
+    );
+    // Then the queue is empty and the next attempt succeeds: a new generation.
+    let expired = seen.iter().position(|s| s == "expired");
+    let recovered = seen.iter().position(|s| s == "new gen=2 Network");
+    assert!(expired < recovered && recovered.is_some(), "{seen:?}");
+}

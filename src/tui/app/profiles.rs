@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Completed, Decoded, InFlight, Level, LintLine};
+use super::{Completed, Decoded, InFlight, Level};
 use crate::api::{ApiResponse, Body};
 use crate::auth::{CertificateInfo, Phase, TokenSnapshot};
 use crate::config::{Credential, Origin, PathSource, Profile, SecretSource};
@@ -17,6 +17,17 @@ use crate::time::{countdown, human_secs, relative};
 
 /// Below this a secret or certificate expiry is shown as a warning (the lint's rule).
 pub use crate::diagnose::lint::RENEW_WITHIN_DAYS;
+
+/// One config-lint finding as the Config pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintLine {
+    pub severity: Severity,
+    /// What is wrong, sanitised.
+    pub text: String,
+    pub fix: String,
+    /// Harmless here: the demo's generated config holds its sandbox-only secret inline.
+    pub sandbox: bool,
+}
 
 /// What the Config pane shows about the client credential. No secret material.
 #[derive(Debug, Clone, PartialEq, Eq)]

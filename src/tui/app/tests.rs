@@ -5,9 +5,11 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
+use crate::auth::{Phase, TokenError};
 use crate::jwt::Check;
 use crate::tui::fixtures::*;
 use crate::tui::msg::CallError;
+use crate::tui::msg::ProfileId;
 
 fn effects(app: &mut App) -> Vec<Effect> {
     app.take_effects()
@@ -22,7 +24,7 @@ fn focused_on(app: &mut App, focus: Focus) {
 /// A fresh token; the verification it asks for is taken (see `new_tokens_are_verified`).
 fn with_token() -> App {
     let mut app = app(false);
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
     app.take_effects();
     app
 }
@@ -86,7 +88,7 @@ fn enter_calls_and_a_new_enter_replaces_the_call_in_flight() {
     app.update(key(KeyCode::Enter));
     let e = effects(&mut app);
     assert!(
-        matches!(&e[..], [Effect::CallApi { profile: 0, seq: 1, city }] if city == "Seattle"),
+        matches!(&e[..], [Effect::CallApi { profile: P0, seq: 1, city }] if city == "Seattle"),
         "{e:?}"
     );
     assert_eq!(app.in_flight().map(|c| c.seq), Some(1));
@@ -102,16 +104,10 @@ fn enter_calls_and_a_new_enter_replaces_the_call_in_flight() {
             .any(|e| e.text.contains("cancelled the call for Seattle"))
     );
     // The cancelled call's late answer is ignored.
-    app.update(Msg::ApiResult {
-        seq: 1,
-        result: Ok(Box::new(forbidden("Weather.Read"))),
-    });
+    answer(&mut app, 1, Ok(Box::new(forbidden("Weather.Read"))));
     assert!(app.last_call().is_none());
     assert!(app.in_flight().is_some());
-    app.update(Msg::ApiResult {
-        seq: 2,
-        result: Ok(Box::new(weather_ok())),
-    });
+    answer(&mut app, 2, Ok(Box::new(weather_ok())));
     assert!(app.in_flight().is_none());
     let last = app.last_call().unwrap();
     assert_eq!(last.city, "Seattle");
@@ -145,16 +141,28 @@ fn esc_clears_the_box_or_returns_to_it() {
     type_str(&mut app, "Oslo");
     app.update(key(KeyCode::Esc));
     assert_eq!(app.city(), "");
+    assert_eq!(
+        app.focus(),
+        Focus::City,
+        "a non-empty box is cleared, not left"
+    );
     app.update(key(KeyCode::Tab));
     app.update(key(KeyCode::Esc));
     assert_eq!(app.focus(), Focus::City);
+    // Esc on an empty box leaves it, as in most TUIs: Esc then q quits.
+    app.update(key(KeyCode::Esc));
+    assert_ne!(app.focus(), Focus::City);
+    app.update(ch('q'));
+    assert!(app.should_quit());
 }
 
 #[test]
 fn history_up_and_down() {
     let mut app = app(false);
     for city in ["Oslo", "Lima", "Oslo"] {
-        app.update(key(KeyCode::Esc));
+        if !app.city().is_empty() {
+            app.update(key(KeyCode::Esc));
+        }
         type_str(&mut app, city);
         app.update(key(KeyCode::Enter));
     }
@@ -176,12 +184,18 @@ fn history_up_and_down() {
 fn r_and_f5_refresh() {
     let mut app = app(false);
     app.update(key(KeyCode::F(5)));
-    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshToken]));
+    assert!(matches!(
+        &effects(&mut app)[..],
+        [Effect::Refresh { profile: P0 }]
+    ));
     app.update(ch('r'));
     assert!(effects(&mut app).is_empty(), "r types in the city box");
     app.update(key(KeyCode::Tab));
     app.update(ch('r'));
-    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshToken]));
+    assert!(matches!(
+        &effects(&mut app)[..],
+        [Effect::Refresh { profile: P0 }]
+    ));
 }
 
 #[test]
@@ -274,18 +288,18 @@ fn admin_popup_only_in_demo() {
     app.update(key(KeyCode::Enter));
     assert_eq!(app.overlay(), Overlay::None);
     assert!(
-        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::RevokeRole(r))] if r == "Weather.Write")
+        matches!(&effects(&mut app)[..], [Effect::Admin { op: AdminOp::RevokeRole(r), .. }] if r == "Weather.Write")
     );
     app.update(ch('a'));
     app.update(ch('3'));
     assert!(
-        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::GrantRole(r))] if r == "Weather.Admin")
+        matches!(&effects(&mut app)[..], [Effect::Admin { op: AdminOp::GrantRole(r), .. }] if r == "Weather.Admin")
     );
     // Every API role can be required, including the one no client holds.
     app.update(ch('a'));
     app.update(ch('5'));
     assert!(
-        matches!(&effects(&mut app)[..], [Effect::Admin(AdminOp::RequireRole(r))] if r == "Weather.Admin")
+        matches!(&effects(&mut app)[..], [Effect::Admin { op: AdminOp::RequireRole(r), .. }] if r == "Weather.Admin")
     );
     app.update(ch('a'));
     app.update(key(KeyCode::Esc));
@@ -318,7 +332,10 @@ fn demo_ops_follow_the_tenant_state() {
     let ops = no_secret.ops();
     assert_eq!(ops.last(), Some(&AdminOp::RotateKey), "{ops:?}");
     let mut app = app(true);
-    app.update(Msg::Demo(Box::new(state.clone())));
+    app.update(Msg::Demo {
+        profile: P0,
+        state: Box::new(state.clone()),
+    });
     assert_eq!(app.demo.as_ref(), Some(&state));
 }
 
@@ -326,16 +343,25 @@ fn demo_ops_follow_the_tenant_state() {
 fn admin_results_log_and_follow_up() {
     let mut app = app(true);
     app.update(Msg::AdminDone {
+        profile: P0,
         op: AdminOp::RenewSecret,
         result: Ok("added a new secret".into()),
     });
-    assert!(matches!(&effects(&mut app)[..], [Effect::ReloadCredential]));
+    assert!(matches!(
+        &effects(&mut app)[..],
+        [Effect::ReloadCredential { profile: P0 }]
+    ));
     app.update(Msg::AdminDone {
+        profile: P0,
         op: AdminOp::TokenLifetime(Some(Duration::from_secs(120))),
         result: Ok("new tokens live 2m 0s".into()),
     });
-    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshToken]));
+    assert!(matches!(
+        &effects(&mut app)[..],
+        [Effect::Refresh { profile: P0 }]
+    ));
     app.update(Msg::AdminDone {
+        profile: P0,
         op: AdminOp::RevokeRole("Weather.Read".into()),
         result: Ok("revoked Weather.Read from console-rw".into()),
     });
@@ -345,6 +371,7 @@ fn admin_results_log_and_follow_up() {
             .any(|e| e.text.contains("until it is refreshed (r)"))
     );
     app.update(Msg::AdminDone {
+        profile: P0,
         op: AdminOp::RequireRole("Nope".into()),
         result: Err("no such role".into()),
     });
@@ -354,15 +381,15 @@ fn admin_results_log_and_follow_up() {
 #[test]
 fn token_messages_decode_and_log() {
     let mut app = app(false);
-    app.update(Msg::Token(Box::new(empty_snapshot(Phase::Acquiring))));
+    step(&mut app, P0, empty_snapshot(Phase::Acquiring));
     assert!(app.claims().is_none());
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
     assert_eq!(app.claims().unwrap().roles, ["Weather.Read"]);
     assert!(
         app.activity().any(|e| e.text
             == "new token from the token endpoint, expires in 55m 0s · roles Weather.Read")
     );
-    app.update(Msg::Token(Box::new(retrying(&["Weather.Read"]))));
+    step(&mut app, P0, retrying(&["Weather.Read"]));
     let texts: Vec<_> = app.activity().map(|e| e.text.clone()).collect();
     assert!(
         texts
@@ -372,10 +399,10 @@ fn token_messages_decode_and_log() {
     assert!(texts.iter().any(|t| t == "retry #2 scheduled in 4s"));
     // The same error again is not logged twice.
     let n = app.activity().count();
-    app.update(Msg::Token(Box::new(retrying(&["Weather.Read"]))));
+    step(&mut app, P0, retrying(&["Weather.Read"]));
     assert_eq!(app.activity().count(), n);
     // A new generation is a refresh.
-    app.update(Msg::Token(Box::new(fresh(&[], 2))));
+    step(&mut app, P0, fresh(&[], 2));
     assert!(app.claims().unwrap().roles.is_empty());
     assert!(
         app.activity()
@@ -388,20 +415,24 @@ fn failed_call_and_refresh_messages() {
     let mut app = app(false);
     type_str(&mut app, "Oslo");
     app.update(key(KeyCode::Enter));
-    app.update(Msg::ApiResult {
-        seq: 1,
-        result: Err(CallError::Token(connect_error())),
-    });
+    answer(&mut app, 1, Err(CallError::Token(connect_error())));
     let last = app.last_call().unwrap();
     assert!(
         last.result
             .as_ref()
             .unwrap_err()
+            .to_string()
             .starts_with("no token: could not connect")
     );
-    app.update(Msg::RefreshDone(Err("boom\nhint: x".into())));
+    app.update(Msg::RefreshDone {
+        profile: P0,
+        result: Err(TokenError::Credential("boom\nhint: x".into())),
+    });
     assert_eq!(app.status(), Some("refresh failed: boom"));
-    app.update(Msg::RefreshDone(Ok(())));
+    app.update(Msg::RefreshDone {
+        profile: P0,
+        result: Ok(()),
+    });
     app.update(Msg::Warning("cache unavailable".into()));
     assert!(
         app.activity()
@@ -473,11 +504,11 @@ fn scrolling_is_clamped_to_what_the_last_frame_had() {
 #[test]
 fn new_tokens_are_verified_and_late_results_ignored() {
     let mut app = app(true);
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
     match &effects(&mut app)[..] {
         [
             Effect::VerifyToken {
-                profile: 0,
+                profile: P0,
                 generation: 1,
                 token,
                 jwt: j,
@@ -490,13 +521,10 @@ fn new_tokens_are_verified_and_late_results_ignored() {
     }
     assert_eq!(app.verification(), Some(&Verification::Pending));
     // The same token again (a cache hit, a phase change) is not verified again.
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
     assert!(effects(&mut app).is_empty());
     // A refreshed token is; the old token's result arriving late is ignored.
-    app.update(Msg::Token(Box::new(fresh(
-        &["Weather.Read", "Weather.Write"],
-        2,
-    ))));
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 2));
     assert!(matches!(
         &effects(&mut app)[..],
         [Effect::VerifyToken { generation: 2, .. }]
@@ -510,7 +538,7 @@ fn new_tokens_are_verified_and_late_results_ignored() {
     assert!(app.activity().any(|e| e.level == Level::Good
         && e.text == "token verified: signature, issuer, audience, tenant, lifetime ✓"));
     // Failures are logged with their detail.
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 3))));
+    step(&mut app, P0, fresh(&["Weather.Read"], 3));
     let mut bad = checks_ok();
     bad[5] = Check {
         name: "lifetime",
@@ -525,6 +553,7 @@ fn new_tokens_are_verified_and_late_results_ignored() {
     // A rotated signing key: the current token is checked again.
     effects(&mut app);
     app.update(Msg::AdminDone {
+        profile: P0,
         op: AdminOp::RotateKey,
         result: Ok("rotated the signing key".into()),
     });
@@ -562,7 +591,7 @@ fn up_down_select_claims_in_the_token_pane() {
     app.update(key(KeyCode::PageDown));
     app.update(key(KeyCode::Up));
     assert_eq!(app.selected_claim().as_deref(), Some("oid"));
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 2))));
+    step(&mut app, P0, fresh(&["Weather.Read"], 2));
     assert_eq!(app.selected_claim().as_deref(), Some("oid"));
     // In the raw view ↑/↓ scroll instead.
     app.update(ch('t'));
@@ -589,25 +618,20 @@ fn lint_problems_are_logged_at_start() {
 #[test]
 fn refusals_are_logged_with_the_diagnosis() {
     let mut app = app(false);
-    app.update(Msg::Token(Box::new(fresh(
-        &["Weather.Read", "Weather.Write"],
-        1,
-    ))));
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 1));
     type_str(&mut app, "Seattle");
     app.update(key(KeyCode::Enter));
-    app.update(Msg::ApiResult {
-        seq: 1,
-        result: Ok(Box::new(forbidden("Weather.Admin"))),
-    });
+    answer(&mut app, 1, Ok(Box::new(forbidden("Weather.Admin"))));
     assert!(app.activity().any(|e| e.level == Level::Warn
         && e.text
             == "GET Seattle → 403 in 42 ms: the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"));
     // Granting the role and refreshing does not rewrite the diagnosis of the call made
     // before (the new token does carry Weather.Admin).
-    app.update(Msg::Token(Box::new(fresh(
-        &["Weather.Read", "Weather.Write", "Weather.Admin"],
-        2,
-    ))));
+    step(
+        &mut app,
+        P0,
+        fresh(&["Weather.Read", "Weather.Write", "Weather.Admin"], 2),
+    );
     let advice = app.last_call().unwrap().advice.as_ref().unwrap();
     assert_eq!(
         advice.summary,
@@ -642,10 +666,7 @@ fn p_types_in_the_city_box_and_f2_opens_the_picker_from_anywhere() {
 #[test]
 fn switching_profiles_starts_a_manager_once_and_keeps_the_others() {
     let mut app = profiles_app(false, 90);
-    app.update(Msg::Token(Box::new(fresh(
-        &["Weather.Read", "Weather.Write"],
-        1,
-    ))));
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 1));
     effects(&mut app);
     assert_eq!(app.active(), 0);
     assert!(app.profiles()[0].started && !app.profiles()[1].started);
@@ -657,7 +678,7 @@ fn switching_profiles_starts_a_manager_once_and_keeps_the_others() {
     assert_eq!(app.overlay(), Overlay::None);
     assert_eq!(app.active(), 1);
     assert!(app.profiles()[1].started);
-    assert!(matches!(&effects(&mut app)[..], [Effect::SwitchProfile(1)]));
+    assert!(matches!(&effects(&mut app)[..], [Effect::StartProfiles(v)] if v == &[ProfileId(1)]));
     assert!(
         app.activity()
             .any(|e| e.text == "switched to profile mobile-ro (requesting a token)")
@@ -666,12 +687,13 @@ fn switching_profiles_starts_a_manager_once_and_keeps_the_others() {
     assert!(app.token_snapshot().is_none());
     assert!(render(&app, 120, 40).contains("profile   mobile-ro"));
     // Its token arrives as the active one's; console-rw's refresher keeps reporting, tagged.
-    app.update(Msg::Token(Box::new(fresh(&["Weather.Read"], 1))));
+    step(&mut app, ProfileId(1), fresh(&["Weather.Read"], 1));
     assert_eq!(app.claims().unwrap().roles, ["Weather.Read"]);
-    app.update(Msg::ProfileToken {
-        profile: 0,
-        snap: Box::new(fresh(&["Weather.Read", "Weather.Write"], 2)),
-    });
+    step(
+        &mut app,
+        ProfileId(0),
+        fresh(&["Weather.Read", "Weather.Write"], 2),
+    );
     assert_eq!(
         app.claims().unwrap().roles,
         ["Weather.Read"],
@@ -691,7 +713,7 @@ fn switching_profiles_starts_a_manager_once_and_keeps_the_others() {
         e.iter().any(|e| matches!(
             e,
             Effect::VerifyToken {
-                profile: 0,
+                profile: P0,
                 generation: 2,
                 ..
             }
@@ -699,7 +721,7 @@ fn switching_profiles_starts_a_manager_once_and_keeps_the_others() {
         "{e:?}"
     );
     app.update(Msg::Verified {
-        profile: 0,
+        profile: P0,
         generation: 1,
         checks: checks_ok(),
     });
@@ -709,7 +731,7 @@ fn switching_profiles_starts_a_manager_once_and_keeps_the_others() {
     app.update(key(KeyCode::F(2)));
     app.update(ch('1'));
     assert_eq!(app.active(), 0);
-    assert!(matches!(&effects(&mut app)[..], [Effect::SwitchProfile(0)]));
+    assert!(effects(&mut app).is_empty(), "its manager runs already");
     assert_eq!(
         app.claims().unwrap().roles,
         ["Weather.Read", "Weather.Write"]
@@ -750,15 +772,12 @@ fn each_call_answer_goes_to_its_own_profile() {
     let calls: Vec<(usize, u64)> = effects(&mut app)
         .into_iter()
         .filter_map(|e| match e {
-            Effect::CallApi { profile, seq, .. } => Some((profile, seq)),
+            Effect::CallApi { profile, seq, .. } => Some((profile.0, seq)),
             _ => None,
         })
         .collect();
     assert_eq!(calls, [(0, 1), (1, 2)]);
-    app.update(Msg::ApiResult {
-        seq: 1,
-        result: Ok(Box::new(forbidden("Weather.Read"))),
-    });
+    answer(&mut app, 1, Ok(Box::new(forbidden("Weather.Read"))));
     assert!(app.last_call().is_none(), "not the active profile's call");
     assert!(app.in_flight().is_some());
     assert_eq!(app.profiles()[0].outcome_summary().1, "403 IDW10203");
@@ -766,10 +785,7 @@ fn each_call_answer_goes_to_its_own_profile() {
         app.activity()
             .any(|e| e.text.starts_with("[console-rw] GET Seattle → 403"))
     );
-    app.update(Msg::ApiResult {
-        seq: 2,
-        result: Ok(Box::new(weather_ok())),
-    });
+    answer(&mut app, 2, Ok(Box::new(weather_ok())));
     assert_eq!(app.last_call().unwrap().summary, "200 Seattle 12 °C");
 }
 
@@ -779,7 +795,8 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     app.update(key(KeyCode::F(3)));
     assert_eq!(app.overlay(), Overlay::Compare);
     assert!(
-        matches!(&effects(&mut app)[..], [Effect::StartProfiles(v)] if v == &[1, 2, 3]),
+        matches!(&effects(&mut app)[..], [Effect::StartProfiles(v)]
+            if v == &[ProfileId(1), ProfileId(2), ProfileId(3)]),
         "every profile that loads and is not running yet"
     );
     // Opening it again starts nothing more.
@@ -806,7 +823,7 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     let calls: Vec<(usize, String)> = effects(&mut app)
         .into_iter()
         .filter_map(|e| match e {
-            Effect::CallApi { profile, city, .. } => Some((profile, city)),
+            Effect::CallApi { profile, city, .. } => Some((profile.0, city)),
             _ => None,
         })
         .collect();
@@ -827,6 +844,32 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     assert_eq!(app.city(), "Oslo");
     // r refreshes every running profile (after grants changed in the demo popup).
     app.update(ch('r'));
-    assert!(matches!(&effects(&mut app)[..], [Effect::RefreshAll]));
+    let e = effects(&mut app);
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert!(
+        e.iter().all(|e| matches!(e, Effect::Refresh { .. })),
+        "{e:?}"
+    );
     assert_eq!(app.overlay(), Overlay::Compare);
+}
+
+#[test]
+fn a_refusal_is_explained_against_the_token_that_was_sent() {
+    let mut app = with_token(); // generation 1: Weather.Read
+    let sent = app.token_snapshot().and_then(|s| s.token.clone());
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::Enter));
+    // A refresh lands while the call is in flight: the App now holds another token.
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 2));
+    app.update(Msg::ApiResult {
+        profile: P0,
+        seq: 1,
+        sent,
+        result: Ok(Box::new(forbidden("Weather.Admin"))),
+    });
+    let advice = app.last_call().and_then(|c| c.advice.clone()).unwrap();
+    assert_eq!(
+        advice.summary, "the token carries Weather.Read; the API requires Weather.Admin",
+        "judged against generation 1, not the newer token"
+    );
 }

@@ -7,28 +7,21 @@ use ratatui::text::{Line, Span};
 
 use super::{popup, wrap};
 use crate::tui::app::App;
-use crate::tui::keymap::KEYS;
+use crate::tui::keymap::help_rows;
 
 pub fn help(app: &App, f: &mut Frame, area: Rect) {
     let th = &app.theme;
-    let keys: Vec<_> = KEYS
-        .iter()
-        .filter(|(_, _, demo)| !demo || app.demo.is_some())
-        .collect();
-    let key_w = keys
-        .iter()
-        .map(|(k, _, _)| wrap::width(k))
-        .max()
-        .unwrap_or(0);
+    let keys = help_rows(app.demo.is_some());
+    let key_w = keys.iter().map(|(k, _)| wrap::width(k)).max().unwrap_or(0);
     let w = (area.width.saturating_sub(4)).min(84);
     let inner_w = w.saturating_sub(2) as usize;
     let mut lines = Vec::new();
-    for (k, what, _) in keys {
+    for (k, what) in keys {
         for (i, chunk) in wrap::wrap(what, inner_w.saturating_sub(key_w + 3).max(10))
             .into_iter()
             .enumerate()
         {
-            let key = if i == 0 { *k } else { "" };
+            let key = if i == 0 { k } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!(" {key:<key_w$}  "), th.label()),
                 Span::raw(chunk),

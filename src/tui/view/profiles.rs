@@ -63,7 +63,7 @@ pub fn picker(app: &App, f: &mut Frame, area: Rect, selected: usize) {
             state
         } else {
             let mut s = format!("{:<kind_w$} ", p.credential.kind);
-            if i == app.active {
+            if i == app.active.0 {
                 s.push_str("active · ");
             }
             s.push_str(&state);
@@ -237,7 +237,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     let mut outcome_w = 9;
     for (i, p) in app.profiles.iter().enumerate() {
         let mut cells = Vec::new();
-        let name = if i == app.active {
+        let name = if i == app.active.0 {
             format!("{} ◀", p.name)
         } else {
             p.name.clone()

@@ -467,12 +467,14 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
     } else {
         // The claims view scrolls with the selection: from where the last frame was, move
         // just enough to show the selected row.
-        let mut offset = app.claim_offset.get().min(max);
-        if selecting && let Some(row) = rows.get(app.claim.min(rows.len().saturating_sub(1))) {
+        let mut offset = app.claims.offset.get().min(max);
+        if selecting
+            && let Some(row) = rows.get(app.claims.selected.min(rows.len().saturating_sub(1)))
+        {
             let (start, end) = (row.start as u16, row.end as u16);
             if start < offset {
                 offset = start;
-            } else if end > offset + h && app.claim > 0 {
+            } else if end > offset + h && app.claims.selected > 0 {
                 // The first claim does not pull the view down: what is above it (a token
                 // error, warnings) stays readable, and ↑ on it scrolls up further.
                 offset = end.saturating_sub(h).min(start);
@@ -482,7 +484,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
             }
         }
         let offset = offset.min(max);
-        app.claim_offset.set(offset);
+        app.claims.offset.set(offset);
         offset
     };
     f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body_area);

@@ -125,11 +125,12 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     };
     let resp = match &last.result {
         Ok(r) => r,
-        Err(text) => {
+        Err(e) => {
             out.push(Line::from(Span::styled(
                 format!("{} · no response · {}", last.city, app.clock(last.at)),
                 th.err(),
             )));
+            let text = crate::text::sanitize(&e.to_string(), true);
             for line in text.lines() {
                 let style = if line.starts_with("hint:") {
                     th.warn()

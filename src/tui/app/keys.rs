@@ -1,0 +1,189 @@
+//! Keys: the key table ([`crate::tui::keymap`]) says which [`Action`] a key means here;
+//! [`App::act`] carries the action out. The only key logic outside the table is typing in
+//! the city box (a key the table does not bind there is text).
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use super::{App, Focus, Level, Overlay};
+use crate::tui::keymap::{self, Action, Context, Scope};
+use crate::tui::msg::{Effect, ProfileId};
+
+impl App {
+    /// What is on screen, as the key table sees it.
+    pub(in crate::tui) fn key_context(&self) -> Context {
+        Context {
+            popup: match self.overlay {
+                Overlay::None => None,
+                Overlay::Help => Some(Scope::Help),
+                Overlay::Admin { .. } => Some(Scope::Admin),
+                Overlay::ConfirmCopy => Some(Scope::Confirm),
+                Overlay::Profiles { .. } => Some(Scope::Picker),
+                Overlay::Compare => Some(Scope::Compare),
+            },
+            city_focused: self.focus == Focus::City,
+            claims: self.focus == Focus::Token && !self.raw && self.jwt().is_some(),
+            demo: self.demo.is_some(),
+            multi: self.profiles.len() > 1,
+        }
+    }
+
+    pub(super) fn on_key(&mut self, k: KeyEvent) {
+        if k.kind == KeyEventKind::Release {
+            self.dirty = false;
+            return;
+        }
+        let cx = self.key_context();
+        // A key clears the footer message; the y/n prompt is answered by this key.
+        self.status = None;
+        match keymap::lookup(&k, &cx) {
+            Some(action) => self.act(action),
+            None if cx.popup.is_none() && cx.city_focused => {
+                if !self.city.edit(k) {
+                    self.dirty = false;
+                }
+            }
+            None => self.dirty = false,
+        }
+    }
+
+    /// Carry out `action` (from a key, or later from a command palette or the mouse).
+    pub(super) fn act(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::FocusNext => self.focus = self.focus.step(true),
+            Action::FocusPrev => self.focus = self.focus.step(false),
+            Action::FocusCity => self.focus = Focus::City,
+            Action::Call => self.submit(),
+            Action::Help => self.overlay = Overlay::Help,
+            Action::Profiles => self.open_picker(),
+            Action::Compare => self.open_compare(),
+            Action::Refresh => self.refresh(self.active),
+            Action::ToggleRaw => {
+                self.raw = !self.raw;
+                self.scroll.token = 0;
+                self.focus = Focus::Token;
+            }
+            Action::Copy => {
+                if self.token_snapshot().is_some_and(|s| s.token.is_some()) {
+                    self.overlay = Overlay::ConfirmCopy;
+                } else {
+                    self.set_status(Level::Warn, "no token to copy yet");
+                }
+            }
+            Action::Admin => {
+                if self.demo.is_some() {
+                    self.overlay = Overlay::Admin { selected: 0 };
+                } else {
+                    self.set_status(
+                        Level::Info,
+                        "the admin popup is only available in `tokenscope demo`",
+                    );
+                }
+            }
+            Action::Up => self.move_in_pane(-1),
+            Action::Down => self.move_in_pane(1),
+            Action::PageUp => self.move_in_pane(-10),
+            Action::PageDown => self.move_in_pane(10),
+            Action::Home => self.move_in_pane(i32::MIN / 2),
+            Action::End => self.move_in_pane(i32::MAX / 2),
+            Action::HistoryPrev => self.city.history_step(true),
+            Action::HistoryNext => self.city.history_step(false),
+            Action::EscapeCity => {
+                if self.city.is_empty() {
+                    // Leave the box, so that q quits and the letter keys act.
+                    self.city.error = None;
+                    self.focus = self.focus.step(true);
+                } else {
+                    self.city.clear();
+                }
+            }
+            Action::ScrollWeatherUp => {
+                self.scroll.weather = self.scroll.weather.saturating_sub(10);
+            }
+            Action::ScrollWeatherDown => {
+                self.scroll.weather =
+                    (self.scroll.weather.saturating_add(10)).min(self.max_scroll.get().weather);
+            }
+            Action::Close => self.overlay = Overlay::None,
+            Action::MenuUp | Action::MenuDown => self.menu_step(action == Action::MenuDown),
+            Action::Apply => match self.overlay {
+                Overlay::Admin { selected } => self.apply_admin(selected),
+                Overlay::Profiles { selected } => self.switch_to(ProfileId(selected)),
+                _ => self.dirty = false,
+            },
+            Action::Pick(i) => match self.overlay {
+                Overlay::Admin { .. } => self.apply_admin(i),
+                Overlay::Profiles { .. } if i < self.profiles.len() => {
+                    self.overlay = Overlay::Profiles { selected: i };
+                    self.switch_to(ProfileId(i));
+                }
+                _ => self.dirty = false,
+            },
+            Action::CallAll => self.call_all(),
+            Action::RefreshAll => {
+                self.log(Level::Info, "refresh requested for every running profile");
+                let started: Vec<ProfileId> = self
+                    .ids()
+                    .filter(|id| self.profiles[id.0].started)
+                    .collect();
+                for id in started {
+                    self.effects.push(Effect::Refresh { profile: id });
+                }
+            }
+            Action::ConfirmYes => {
+                self.overlay = Overlay::None;
+                match self.token_snapshot().and_then(|s| s.token.clone()) {
+                    Some(t) => self.effects.push(Effect::CopyToken(t.access_token.clone())),
+                    None => self.set_status(Level::Warn, "no token to copy"),
+                }
+            }
+            Action::ConfirmNo => {
+                self.overlay = Overlay::None;
+                self.set_status(Level::Info, "copy cancelled");
+            }
+        }
+    }
+
+    /// ↑/↓ in a popup's list (wrapping around).
+    fn menu_step(&mut self, down: bool) {
+        let step = |selected: usize, n: usize| {
+            let n = n.max(1);
+            if down {
+                (selected + 1) % n
+            } else {
+                (selected + n - 1) % n
+            }
+        };
+        self.overlay = match self.overlay {
+            Overlay::Admin { selected } => Overlay::Admin {
+                selected: step(selected, self.admin_ops().len()),
+            },
+            Overlay::Profiles { selected } => Overlay::Profiles {
+                selected: step(selected, self.profiles.len()),
+            },
+            other => other,
+        };
+    }
+
+    /// Scroll the focused pane by `delta` lines, or in the claims list move the selection.
+    fn move_in_pane(&mut self, delta: i32) {
+        if self.key_context().claims {
+            match delta {
+                d if d <= i32::MIN / 2 => self.first_claim(),
+                d => self.select_claim(d),
+            }
+            return;
+        }
+        // The limits are what the last frame could show; see `max_scroll`.
+        let max = self.max_scroll.get();
+        let apply = |v: u16, max: u16| -> u16 { (v as i32 + delta).clamp(0, max as i32) as u16 };
+        match self.focus {
+            Focus::Token => self.scroll.token = apply(self.scroll.token, max.token),
+            Focus::Weather => self.scroll.weather = apply(self.scroll.weather, max.weather),
+            Focus::Config => self.scroll.config = apply(self.scroll.config, max.config),
+            // Activity scrolls from the newest entry: "up" goes back in time.
+            Focus::Activity => self.activity.scroll_by(delta, max.activity),
+            Focus::City => {}
+        }
+    }
+}
