@@ -202,13 +202,15 @@ async fn demo_in_terminal(
         .iter()
         .map(|r| r.value.clone())
         .collect();
+    // Keys kept across runs: RSA key generation would otherwise be most of the start-up.
     let sandbox = Sandbox::start(SandboxOptions {
         tls: opts.tls,
         tenant,
+        key_store: crate::sandbox::default_key_store(),
         ..SandboxOptions::default()
     })
     .await
-    .context("cannot start the sandbox tenant")?;
+    .map_err(|e| anyhow::anyhow!("cannot start the sandbox tenant: {}", e.report()))?;
     let dir = DemoDir::create().context("cannot create a directory for the demo config")?;
     let path = dir.0.join("config.toml");
     sandbox
@@ -234,7 +236,7 @@ async fn demo_in_terminal(
         .unwrap_or(0);
     let http = http_client(&first)?;
     let sandbox = std::sync::Arc::new(sandbox);
-    // No persistent cache: a previous demo's tokens were signed by keys that are gone.
+    // No persistent cache: a previous demo's tokens name another issuer (the port changes).
     let mut runtime = Runtime::with_profiles(
         profiles
             .iter()

@@ -62,7 +62,7 @@ impl DemoSetup {
     /// Carry out `op` for `client`; the text says what changed.
     pub async fn apply(&self, client: &str, op: &AdminOp) -> Result<String, String> {
         let sb = &self.sandbox;
-        let err = |e: crate::sandbox::SandboxError| e.to_string();
+        let err = |e: crate::sandbox::SandboxError| e.report();
         match op {
             AdminOp::GrantRole(r) => sb
                 .grant_role(client, r)
