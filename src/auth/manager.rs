@@ -22,6 +22,7 @@ use tokio::sync::{Mutex, watch};
 use super::cache::{CACHE_VERSION, CacheEntry, CacheKey, TokenCache};
 use super::{TokenError, TokenResponse};
 use crate::config::Profile;
+use crate::problem::Problem;
 use crate::secret::AccessToken;
 use crate::time::Clock;
 
@@ -350,7 +351,7 @@ impl TokenHandle {
             Err(e) => {
                 self.inner
                     .state
-                    .send_modify(|s| s.warnings.push(e.to_string()));
+                    .send_modify(|s| s.warnings.push(e.full_text()));
                 None
             }
         }
@@ -390,7 +391,7 @@ impl TokenHandle {
                         refresh_on: t.refresh_on,
                     };
                     if let Err(e) = cache.store(&entry) {
-                        warning = Some(e.to_string());
+                        warning = Some(e.full_text());
                     }
                 }
                 self.inner.state.send_modify(|s| {

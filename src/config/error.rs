@@ -1,28 +1,29 @@
 //! Config errors: each names the file (and line/column where it can), what is wrong and
 //! what to do.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::credential::CredentialError;
+use crate::problem::Problem;
+
+/// Why a profile could not be loaded; each says what to do in its [`Problem::hint`] (an
+/// invalid value's text already says what is allowed).
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error(
-        "no config file found (looked at: {})\nhint: run `tokenscope demo` to try the sandbox, or copy config.example.toml to {} and fill it in, or export AZURE_TENANT_ID, AZURE_CLIENT_ID, a credential (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE), TOKENSCOPE_SCOPE and TOKENSCOPE_API_URL",
-        searched_list(.searched),
-        .searched.last().map(|(p, _)| p.display().to_string()).unwrap_or_else(|| "the path given by --config".into())
-    )]
+    #[error("no config file found (looked at: {})", searched_list(.searched))]
     NotFound {
         searched: Vec<(PathBuf, &'static str)>,
     },
 
-    #[error("cannot read config file {}: {source}\nhint: check the path given by --config or $TOKENSCOPE_CONFIG", .path.display())]
+    #[error("cannot read config file {}: {source}", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
 
-    #[error("{}:{line}:{column}: {message}{}", .path.display(), .hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    #[error("{}:{line}:{column}: {message}", .path.display())]
     Parse {
         path: PathBuf,
         line: usize,
@@ -31,7 +32,7 @@ pub enum ConfigError {
         hint: Option<String>,
     },
 
-    #[error("{}: no profile named `{name}`{}\nhint: profiles in this file: {}", .path.display(), .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), list_or_none(.available))]
+    #[error("{}: no profile named `{name}`{}", .path.display(), .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     NoSuchProfile {
         path: PathBuf,
         name: String,
@@ -39,13 +40,13 @@ pub enum ConfigError {
         suggestion: Option<String>,
     },
 
-    #[error("{}: which profile? there is no default_profile and the file has {}\nhint: pass --profile NAME or set default_profile = \"NAME\" (profiles: {})", .path.display(), if .available.is_empty() { "no profiles" } else { "several" }, list_or_none(.available))]
+    #[error("{}: which profile? there is no default_profile and the file has {}", .path.display(), if .available.is_empty() { "no profiles" } else { "several" })]
     NoDefaultProfile {
         path: PathBuf,
         available: Vec<String>,
     },
 
-    #[error("{}: profile `{profile}` has no `{field}`\nhint: {hint}", .path.display())]
+    #[error("{}: profile `{profile}` has no `{field}`", .path.display())]
     Missing {
         path: PathBuf,
         profile: String,
@@ -62,14 +63,14 @@ pub enum ConfigError {
         reason: String,
     },
 
-    #[error("{}: profile `{profile}` has no client credential. Looked at:\n{}\nhint: set client_secret_env = \"NAME\" and export NAME (or AZURE_CLIENT_SECRET), or client_certificate_path, or federated_token_file", .path.display(), .looked.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{}\n{}", missing_secret_summary(.path, .profile), looked_list(.looked))]
     MissingSecret {
         path: PathBuf,
         profile: String,
         looked: Vec<String>,
     },
 
-    #[error("{}: profile `{profile}` sets {} — which credential is meant is ambiguous\nhint: keep exactly one of client_secret_env, client_secret_file, client_secret, client_certificate_path, federated_token_file", .path.display(), .fields.join(" and "))]
+    #[error("{}: profile `{profile}` sets {} — which credential is meant is ambiguous", .path.display(), .fields.join(" and "))]
     AmbiguousSecret {
         path: PathBuf,
         profile: String,
@@ -77,24 +78,121 @@ pub enum ConfigError {
     },
 
     /// The certificate or federated token file named by the profile cannot be used.
-    #[error("{}: profile `{profile}`: {message}", .path.display())]
+    #[error("{}: profile `{profile}`: {problem}", .path.display())]
     Credential {
         path: PathBuf,
         profile: String,
-        message: String,
+        #[source]
+        problem: Box<CredentialError>,
+    },
+
+    /// `client_certificate_password_env` names a variable that is not set.
+    #[error("{}: profile `{profile}`: client_certificate_password_env names the environment variable {var}, which is not set or empty", .path.display())]
+    PasswordEnvUnset {
+        path: PathBuf,
+        profile: String,
+        /// The variable's name, sanitised.
+        var: String,
     },
 
     /// No config file, and the environment names some but not all of an implicit profile.
     #[error(
-        "no config file found (looked at: {}), and the environment does not make a complete `env` profile: {} not set\nhint: export {}, or create a config file (copy config.example.toml)",
+        "no config file found (looked at: {}), and the environment does not make a complete `env` profile: {} not set",
         searched_list(.searched),
-        .missing.join(", "),
-        .missing.join(" and ")
+        .missing.join(", ")
     )]
     IncompleteEnv {
         searched: Vec<(PathBuf, &'static str)>,
         missing: Vec<&'static str>,
     },
+}
+
+impl Problem for ConfigError {
+    fn summary(&self) -> String {
+        match self {
+            ConfigError::MissingSecret { path, profile, .. } => {
+                missing_secret_summary(path, profile)
+            }
+            ConfigError::Credential {
+                path,
+                profile,
+                problem,
+            } => format!(
+                "{}: profile `{profile}`: {}",
+                path.display(),
+                problem.summary()
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            ConfigError::MissingSecret { looked, .. } => Some(looked_list(looked)),
+            ConfigError::Credential { problem, .. } => problem.detail(),
+            _ => None,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            ConfigError::NotFound { searched } => format!(
+                "run `tokenscope demo` to try the sandbox, or copy config.example.toml to {} and \
+                 fill it in, or export AZURE_TENANT_ID, AZURE_CLIENT_ID, a credential \
+                 (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or \
+                 AZURE_FEDERATED_TOKEN_FILE), TOKENSCOPE_SCOPE and TOKENSCOPE_API_URL",
+                searched
+                    .last()
+                    .map(|(p, _)| p.display().to_string())
+                    .unwrap_or_else(|| "the path given by --config".into())
+            ),
+            ConfigError::Read { .. } => {
+                "check the path given by --config or $TOKENSCOPE_CONFIG".into()
+            }
+            ConfigError::Parse { hint, .. } => return hint.clone(),
+            ConfigError::NoSuchProfile { available, .. } => {
+                format!("profiles in this file: {}", list_or_none(available))
+            }
+            ConfigError::NoDefaultProfile { available, .. } => format!(
+                "pass --profile NAME or set default_profile = \"NAME\" (profiles: {})",
+                list_or_none(available)
+            ),
+            ConfigError::Missing { hint, .. } => (*hint).to_string(),
+            // The reason already says what is allowed.
+            ConfigError::Invalid { .. } => return None,
+            ConfigError::MissingSecret { .. } => {
+                "set client_secret_env = \"NAME\" and export NAME \
+                 (or AZURE_CLIENT_SECRET), or client_certificate_path, or federated_token_file"
+                    .into()
+            }
+            ConfigError::AmbiguousSecret { .. } => "keep exactly one of client_secret_env, \
+                 client_secret_file, client_secret, client_certificate_path, federated_token_file"
+                .into(),
+            ConfigError::Credential { problem, .. } => return problem.hint(),
+            ConfigError::PasswordEnvUnset { var, .. } => {
+                format!("export {var} with the PKCS#12 password")
+            }
+            ConfigError::IncompleteEnv { missing, .. } => format!(
+                "export {}, or create a config file (copy config.example.toml)",
+                missing.join(" and ")
+            ),
+        })
+    }
+}
+
+fn missing_secret_summary(path: &Path, profile: &str) -> String {
+    format!(
+        "{}: profile `{profile}` has no client credential. Looked at:",
+        path.display()
+    )
+}
+
+fn looked_list(looked: &[String]) -> String {
+    looked
+        .iter()
+        .map(|l| format!("  - {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn searched_list(s: &[(PathBuf, &'static str)]) -> String {

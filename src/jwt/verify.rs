@@ -1,6 +1,6 @@
 //! Verifying a token the way a resource server would: OIDC discovery for the token's version,
 //! JWKS (cached; refetched on an unknown `kid` at most once a minute), the RS256 signature
-//! with jsonwebtoken, then issuer, audience, tenant and lifetime against the profile.
+//! with jsonwebtoken, then issuer, audience, tenant and lifetime against the [`Expectations`].
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -11,8 +11,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use super::DecodedJwt;
-use crate::config::Profile;
-use crate::diagnose::Severity;
+use crate::severity::Severity;
 use crate::text::sanitize;
 
 /// Clock skew allowed for `exp`/`nbf`.
@@ -39,23 +38,14 @@ impl Check {
     }
 }
 
-/// What the token is checked against.
+/// What the token is checked against (a profile makes one: `Expectations::from(&profile)`,
+/// in `config`).
 #[derive(Debug, Clone)]
 pub struct Expectations {
     pub authority: String,
     pub tenant: Option<String>,
     /// The resource from the scope (`api://…`), whose GUID part is the v2 audience.
     pub resource: String,
-}
-
-impl Expectations {
-    pub fn for_profile(p: &Profile) -> Self {
-        Expectations {
-            authority: p.authority.clone(),
-            tenant: p.tenant.clone(),
-            resource: p.scope.trim().trim_end_matches("/.default").to_string(),
-        }
-    }
 }
 
 struct JwksEntry {

@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore as _;
 
 use super::error::SandboxError;
-use crate::jwt::sha1;
+use crate::credential::sha1;
 
 /// The audience Entra expects in a federated (workload identity) token.
 pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -75,7 +75,7 @@ impl CertificateCredential {
         };
         let validity = cert.validity();
         let time = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default();
-        let thumbprints = crate::jwt::Thumbprints::of(der);
+        let thumbprints = crate::credential::Thumbprints::of(der);
         Ok(CertificateCredential {
             subject: cert.subject().to_string(),
             thumbprint: thumbprints.hex,

@@ -79,7 +79,7 @@ impl SigningKey {
         };
         let decoding =
             DecodingKey::from_rsa_components(&n, &e).map_err(|e| crypto(e.to_string()))?;
-        let x5t = crate::jwt::Thumbprints::of(der).x5t;
+        let x5t = crate::credential::Thumbprints::of(der).x5t;
         Ok(SigningKey {
             kid: x5t.clone(),
             x5t,
@@ -127,6 +127,6 @@ mod tests {
             .expect("verifies with the published key");
         // x5t is the SHA-1 of the published certificate.
         let der = STANDARD.decode(&key.x5c).expect("x5c is base64");
-        assert_eq!(crate::jwt::Thumbprints::of(&der).x5t, key.x5t);
+        assert_eq!(crate::credential::Thumbprints::of(&der).x5t, key.x5t);
     }
 }

@@ -24,6 +24,7 @@ use crate::auth::{Phase, TokenSnapshot, TokenSource};
 use crate::config::Profile;
 use crate::diagnose::Severity;
 use crate::jwt::{Check, Claims, DecodedJwt, TokenFormat};
+use crate::problem::Problem;
 use crate::text::sanitize;
 use crate::time::relative;
 
@@ -636,8 +637,7 @@ impl App {
                 profiles::response_summary(&call.city, r)
             }
             Err(e) => {
-                let first = e.to_string();
-                let first = first.lines().next().unwrap_or_default().to_string();
+                let first = e.summary();
                 self.plog(
                     i,
                     Level::Error,
@@ -659,7 +659,7 @@ impl App {
         self.profiles[i].last = Some(Completed {
             city: call.city,
             at: self.now,
-            result: result.map_err(|e| sanitize(&e.to_string(), true)),
+            result: result.map_err(|e| sanitize(&e.full_text(), true)),
             advice,
             level,
             summary,
@@ -721,11 +721,10 @@ impl App {
                 ),
             );
         }
-        let err = snap.last_error.as_ref().map(|e| e.to_string());
-        if let Some(e) = &err
-            && Some(e) != prev_err.as_ref()
+        if let Some(e) = &snap.last_error
+            && Some(e.to_string()) != prev_err
         {
-            let first = e.lines().next().unwrap_or_default();
+            let first = e.summary();
             self.plog(i, Level::Error, format!("token request failed: {first}"));
         }
         if prev_phase.as_ref() != Some(&snap.phase) {

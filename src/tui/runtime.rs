@@ -24,6 +24,7 @@ use super::view::view;
 use crate::auth::{ManagerOptions, TokenCache, TokenHandle, TokenManager, TokenSnapshot};
 use crate::config::{Credential, Profile, SecretSource};
 use crate::jwt::{Expectations, Verifier};
+use crate::problem::Problem as _;
 use crate::sandbox::SandboxHandle;
 use crate::secret::ClientSecret;
 use crate::time::{Clock, human_secs};
@@ -235,7 +236,7 @@ impl Runtime {
                 slots
                     .get(active)
                     .and_then(|s| s.profile.as_ref())
-                    .and_then(|p| crate::http::client_for(p).ok())
+                    .and_then(|p| crate::http::client(&p.http_options()).ok())
             })
             .unwrap_or_default();
         let mut rt = Runtime {
@@ -288,13 +289,14 @@ impl Runtime {
         }
         let Some(profile) = &slot.profile else { return };
         if slot.http.is_none() {
-            match crate::http::client_for(profile) {
+            match crate::http::client(&profile.http_options()) {
                 Ok(c) => slot.http = Some(c),
                 Err(e) => {
                     tracing::warn!(profile = %profile.name, error = %e, "cannot build the HTTP client");
                     let _ = self.tx.try_send(Msg::Warning(format!(
-                        "[{}] cannot set up the HTTP client: {e}",
-                        profile.name
+                        "[{}] cannot set up the HTTP client: {}",
+                        profile.name,
+                        e.full_text()
                     )));
                     return;
                 }
@@ -426,7 +428,7 @@ impl Runtime {
                     old.abort();
                 }
                 let verifier = self.verifier.clone();
-                let expect = Expectations::for_profile(p);
+                let expect = Expectations::from(p);
                 let tx = self.tx.clone();
                 slot.verify = Some(tokio::spawn(async move {
                     let checks = verifier.verify(token.expose(), &jwt, &expect).await;
