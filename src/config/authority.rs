@@ -5,7 +5,7 @@
 //! Only turns profile fields and environment values into URLs and tells what is wrong with
 //! them; it reads no files and knows nothing of credentials.
 
-use super::resolve::Ctx;
+use super::error::Ctx;
 use super::{ConfigError, Env, Origin, ProfileFile};
 
 /// Default Entra authority host (public cloud).

@@ -180,6 +180,41 @@ impl Problem for ConfigError {
     }
 }
 
+/// The profile being resolved: what errors name, and where relative paths start.
+pub(super) struct Ctx<'a> {
+    pub path: &'a Path,
+    pub profile: &'a str,
+    /// The config file's directory: paths in the profile are relative to it.
+    pub base_dir: PathBuf,
+}
+
+impl Ctx<'_> {
+    /// `field` is required and absent.
+    pub fn missing(&self, field: &'static str, hint: &'static str) -> ConfigError {
+        ConfigError::Missing {
+            path: self.path.to_path_buf(),
+            profile: self.profile.to_string(),
+            field,
+            hint,
+        }
+    }
+    /// `field` = `value` is not allowed, because `reason`.
+    pub fn invalid(
+        &self,
+        field: &'static str,
+        value: &str,
+        reason: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            profile: self.profile.to_string(),
+            field,
+            value: crate::text::sanitize(value, false),
+            reason: reason.into(),
+        }
+    }
+}
+
 fn missing_secret_summary(path: &Path, profile: &str) -> String {
     format!(
         "{}: profile `{profile}` has no client credential. Looked at:",

@@ -9,43 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use super::authority::{self, check_http_url};
-use super::error::{self, ConfigError};
+use super::error::{self, ConfigError, Ctx};
 use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Env, Loaded, Origin, Profile, ProfileFile};
-
-/// The profile being resolved: what errors name, and where relative paths start.
-pub(super) struct Ctx<'a> {
-    pub path: &'a Path,
-    pub profile: &'a str,
-    /// The config file's directory: paths in the profile are relative to it.
-    pub base_dir: PathBuf,
-}
-
-impl Ctx<'_> {
-    /// `field` is required and absent.
-    pub fn missing(&self, field: &'static str, hint: &'static str) -> ConfigError {
-        ConfigError::Missing {
-            path: self.path.to_path_buf(),
-            profile: self.profile.to_string(),
-            field,
-            hint,
-        }
-    }
-    /// `field` = `value` is not allowed, because `reason`.
-    pub fn invalid(
-        &self,
-        field: &'static str,
-        value: &str,
-        reason: impl Into<String>,
-    ) -> ConfigError {
-        ConfigError::Invalid {
-            path: self.path.to_path_buf(),
-            profile: self.profile.to_string(),
-            field,
-            value: crate::text::sanitize(value, false),
-            reason: reason.into(),
-        }
-    }
-}
 
 /// Resolve one profile of a parsed file (`profile`, else the file's default, else its only
 /// profile).

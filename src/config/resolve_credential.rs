@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::resolve::Ctx;
+use super::error::Ctx;
 use super::{ConfigError, Env, ProfileFile};
 use crate::credential::{
     AssertionAlg, ClientCertificate, Credential, CredentialError, FederatedToken, PathSource,
