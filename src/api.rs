@@ -350,6 +350,33 @@ mod tests {
     }
 
     #[test]
+    fn api_errors_are_summary_and_hint() {
+        let network = ApiError::Network {
+            kind: NetworkKind::Connect,
+            url: "http://127.0.0.1:1/api/weather/x".into(),
+            message: "Connection refused".into(),
+            source: None,
+        };
+        assert_eq!(
+            network.full_text(),
+            "could not connect to the API at http://127.0.0.1:1/api/weather/x: Connection refused\nhint: is the API running? check api_url"
+        );
+        for e in [
+            network,
+            ApiError::InvalidCity("type a city name, e.g. Seattle".into()),
+            ApiError::BadUrl {
+                template: "x{city}".into(),
+                reason: "relative URL without a base".into(),
+            },
+            ApiError::TooManyRedirects {
+                last: "https://a/".into(),
+            },
+        ] {
+            crate::problem::assert_keeps_convention(&e);
+        }
+    }
+
+    #[test]
     fn bodies_are_classified() {
         let w = classify_body(br#"{"temp":12.5,"humidity":80}"#, Some("application/json"));
         assert!(matches!(

@@ -290,3 +290,103 @@ fn network_error(url: &Url, e: reqwest::Error) -> TokenError {
         source: Some(Arc::new(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::assert_keeps_convention;
+
+    fn rejected(trace: bool) -> TokenError {
+        TokenError::Rejected {
+            status: 401,
+            entra: Box::new(EntraError {
+                error: "invalid_client".into(),
+                error_description: Some(
+                    "AADSTS7000215: Invalid client secret provided. More.".into(),
+                ),
+                error_codes: vec![7000215],
+                trace_id: trace.then(|| "t-1".into()),
+                correlation_id: trace.then(|| "c-2".into()),
+                ..Default::default()
+            }),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn token_errors_are_summary_detail_and_hint() {
+        let all = [
+            rejected(true),
+            rejected(false),
+            TokenError::UnexpectedResponse {
+                status: 502,
+                excerpt: String::new(),
+                retry_after: None,
+            },
+            TokenError::Malformed {
+                status: 200,
+                detail: "missing access_token".into(),
+            },
+            TokenError::Redirected {
+                status: 302,
+                location: "https://elsewhere/".into(),
+            },
+            TokenError::Network {
+                kind: NetworkKind::Timeout,
+                url: "https://login.example/t".into(),
+                message: "operation timed out".into(),
+                source: None,
+            },
+            TokenError::Insecure(InsecureTransport {
+                what: "the client credential",
+                host: "login.example".into(),
+            }),
+            TokenError::Credential(
+                crate::credential::FederatedError::Empty {
+                    path: "/var/run/t".into(),
+                }
+                .into(),
+            ),
+            TokenError::BadEndpoint {
+                url: "nope".into(),
+                reason: "relative URL without a base".into(),
+            },
+        ];
+        for e in &all {
+            assert_keeps_convention(e);
+            // A refusal is explained by the AADSTS knowledge base, not a hint.
+            assert_eq!(
+                e.hint().is_none(),
+                matches!(e, TokenError::Rejected { .. }),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_text_a_user_reads_is_unchanged() {
+        assert_eq!(
+            rejected(true).full_text(),
+            "token request refused (HTTP 401, invalid_client): AADSTS7000215: Invalid client secret provided.\n(trace id t-1, correlation id c-2)"
+        );
+        assert_eq!(rejected(false).detail(), None);
+        let e = TokenError::Network {
+            kind: NetworkKind::Connect,
+            url: "http://127.0.0.1:1/t".into(),
+            message: "Connection refused".into(),
+            source: None,
+        };
+        assert_eq!(
+            e.full_text(),
+            "could not connect to the token endpoint http://127.0.0.1:1/t: Connection refused\nhint: check the authority host and your network; is the identity provider running?"
+        );
+        let e = TokenError::Insecure(InsecureTransport {
+            what: "the client credential",
+            host: "login.example".into(),
+        });
+        assert_eq!(
+            e.full_text(),
+            "refusing to send the client credential over plain http to login.example: anyone on the network could read it\nhint: use https:// for this URL (plain http is allowed only for localhost / 127.0.0.1 / ::1)"
+        );
+    }
+}

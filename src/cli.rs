@@ -432,3 +432,57 @@ pub(crate) fn http_client(profile: &Profile) -> Result<reqwest::Client, Failure>
     crate::http::client(&profile.http_options())
         .map_err(|e| Failure::problem(EXIT_USAGE, "config", "http_setup", &e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_prints_summary_detail_then_hint_and_keeps_the_json_shape() {
+        let e = ConfigError::MissingSecret {
+            path: "/etc/ts.toml".into(),
+            profile: "p".into(),
+            looked: vec!["a (not set)".into()],
+        };
+        let f = Failure::from(e);
+        assert_eq!(f.code, EXIT_USAGE);
+        let text = f.full_text();
+        assert!(
+            text.starts_with("/etc/ts.toml: profile `p` has no client credential. Looked at:\n  - a (not set)\nhint: set client_secret_env"),
+            "{text}"
+        );
+        let err = &f.json["error"];
+        assert_eq!(err["stage"], "config");
+        assert_eq!(err["kind"], "config");
+        assert_eq!(
+            err["message"],
+            text.as_str(),
+            "message keeps the whole text"
+        );
+        assert!(
+            err["hint"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("set client_secret_env"))
+        );
+
+        let f = Failure::new(EXIT_TOKEN, "token", "rejected", "refused")
+            .with("status", json!(401))
+            .with_detail("(trace id t)")
+            .with_detail("why: w\nfix: x");
+        assert_eq!(f.full_text(), "refused\n(trace id t)\nwhy: w\nfix: x");
+        assert_eq!(
+            f.json["error"]["message"],
+            "refused\n(trace id t)\nwhy: w\nfix: x"
+        );
+        assert_eq!(f.json["error"]["status"], 401);
+        assert!(f.json["error"].get("hint").is_none());
+        let keys: Vec<&String> = f.json["error"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["stage", "kind", "message", "status"]);
+
+        let f = Failure::after_output(EXIT_REFUSED, "the API refused the call (403)");
+        assert!(f.json.is_null(), "the command printed its JSON already");
+    }
+}

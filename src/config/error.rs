@@ -257,3 +257,135 @@ pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::FederatedError;
+    use crate::problem::assert_keeps_convention;
+
+    fn path() -> PathBuf {
+        PathBuf::from("/etc/ts.toml")
+    }
+
+    #[test]
+    fn every_variant_is_summary_detail_and_hint() {
+        let all = [
+            ConfigError::NotFound {
+                searched: vec![(path(), "--config")],
+            },
+            ConfigError::Read {
+                path: path(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            },
+            ConfigError::Parse {
+                path: path(),
+                line: 2,
+                column: 3,
+                message: "unknown field".into(),
+                hint: Some("did you mean `scope`?".into()),
+            },
+            ConfigError::NoSuchProfile {
+                path: path(),
+                name: "mobil".into(),
+                available: vec!["mobile".into()],
+                suggestion: Some("mobile".into()),
+            },
+            ConfigError::NoDefaultProfile {
+                path: path(),
+                available: vec!["a".into(), "b".into()],
+            },
+            ConfigError::Missing {
+                path: path(),
+                profile: "p".into(),
+                field: "scope",
+                hint: "set scope",
+            },
+            ConfigError::Invalid {
+                path: path(),
+                profile: "p".into(),
+                field: "cloud",
+                value: "mars".into(),
+                reason: "use public, usgov or china".into(),
+            },
+            ConfigError::MissingSecret {
+                path: path(),
+                profile: "p".into(),
+                looked: vec!["a (not set)".into(), "b (empty)".into()],
+            },
+            ConfigError::AmbiguousSecret {
+                path: path(),
+                profile: "p".into(),
+                fields: vec!["client_secret", "client_secret_env"],
+            },
+            ConfigError::Credential {
+                path: path(),
+                profile: "p".into(),
+                problem: Box::new(
+                    FederatedError::Missing {
+                        path: "/var/run/token".into(),
+                    }
+                    .into(),
+                ),
+            },
+            ConfigError::PasswordEnvUnset {
+                path: path(),
+                profile: "p".into(),
+                var: "PFX_PW".into(),
+            },
+            ConfigError::IncompleteEnv {
+                searched: vec![],
+                missing: vec!["AZURE_CLIENT_ID", "TOKENSCOPE_SCOPE"],
+            },
+        ];
+        for e in &all {
+            assert_keeps_convention(e);
+            // Only an invalid value goes without a hint: its reason says what is allowed.
+            assert_eq!(
+                e.hint().is_none(),
+                matches!(e, ConfigError::Invalid { .. }),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_text_a_user_reads_is_unchanged() {
+        let e = ConfigError::MissingSecret {
+            path: path(),
+            profile: "p".into(),
+            looked: vec!["a (not set)".into(), "b (empty)".into()],
+        };
+        assert_eq!(
+            e.full_text(),
+            "/etc/ts.toml: profile `p` has no client credential. Looked at:\n  - a (not set)\n  - b (empty)\nhint: set client_secret_env = \"NAME\" and export NAME (or AZURE_CLIENT_SECRET), or client_certificate_path, or federated_token_file"
+        );
+        let e = ConfigError::Credential {
+            path: path(),
+            profile: "p".into(),
+            problem: Box::new(
+                FederatedError::Missing {
+                    path: "/var/run/token".into(),
+                }
+                .into(),
+            ),
+        };
+        assert_eq!(
+            e.full_text(),
+            "/etc/ts.toml: profile `p`: the federated token file /var/run/token does not exist\nhint: in Kubernetes the workload identity webhook mounts it (check the pod's azure.workload.identity/use label and AZURE_FEDERATED_TOKEN_FILE); elsewhere write the other identity provider's token there"
+        );
+        assert!(
+            std::error::Error::source(&e).is_some(),
+            "the credential error"
+        );
+        let e = ConfigError::PasswordEnvUnset {
+            path: path(),
+            profile: "p".into(),
+            var: "PFX_PW".into(),
+        };
+        assert_eq!(
+            e.full_text(),
+            "/etc/ts.toml: profile `p`: client_certificate_password_env names the environment variable PFX_PW, which is not set or empty\nhint: export PFX_PW with the PKCS#12 password"
+        );
+    }
+}
