@@ -6,6 +6,9 @@
 //! into place, so a reader (or a second writer) never sees a half-written file; two processes
 //! storing the same key at once leave one complete entry. A corrupt, truncated or
 //! unknown-version file is reported, ignored and overwritten by the next store.
+//!
+//! Reads and writes only its own directory; when to store or serve a token is the token
+//! manager's decision, not the cache's.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -10,6 +10,9 @@
 //!   exponentially with jitter on failure (2 s … 60 s, honouring `Retry-After`), while the
 //!   current token keeps being served until it really expires.
 //! - Publishes a [`TokenSnapshot`] on a `watch` channel after every change.
+//!
+//! Fetches through the token endpoint client (or a test's fetcher) and the cache; it knows
+//! nothing of how its state is shown.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,4 +1,7 @@
 //! `tokenscope decode [TOKEN | -]`.
+//!
+//! Reads the token from the argument or standard input (size-capped) and prints what
+//! `jwt::decode` found; it verifies nothing.
 
 use std::io::{IsTerminal, Read};
 

@@ -1,5 +1,7 @@
 //! `tokenscope doctor`: lint → discovery → token → verification → roles → API call, as a
 //! checklist, each failure with its fix. Exit 0 when nothing failed, 1 when a check failed.
+//!
+//! Runs the steps and prints; the judgements come from `diagnose` and `jwt::Verifier`.
 
 use std::time::Instant;
 

@@ -1,4 +1,6 @@
 //! `tokenscope token` and `tokenscope call`.
+//!
+//! Printing and exit codes only; tokens come from `auth`, explanations from `diagnose`.
 
 use serde_json::{Value, json};
 

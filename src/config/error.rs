@@ -1,5 +1,8 @@
 //! Config errors: each names the file (and line/column where it can), what is wrong and
-//! what to do.
+//! what to do (as a [`Problem`] hint), and [`Ctx`], the profile being resolved that errors
+//! point at.
+//!
+//! Holds no resolving logic; a credential that cannot be loaded is wrapped, not re-worded.
 
 use std::path::{Path, PathBuf};
 

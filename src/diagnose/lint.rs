@@ -1,4 +1,6 @@
 //! Config lint: mistakes that make client credentials fail, found before any request.
+//!
+//! Reads the resolved profile only (no files, no network); one flat checklist of rules.
 
 use serde::Serialize;
 

@@ -1,4 +1,6 @@
 //! Base64url + JSON decoding of a compact JWS, with no signature check.
+//!
+//! Pure functions over the token text; trust (signature, issuer, audience) is `verify`'s.
 
 use base64::Engine;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
