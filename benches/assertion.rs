@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use tokenscope::auth::{AssertionAlg, ClientCertificate};
+use tokenscope::credential::{AssertionAlg, ClientCertificate};
 
 fn write_cert(dir: &std::path::Path) -> std::path::PathBuf {
     let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)

@@ -1,9 +1,14 @@
 //! Calling the protected API: building the URL, sending the bearer token safely, and
-//! classifying what came back.
+//! classifying what came back (status, body shape, `WWW-Authenticate` challenges).
+//!
+//! Layer: above `http` and the base modules; it takes a template URL and a token, not a
+//! profile. It must not import `config`, `auth`, `diagnose` or the front ends (why a call
+//! was refused is `diagnose::refusal`'s business).
 
 mod challenge;
 mod weather;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -13,7 +18,8 @@ use url::Url;
 pub use challenge::{Challenge, parse_www_authenticate};
 pub use weather::Weather;
 
-use crate::http::{self, NetworkKind};
+use crate::http::{self, InsecureTransport, NetworkKind};
+use crate::problem::Problem;
 use crate::secret::AccessToken;
 
 /// Longest city name accepted.
@@ -40,38 +46,50 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
+/// Why the API call produced no response; each says what to do in its [`Problem::hint`].
 #[derive(Debug, Clone, Error)]
 pub enum ApiError {
+    /// The city name cannot go into the URL; the text says why.
     #[error("{0}")]
     InvalidCity(String),
-    #[error(
-        "api_url {template:?} does not make a valid URL: {reason}\nhint: check api_url in the profile"
-    )]
+    #[error("api_url {template:?} does not make a valid URL: {reason}")]
     BadUrl { template: String, reason: String },
-    #[error("{0}")]
-    Insecure(String),
-    #[error("{}", network_text(*.kind, .url, .message))]
+    #[error(transparent)]
+    Insecure(InsecureTransport),
+    #[error("{} the API at {url}: {message}", .kind.failed_to())]
     Network {
         kind: NetworkKind,
         url: String,
+        /// The most specific words of the error chain, sanitised.
         message: String,
+        #[source]
+        source: Option<Arc<reqwest::Error>>,
     },
-    #[error(
-        "the API redirected more than {MAX_REDIRECTS} times (last: {last})\nhint: point api_url at the final URL"
-    )]
+    #[error("the API redirected more than {MAX_REDIRECTS} times (last: {last})")]
     TooManyRedirects { last: String },
 }
 
-fn network_text(kind: NetworkKind, url: &str, message: &str) -> String {
-    let (what, hint) = match kind {
-        NetworkKind::Connect => ("could not connect to", "is the API running? check api_url"),
-        NetworkKind::Timeout => (
-            "timed out waiting for",
-            "the API is slow or unreachable; raise timeout in the profile if needed",
-        ),
-        NetworkKind::Other => ("request failed to", "check api_url and your network"),
-    };
-    format!("{what} the API at {url}: {message}\nhint: {hint}")
+impl Problem for ApiError {
+    fn summary(&self) -> String {
+        self.to_string()
+    }
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            // The text is already what to do ("type a city name, e.g. Seattle").
+            ApiError::InvalidCity(_) => return None,
+            ApiError::Insecure(e) => return e.hint(),
+            ApiError::BadUrl { .. } => "check api_url in the profile",
+            ApiError::Network { kind, .. } => match kind {
+                NetworkKind::Connect => "is the API running? check api_url",
+                NetworkKind::Timeout => {
+                    "the API is slow or unreachable; raise timeout in the profile if needed"
+                }
+                NetworkKind::Other => "check api_url and your network",
+            },
+            ApiError::TooManyRedirects { .. } => "point api_url at the final URL",
+        };
+        Some(hint.to_string())
+    }
 }
 
 /// Check a city name typed by a user.
@@ -214,7 +232,7 @@ pub async fn get_with_bearer(
         if carry {
             req = req.bearer_auth(token.expose());
         }
-        let resp = req.send().await.map_err(|e| network_error(&current, &e))?;
+        let resp = req.send().await.map_err(|e| network_error(&current, e))?;
         if resp.status().is_redirection()
             && let Some(loc) = resp.headers().get(reqwest::header::LOCATION)
         {
@@ -248,7 +266,7 @@ pub async fn get_with_bearer(
             .collect();
         let body = http::read_capped(resp, http::MAX_BODY)
             .await
-            .map_err(|e| network_error(&current, &e))?;
+            .map_err(|e| network_error(&current, e))?;
         let latency = started.elapsed();
         return Ok(ApiResponse {
             url: current,
@@ -268,12 +286,13 @@ pub async fn get_with_bearer(
     })
 }
 
-fn network_error(url: &Url, e: &reqwest::Error) -> ApiError {
-    let (kind, message) = http::describe_reqwest_error(e);
+fn network_error(url: &Url, e: reqwest::Error) -> ApiError {
+    let (kind, message) = http::describe_reqwest_error(&e);
     ApiError::Network {
         kind,
         url: url.to_string(),
         message,
+        source: Some(Arc::new(e)),
     }
 }
 
@@ -328,6 +347,33 @@ mod tests {
             weather_url(t, &"x".repeat(101)),
             Err(ApiError::InvalidCity(_))
         ));
+    }
+
+    #[test]
+    fn api_errors_are_summary_and_hint() {
+        let network = ApiError::Network {
+            kind: NetworkKind::Connect,
+            url: "http://127.0.0.1:1/api/weather/x".into(),
+            message: "Connection refused".into(),
+            source: None,
+        };
+        assert_eq!(
+            network.full_text(),
+            "could not connect to the API at http://127.0.0.1:1/api/weather/x: Connection refused\nhint: is the API running? check api_url"
+        );
+        for e in [
+            network,
+            ApiError::InvalidCity("type a city name, e.g. Seattle".into()),
+            ApiError::BadUrl {
+                template: "x{city}".into(),
+                reason: "relative URL without a base".into(),
+            },
+            ApiError::TooManyRedirects {
+                last: "https://a/".into(),
+            },
+        ] {
+            crate::problem::assert_keeps_convention(&e);
+        }
     }
 
     #[test]

@@ -1,30 +1,35 @@
-//! Getting an app-only token: the client-credentials request, and typed success and error
-//! responses (Entra's error JSON, or whatever a proxy put in the way).
+//! Getting an app-only token: the client-credentials request, typed success and error
+//! responses (Entra's error JSON, or whatever a proxy put in the way), the persistent token
+//! cache and the token manager (single flight, background refresh).
+//!
+//! Layer: above `config` (a resolved [`Profile`]), `credential` (the proof a request
+//! carries) and `http`. It must not import `api`, `diagnose` or the front ends.
 
 mod cache;
-mod credential;
 mod manager;
 mod response;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 use url::Url;
 
 pub use cache::{CacheEntry, CacheError, CacheKey, TokenCache};
-pub use credential::{
-    ASSERTION_TYPE, AssertionAlg, CertFormat, CertificateError, CertificateInfo, ClientCertificate,
-    FederatedError, FederatedToken,
-};
 pub use manager::{
     CachedToken, ManagerOptions, Phase, TokenEvent, TokenHandle, TokenManager, TokenSnapshot,
     TokenSource, TokenUpdate,
 };
 pub use response::{EntraError, TokenResponse};
 
-use crate::config::{Credential, Profile};
-use crate::http::{self, NetworkKind};
+use crate::config::Profile;
+use crate::credential::{ASSERTION_TYPE, ClientProof, CredentialError};
+use crate::http::{self, InsecureTransport, NetworkKind};
+use crate::problem::Problem;
+use crate::text::sanitize;
 
-/// Why no token was obtained. Every variant's text ends with a hint line.
+/// Why no token was obtained. Each says what to do in its [`Problem::hint`], except an
+/// identity provider's refusal, which the AADSTS knowledge base explains.
 #[derive(Debug, Clone, Error)]
 pub enum TokenError {
     /// The identity provider answered with an OAuth error (Entra's JSON).
@@ -37,7 +42,7 @@ pub enum TokenError {
     },
     /// An answer that is not the JSON an identity provider sends (an HTML page from a proxy,
     /// an empty body, …).
-    #[error("the token endpoint answered HTTP {status} with {}\nhint: check token_endpoint / authority; something other than the identity provider (a proxy, a wrong URL) answered", if .excerpt.is_empty() { "an empty body".to_string() } else { format!("a non-JSON body: \"{}\"", .excerpt) })]
+    #[error("the token endpoint answered HTTP {status} with {}", if .excerpt.is_empty() { "an empty body".to_string() } else { format!("a non-JSON body: \"{}\"", .excerpt) })]
     UnexpectedResponse {
         status: u16,
         excerpt: String,
@@ -46,29 +51,74 @@ pub enum TokenError {
     },
     /// JSON, but not a usable token response.
     #[error(
-        "the token endpoint answered HTTP {status} with JSON that is not a token response: {detail}\nhint: check that token_endpoint points at an OAuth 2.0 token endpoint"
+        "the token endpoint answered HTTP {status} with JSON that is not a token response: {detail}"
     )]
     Malformed { status: u16, detail: String },
     /// The token endpoint redirected; token requests are never re-sent elsewhere.
-    #[error(
-        "the token endpoint answered HTTP {status} redirecting to {location}\nhint: set authority (or token_endpoint) to the final URL; a client secret is never re-sent to a redirect target"
-    )]
+    #[error("the token endpoint answered HTTP {status} redirecting to {location}")]
     Redirected { status: u16, location: String },
-    #[error("{}", network_text(*.kind, .url, .message))]
+    #[error("{} the token endpoint {url}: {message}", .kind.failed_to())]
     Network {
         kind: NetworkKind,
         url: String,
+        /// The most specific words of the error chain, sanitised.
         message: String,
+        #[source]
+        source: Option<Arc<reqwest::Error>>,
     },
-    #[error("{0}")]
-    Insecure(String),
+    #[error(transparent)]
+    Insecure(InsecureTransport),
     /// The certificate or federated token could not be turned into a client assertion.
-    #[error("{0}")]
-    Credential(String),
-    #[error(
-        "the token endpoint URL {url:?} is not valid: {reason}\nhint: check authority / token_endpoint in the profile"
-    )]
+    #[error(transparent)]
+    Credential(CredentialError),
+    #[error("the token endpoint URL {url:?} is not valid: {reason}")]
     BadEndpoint { url: String, reason: String },
+}
+
+impl Problem for TokenError {
+    fn summary(&self) -> String {
+        match self {
+            TokenError::Rejected { status, entra, .. } => rejected_summary(*status, entra),
+            TokenError::Insecure(e) => e.summary(),
+            TokenError::Credential(e) => e.summary(),
+            other => other.to_string(),
+        }
+    }
+    fn detail(&self) -> Option<String> {
+        match self {
+            TokenError::Rejected { entra, .. } => rejected_ids(entra),
+            TokenError::Credential(e) => e.detail(),
+            _ => None,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            // What to do depends on the code: the knowledge base says (diagnose::aadsts).
+            TokenError::Rejected { .. } => return None,
+            TokenError::Insecure(e) => return e.hint(),
+            TokenError::Credential(e) => return e.hint(),
+            TokenError::UnexpectedResponse { .. } => {
+                "check token_endpoint / authority; something other than the identity provider (a proxy, a wrong URL) answered"
+            }
+            TokenError::Malformed { .. } => {
+                "check that token_endpoint points at an OAuth 2.0 token endpoint"
+            }
+            TokenError::Redirected { .. } => {
+                "set authority (or token_endpoint) to the final URL; a client secret is never re-sent to a redirect target"
+            }
+            TokenError::Network { kind, .. } => match kind {
+                NetworkKind::Connect => {
+                    "check the authority host and your network; is the identity provider running?"
+                }
+                NetworkKind::Timeout => {
+                    "the identity provider is slow or unreachable; raise connect_timeout/timeout in the profile if needed"
+                }
+                NetworkKind::Other => "check the authority URL and your network",
+            },
+            TokenError::BadEndpoint { .. } => "check authority / token_endpoint in the profile",
+        };
+        Some(hint.to_string())
+    }
 }
 
 impl TokenError {
@@ -129,44 +179,34 @@ impl TokenError {
     }
 }
 
+/// "token request refused (HTTP 401, invalid_client): AADSTS7000215: …" and, on the next
+/// line, Entra's trace and correlation ids.
 fn rejected_text(status: u16, e: &EntraError) -> String {
-    let mut s = format!(
+    let summary = rejected_summary(status, e);
+    match rejected_ids(e) {
+        Some(ids) => format!("{summary}\n{ids}"),
+        None => summary,
+    }
+}
+
+fn rejected_summary(status: u16, e: &EntraError) -> String {
+    format!(
         "token request refused (HTTP {status}, {}): {}",
-        crate::text::sanitize(&e.error, false),
+        sanitize(&e.error, false),
         e.summary()
-    );
+    )
+}
+
+/// "(trace id …, correlation id …)", when Entra sent either.
+fn rejected_ids(e: &EntraError) -> Option<String> {
     let ids: Vec<String> = [
         ("trace id", &e.trace_id),
         ("correlation id", &e.correlation_id),
     ]
     .into_iter()
-    .filter_map(|(k, v)| {
-        v.as_ref()
-            .map(|v| format!("{k} {}", crate::text::sanitize(v, false)))
-    })
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {}", sanitize(v, false))))
     .collect();
-    if !ids.is_empty() {
-        s.push_str(&format!("\n({})", ids.join(", ")));
-    }
-    s
-}
-
-fn network_text(kind: NetworkKind, url: &str, message: &str) -> String {
-    let what = match kind {
-        NetworkKind::Connect => "could not connect to",
-        NetworkKind::Timeout => "timed out waiting for",
-        NetworkKind::Other => "request failed to",
-    };
-    let hint = match kind {
-        NetworkKind::Connect => {
-            "check the authority host and your network; is the identity provider running?"
-        }
-        NetworkKind::Timeout => {
-            "the identity provider is slow or unreachable; raise connect_timeout/timeout in the profile if needed"
-        }
-        NetworkKind::Other => "check the authority URL and your network",
-    };
-    format!("{what} the token endpoint {url}: {message}\nhint: {hint}")
+    (!ids.is_empty()).then(|| format!("({})", ids.join(", ")))
 }
 
 /// Request an app-only token with the client-credentials grant.
@@ -176,7 +216,7 @@ pub async fn request_token(
 ) -> Result<TokenResponse, TokenError> {
     let endpoint = &profile.token_endpoint;
     let url = Url::parse(endpoint).map_err(|e| TokenError::BadEndpoint {
-        url: crate::text::sanitize(endpoint, false),
+        url: sanitize(endpoint, false),
         reason: e.to_string(),
     })?;
     http::check_transport(&url, "the client credential").map_err(TokenError::Insecure)?;
@@ -186,25 +226,13 @@ pub async fn request_token(
         ("client_id", &profile.client_id),
         ("scope", &profile.scope),
     ];
-    let assertion: crate::secret::ClientSecret;
-    match &profile.credential {
-        Credential::Secret { secret, .. } => form.push(("client_secret", secret.expose())),
-        Credential::Certificate {
-            cert,
-            send_chain,
-            alg,
-            ..
-        } => {
-            assertion = cert
-                .assertion(&profile.client_id, endpoint, *alg, *send_chain, Utc::now())
-                .map_err(|e| TokenError::Credential(e.to_string()))?;
-            form.push(("client_assertion_type", ASSERTION_TYPE));
-            form.push(("client_assertion", assertion.expose()));
-        }
-        Credential::Federated { token, .. } => {
-            assertion = token
-                .assertion(Utc::now())
-                .map_err(|e| TokenError::Credential(e.to_string()))?;
+    let proof = profile
+        .credential
+        .proof(&profile.client_id, endpoint, Utc::now())
+        .map_err(TokenError::Credential)?;
+    match &proof {
+        ClientProof::Secret(secret) => form.push(("client_secret", secret.expose())),
+        ClientProof::Assertion(assertion) => {
             form.push(("client_assertion_type", ASSERTION_TYPE));
             form.push(("client_assertion", assertion.expose()));
         }
@@ -217,7 +245,7 @@ pub async fn request_token(
         .form(&form)
         .send()
         .await
-        .map_err(|e| network_error(&url, &e))?;
+        .map_err(|e| network_error(&url, e))?;
     let status = resp.status().as_u16();
     if resp.status().is_redirection() {
         let location = resp
@@ -227,7 +255,7 @@ pub async fn request_token(
             .unwrap_or("(no Location header)");
         return Err(TokenError::Redirected {
             status,
-            location: crate::text::sanitize(location, false),
+            location: sanitize(location, false),
         });
     }
     let server_date = resp
@@ -243,7 +271,7 @@ pub async fn request_token(
         .and_then(|v| v.trim().parse::<u64>().ok());
     let body = http::read_capped(resp, http::MAX_BODY)
         .await
-        .map_err(|e| network_error(&url, &e))?;
+        .map_err(|e| network_error(&url, e))?;
     response::parse(status, &body.bytes, sent_at, server_date).map_err(|mut e| {
         if let TokenError::Rejected { retry_after: r, .. }
         | TokenError::UnexpectedResponse { retry_after: r, .. } = &mut e
@@ -254,11 +282,112 @@ pub async fn request_token(
     })
 }
 
-fn network_error(url: &Url, e: &reqwest::Error) -> TokenError {
-    let (kind, message) = http::describe_reqwest_error(e);
+fn network_error(url: &Url, e: reqwest::Error) -> TokenError {
+    let (kind, message) = http::describe_reqwest_error(&e);
     TokenError::Network {
         kind,
         url: url.to_string(),
         message,
+        source: Some(Arc::new(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::assert_keeps_convention;
+
+    fn rejected(trace: bool) -> TokenError {
+        TokenError::Rejected {
+            status: 401,
+            entra: Box::new(EntraError {
+                error: "invalid_client".into(),
+                error_description: Some(
+                    "AADSTS7000215: Invalid client secret provided. More.".into(),
+                ),
+                error_codes: vec![7000215],
+                trace_id: trace.then(|| "t-1".into()),
+                correlation_id: trace.then(|| "c-2".into()),
+                ..Default::default()
+            }),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn token_errors_are_summary_detail_and_hint() {
+        let all = [
+            rejected(true),
+            rejected(false),
+            TokenError::UnexpectedResponse {
+                status: 502,
+                excerpt: String::new(),
+                retry_after: None,
+            },
+            TokenError::Malformed {
+                status: 200,
+                detail: "missing access_token".into(),
+            },
+            TokenError::Redirected {
+                status: 302,
+                location: "https://elsewhere/".into(),
+            },
+            TokenError::Network {
+                kind: NetworkKind::Timeout,
+                url: "https://login.example/t".into(),
+                message: "operation timed out".into(),
+                source: None,
+            },
+            TokenError::Insecure(InsecureTransport {
+                what: "the client credential",
+                host: "login.example".into(),
+            }),
+            TokenError::Credential(
+                crate::credential::FederatedError::Empty {
+                    path: "/var/run/t".into(),
+                }
+                .into(),
+            ),
+            TokenError::BadEndpoint {
+                url: "nope".into(),
+                reason: "relative URL without a base".into(),
+            },
+        ];
+        for e in &all {
+            assert_keeps_convention(e);
+            // A refusal is explained by the AADSTS knowledge base, not a hint.
+            assert_eq!(
+                e.hint().is_none(),
+                matches!(e, TokenError::Rejected { .. }),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_text_a_user_reads_is_unchanged() {
+        assert_eq!(
+            rejected(true).full_text(),
+            "token request refused (HTTP 401, invalid_client): AADSTS7000215: Invalid client secret provided.\n(trace id t-1, correlation id c-2)"
+        );
+        assert_eq!(rejected(false).detail(), None);
+        let e = TokenError::Network {
+            kind: NetworkKind::Connect,
+            url: "http://127.0.0.1:1/t".into(),
+            message: "Connection refused".into(),
+            source: None,
+        };
+        assert_eq!(
+            e.full_text(),
+            "could not connect to the token endpoint http://127.0.0.1:1/t: Connection refused\nhint: check the authority host and your network; is the identity provider running?"
+        );
+        let e = TokenError::Insecure(InsecureTransport {
+            what: "the client credential",
+            host: "login.example".into(),
+        });
+        assert_eq!(
+            e.full_text(),
+            "refusing to send the client credential over plain http to login.example: anyone on the network could read it\nhint: use https:// for this URL (plain http is allowed only for localhost / 127.0.0.1 / ::1)"
+        );
     }
 }

@@ -1,4 +1,8 @@
-//! The headless command line: argument definitions, the commands, exit codes.
+//! The headless command line: argument definitions, the commands, exit codes, and how a
+//! failure is printed (`error: …`, then `hint: …`).
+//!
+//! A front end: it may use every core module and the sandbox; nothing imports it but
+//! `main.rs`.
 //!
 //! Exit codes (documented in README.md):
 //! 0 ok · 2 usage or config error · 3 token acquisition failed · 4 the API refused (401/403) ·
@@ -16,6 +20,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::config::{self, ConfigError, Env, LoadOptions, Profile};
+use crate::problem::Problem;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -123,23 +128,73 @@ pub enum ConfigCommand {
     Path,
 }
 
-/// A command's failure: the exit code, the human text and, for `--json`, a JSON error.
+/// A command's failure: the exit code, what a person reads (summary, detail lines, hint;
+/// through [`Problem`]) and, for `--json`, a JSON error.
 #[derive(Debug)]
 pub struct Failure {
     pub code: u8,
-    pub message: String,
+    /// Boxed: a `Result<_, Failure>` stays small on the happy path.
+    text: Box<FailureText>,
+    /// The `{"error": {…}}` object for `--json`; `Null` when the command already printed
+    /// its JSON result.
     pub json: serde_json::Value,
 }
 
+#[derive(Debug)]
+struct FailureText {
+    /// One line: what went wrong.
+    summary: String,
+    /// Further lines printed under the summary (trace ids, why / fix).
+    detail: Option<String>,
+    /// What to do, printed as `hint: …`.
+    hint: Option<String>,
+}
+
 impl Failure {
-    pub fn new(code: u8, stage: &str, kind: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        let json = json!({ "error": { "stage": stage, "kind": kind, "message": message } });
+    /// A failure with a one-line message (no hint).
+    pub fn new(code: u8, stage: &str, kind: &str, summary: impl Into<String>) -> Self {
+        let summary = summary.into();
+        let json = json!({ "error": { "stage": stage, "kind": kind, "message": summary } });
         Failure {
             code,
-            message,
+            text: Box::new(FailureText {
+                summary,
+                detail: None,
+                hint: None,
+            }),
             json,
         }
+    }
+    /// A failure from a core error: its summary, detail and hint as they are.
+    pub fn problem(code: u8, stage: &str, kind: &str, problem: &dyn Problem) -> Self {
+        let mut f = Failure::new(code, stage, kind, problem.summary());
+        f.text.detail = problem.detail();
+        f.text.hint = problem.hint();
+        f.sync_json();
+        f
+    }
+    /// A failure whose output the command already printed (`--json` prints nothing more).
+    pub fn after_output(code: u8, summary: impl Into<String>) -> Self {
+        Failure {
+            json: serde_json::Value::Null,
+            ..Failure::new(code, "", "", summary)
+        }
+    }
+    /// Add lines under the summary.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        self.text.detail = Some(match self.text.detail.take() {
+            Some(d) => format!("{d}\n{detail}"),
+            None => detail,
+        });
+        self.sync_json();
+        self
+    }
+    /// Say what to do.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.text.hint = Some(hint.into());
+        self.sync_json();
+        self
     }
     /// Add fields to the JSON error object.
     pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
@@ -148,11 +203,48 @@ impl Failure {
         }
         self
     }
+    /// `message` keeps the whole text (scripts written before `hint` read it from there);
+    /// `hint` is also given on its own.
+    fn sync_json(&mut self) {
+        let text = self.full_text();
+        let hint = self.text.hint.clone();
+        if let Some(obj) = self.json.get_mut("error").and_then(|e| e.as_object_mut()) {
+            obj.insert("message".into(), json!(text));
+            if let Some(h) = hint {
+                obj.insert("hint".into(), json!(h));
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text.summary)?;
+        if let Some(d) = &self.text.detail {
+            write!(f, "\n{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// What `main` prints after `error: ` is [`Problem::full_text`].
+impl Problem for Failure {
+    fn summary(&self) -> String {
+        self.text.summary.clone()
+    }
+    fn detail(&self) -> Option<String> {
+        self.text.detail.clone()
+    }
+    fn hint(&self) -> Option<String> {
+        self.text.hint.clone()
+    }
 }
 
 impl From<ConfigError> for Failure {
     fn from(e: ConfigError) -> Self {
-        Failure::new(EXIT_USAGE, "config", "config", e.to_string())
+        Failure::problem(EXIT_USAGE, "config", "config", &e)
     }
 }
 
@@ -185,7 +277,7 @@ pub fn main() -> ExitCode {
                     println!("{}", crate::text::inert_json(&f.json));
                 }
             } else {
-                eprintln!("error: {}", crate::text::sanitize(&f.message, true));
+                eprintln!("error: {}", crate::text::sanitize(&f.full_text(), true));
             }
             ExitCode::from(f.code)
         }
@@ -265,8 +357,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn cache_cmd(command: CacheCommand, profile: Option<&str>) -> Result<(), Failure> {
-    let cache_err =
-        |e: crate::auth::CacheError| Failure::new(EXIT_USAGE, "cache", "cache", e.to_string());
+    let cache_err = |e: crate::auth::CacheError| Failure::problem(EXIT_USAGE, "cache", "cache", &e);
     let cache = crate::auth::TokenCache::open_default().map_err(cache_err)?;
     match command {
         CacheCommand::List => {
@@ -325,7 +416,7 @@ fn config_path(opts: &LoadOptions, env: &Env) {
                 config::ENV_PROFILE
             ),
             Err(e @ config::ConfigError::IncompleteEnv { .. }) => {
-                println!("using: nothing — {e}")
+                println!("using: nothing — {}", e.full_text())
             }
             _ => println!(
                 "using: nothing — copy config.example.toml to the platform path above, or pass --config,\n       or export {} for an implicit `{}` profile",
@@ -338,6 +429,60 @@ fn config_path(opts: &LoadOptions, env: &Env) {
 
 /// Build the HTTP client for a profile.
 pub(crate) fn http_client(profile: &Profile) -> Result<reqwest::Client, Failure> {
-    crate::http::client_for(profile)
-        .map_err(|e| Failure::new(EXIT_USAGE, "config", "http_setup", e.to_string()))
+    crate::http::client(&profile.http_options())
+        .map_err(|e| Failure::problem(EXIT_USAGE, "config", "http_setup", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_prints_summary_detail_then_hint_and_keeps_the_json_shape() {
+        let e = ConfigError::MissingSecret {
+            path: "/etc/ts.toml".into(),
+            profile: "p".into(),
+            looked: vec!["a (not set)".into()],
+        };
+        let f = Failure::from(e);
+        assert_eq!(f.code, EXIT_USAGE);
+        let text = f.full_text();
+        assert!(
+            text.starts_with("/etc/ts.toml: profile `p` has no client credential. Looked at:\n  - a (not set)\nhint: set client_secret_env"),
+            "{text}"
+        );
+        let err = &f.json["error"];
+        assert_eq!(err["stage"], "config");
+        assert_eq!(err["kind"], "config");
+        assert_eq!(
+            err["message"],
+            text.as_str(),
+            "message keeps the whole text"
+        );
+        assert!(
+            err["hint"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("set client_secret_env"))
+        );
+
+        let f = Failure::new(EXIT_TOKEN, "token", "rejected", "refused")
+            .with("status", json!(401))
+            .with_detail("(trace id t)")
+            .with_detail("why: w\nfix: x");
+        assert_eq!(f.full_text(), "refused\n(trace id t)\nwhy: w\nfix: x");
+        assert_eq!(
+            f.json["error"]["message"],
+            "refused\n(trace id t)\nwhy: w\nfix: x"
+        );
+        assert_eq!(f.json["error"]["status"], 401);
+        assert!(f.json["error"].get("hint").is_none());
+        let keys: Vec<&String> = f.json["error"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["stage", "kind", "message", "status"]);
+
+        let f = Failure::after_output(EXIT_REFUSED, "the API refused the call (403)");
+        assert!(f.json.is_null(), "the command printed its JSON already");
+    }
 }

@@ -1,11 +1,20 @@
-//! Diagnosis: naming the cause of a refusal and the fix, the way an experienced identity
-//! engineer would. Pure functions over core types; no I/O except in `doctor`.
+//! Diagnosis: naming the cause of a failure and the fix, the way an experienced identity
+//! engineer would — config lint ([`lint`]), token-endpoint failures and the AADSTS knowledge
+//! base ([`aadsts`]), refused API calls ([`refusal`]), and what well-known claims mean.
+//!
+//! Pure functions over core types: no I/O, no network (the front ends fetch, then ask here
+//! what it means), and no printing (the CLI and the TUI render the [`Advice`]). Layer: above
+//! `config`, `auth`, `api` and `jwt`; it must not import the front ends.
 
 pub mod aadsts;
 pub mod lint;
 pub mod refusal;
 
 use serde::Serialize;
+
+/// Kept at this path for the front ends, which grade findings with it; it lives in
+/// `severity` so that `jwt` can use it without depending on this layer.
+pub use crate::severity::Severity;
 
 /// One piece of advice: what happened, why, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,27 +25,6 @@ pub struct Advice {
     pub cause: String,
     /// What to do.
     pub fix: String,
-}
-
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Ok,
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    /// ✓ / ⚠ / ✗ marks for checklists.
-    pub fn mark(self) -> &'static str {
-        match self {
-            Severity::Ok | Severity::Info => "✓",
-            Severity::Warning => "⚠",
-            Severity::Error => "✗",
-        }
-    }
 }
 
 /// One-line explanations of well-known claims (assets/claims.toml).

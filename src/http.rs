@@ -2,6 +2,10 @@
 //! a bearer token or client secret never goes over plain http to a non-loopback host, and
 //! redirects are never followed automatically (the API client follows them itself and drops
 //! `Authorization` when the origin changes).
+//!
+//! Layer: just above the base modules. It takes plain [`HttpOptions`] and must not import
+//! `config` (a profile's options come from `Profile::http_options`), `auth`, `api` or
+//! anything above them.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -10,23 +14,64 @@ use std::time::Duration;
 use thiserror::Error;
 use url::Url;
 
+use crate::problem::Problem;
+
 /// Bodies larger than this are cut (with a visible note) instead of read whole.
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// Why the HTTP client could not be built.
 #[derive(Debug, Error)]
 pub enum HttpSetupError {
-    #[error("cannot read ca_file {}: {source}\nhint: give the path of a PEM file holding the extra root certificate", .path.display())]
+    #[error("cannot read ca_file {}: {source}", .path.display())]
     CaRead {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
-    #[error("ca_file {} holds no usable PEM certificate: {detail}\nhint: the file must contain -----BEGIN CERTIFICATE----- blocks", .path.display())]
+    #[error("ca_file {} holds no usable PEM certificate: {detail}", .path.display())]
     CaParse {
         path: std::path::PathBuf,
         detail: String,
     },
     #[error("cannot set up the HTTP client: {0}")]
-    Build(String),
+    Build(#[source] reqwest::Error),
+}
+
+impl Problem for HttpSetupError {
+    fn summary(&self) -> String {
+        self.to_string()
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            HttpSetupError::CaRead { .. } => {
+                Some("give the path of a PEM file holding the extra root certificate".into())
+            }
+            HttpSetupError::CaParse { .. } => {
+                Some("the file must contain -----BEGIN CERTIFICATE----- blocks".into())
+            }
+            HttpSetupError::Build(_) => None,
+        }
+    }
+}
+
+/// Credentials were about to go over plain http to a host that is not loopback.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("refusing to send {what} over plain http to {host}: anyone on the network could read it")]
+pub struct InsecureTransport {
+    /// What would have been sent: "a bearer token", "the client credential".
+    pub what: &'static str,
+    pub host: String,
+}
+
+impl Problem for InsecureTransport {
+    fn summary(&self) -> String {
+        self.to_string()
+    }
+    fn hint(&self) -> Option<String> {
+        Some(
+            "use https:// for this URL (plain http is allowed only for localhost / 127.0.0.1 / ::1)"
+                .into(),
+        )
+    }
 }
 
 /// Settings for [`client`].
@@ -63,16 +108,7 @@ pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError>
         }
         b = b.tls_certs_merge(certs);
     }
-    b.build().map_err(|e| HttpSetupError::Build(e.to_string()))
-}
-
-/// The client for a profile: its timeouts and its extra root certificate.
-pub fn client_for(profile: &crate::config::Profile) -> Result<reqwest::Client, HttpSetupError> {
-    client(&HttpOptions {
-        connect_timeout: profile.connect_timeout,
-        timeout: profile.timeout,
-        ca_file: profile.ca_file.as_deref(),
-    })
+    b.build().map_err(HttpSetupError::Build)
 }
 
 /// True for `localhost`, 127.0.0.0/8 and ::1.
@@ -88,14 +124,14 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Refuse to send credentials (what: "a bearer token", "the client secret") over plain http
-/// to a host that is not loopback.
-pub fn check_transport(url: &Url, what: &str) -> Result<(), String> {
+/// Refuse to send credentials (what: "a bearer token", "the client credential") over plain
+/// http to a host that is not loopback.
+pub fn check_transport(url: &Url, what: &'static str) -> Result<(), InsecureTransport> {
     if url.scheme() == "http" && !is_loopback(url) {
-        return Err(format!(
-            "refusing to send {what} over plain http to {host}: anyone on the network could read it\nhint: use https:// for this URL (plain http is allowed only for localhost / 127.0.0.1 / ::1)",
-            host = url.host_str().unwrap_or("?")
-        ));
+        return Err(InsecureTransport {
+            what,
+            host: url.host_str().unwrap_or("?").to_string(),
+        });
     }
     Ok(())
 }
@@ -162,6 +198,17 @@ pub enum NetworkKind {
     Other,
 }
 
+impl NetworkKind {
+    /// The words before what could not be reached: "could not connect to the API at …".
+    pub fn failed_to(self) -> &'static str {
+        match self {
+            NetworkKind::Connect => "could not connect to",
+            NetworkKind::Timeout => "timed out waiting for",
+            NetworkKind::Other => "request failed to",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +224,8 @@ mod tests {
         assert!(check_transport(&u("http://127.0.0.1:1/x"), "a bearer token").is_ok());
         assert!(check_transport(&u("https://api.contoso.com/x"), "a bearer token").is_ok());
         let e = check_transport(&u("http://api.contoso.com/x"), "a bearer token").unwrap_err();
+        crate::problem::assert_keeps_convention(&e);
+        let e = e.full_text();
         assert!(
             e.contains("api.contoso.com") && e.contains("https://"),
             "{e}"

@@ -1,5 +1,7 @@
 //! Types that hold secrets (client secrets, access tokens). Their `Debug` and `Display` are
 //! redacted so a secret can only reach output through an explicit `expose()` call.
+//!
+//! A base module: it imports nothing of the crate and never stores or logs a value.
 
 use std::fmt;
 

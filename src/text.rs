@@ -1,4 +1,6 @@
 //! Making text that came from outside (servers, tokens, files) safe to show in a terminal.
+//!
+//! A base module: pure string functions, importing nothing of the crate.
 
 /// Replace control characters (including ESC, so no escape sequence is ever interpreted)
 /// with a visible escape such as `\u{1b}`. Newlines and tabs are kept when `keep_newlines`.

@@ -1,4 +1,6 @@
 //! The one place the wall clock is read, and human formatting of times and durations.
+//!
+//! A base module: it imports nothing of the crate.
 
 use chrono::{DateTime, Local, Utc};
 

@@ -40,6 +40,7 @@ pub use view::{MIN_HEIGHT, MIN_WIDTH, view};
 
 use crate::auth::TokenCache;
 use crate::config::{self, Env, LoadOptions, Profile};
+use crate::problem::Problem as _;
 use crate::sandbox::{Sandbox, SandboxOptions, TenantModel};
 
 /// How `tokenscope` (no subcommand) opens the dashboard.
@@ -132,7 +133,8 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
             Ok(c) => Some(c),
             Err(e) => {
                 warning = Some(format!(
-                    "token cache unavailable, continuing without it: {e}"
+                    "token cache unavailable, continuing without it: {}",
+                    e.full_text()
                 ));
                 None
             }
@@ -261,7 +263,9 @@ async fn demo_in_terminal(
 }
 
 fn http_client(profile: &Profile) -> anyhow::Result<reqwest::Client> {
-    crate::http::client_for(profile).context("cannot set up the HTTP client")
+    crate::http::client(&profile.http_options())
+        .map_err(|e| anyhow::anyhow!(e.full_text()))
+        .context("cannot set up the HTTP client")
 }
 
 /// Take over the terminal (raw mode, alternate screen, panic hook), run, and give it back —

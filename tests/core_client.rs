@@ -17,6 +17,7 @@ use tokenscope::api::{self, ApiError, Body, Outcome};
 use tokenscope::auth::{self, TokenError};
 use tokenscope::config::{self, Env, LoadOptions, Profile};
 use tokenscope::jwt::b64url;
+use tokenscope::problem::Problem;
 use tokenscope::secret::AccessToken;
 
 const SECRET: &str = "canary-secret-0xC0FFEE";
@@ -369,7 +370,9 @@ async fn plain_http_to_remote_hosts_is_refused_before_sending() {
     p.token_endpoint = "http://login.example.com/t/oauth2/v2.0/token".into();
     let e = auth::request_token(&client(&p), &p).await.unwrap_err();
     assert!(matches!(e, TokenError::Insecure(_)), "{e:?}");
-    assert!(e.to_string().contains("https://"), "{e}");
+    // The hint says what to do; the error's Display is the summary alone.
+    assert!(!e.to_string().contains("hint:"), "{e}");
+    assert!(e.hint().is_some_and(|h| h.contains("https://")), "{e}");
 
     let token = AccessToken::new("t");
     let e = api::call_weather(

@@ -15,8 +15,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 use tokenscope::api;
-use tokenscope::auth::{self, AssertionAlg, CertFormat, TokenError};
+use tokenscope::auth::{self, TokenError};
 use tokenscope::config::{self, Credential, Env, LoadOptions, Profile};
+use tokenscope::credential::{AssertionAlg, CertFormat, ClientCertificate};
+use tokenscope::problem::Problem;
 use tokenscope::sandbox::{SandboxHandle, SandboxOptions, TokenVersion};
 
 const SUBJECT: &str = "system:serviceaccount:weather:console";
@@ -62,7 +64,7 @@ fn path_value(p: &Path) -> String {
 }
 
 fn http(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client_for(p).expect("http client")
+    tokenscope::http::client(&p.http_options()).expect("http client")
 }
 
 fn claims(jwt: &str) -> Value {
@@ -104,7 +106,7 @@ async fn rejected_code(p: &Profile) -> (u64, String) {
     }
 }
 
-fn cert_of(p: &Profile) -> (&auth::ClientCertificate, bool, AssertionAlg) {
+fn cert_of(p: &Profile) -> (&ClientCertificate, bool, AssertionAlg) {
     match &p.credential {
         Credential::Certificate {
             cert,
@@ -201,7 +203,7 @@ async fn pem_and_pkcs12_certificates_get_a_certificate_token_and_the_weather() {
         &env,
     )
     .expect_err("wrong password")
-    .to_string();
+    .full_text();
     assert!(e.contains("AZURE_CLIENT_CERTIFICATE_PASSWORD"), "{e}");
     assert!(
         !e.contains("not-the-password-canary") && !e.contains(&files.pfx_password),

@@ -175,7 +175,7 @@ async fn verification_v1_rotation_and_expiry() {
     let cfg = config(&sb, dir.path());
     let p = profile(&cfg, "console-rw");
     let verifier = Verifier::new(http());
-    let expect = Expectations::for_profile(&p);
+    let expect = Expectations::from(&p);
     let all_ok = |checks: &[jwt::Check]| checks.iter().all(|c| c.severity == Severity::Ok);
 
     let t = auth::request_token(&http(), &p).await.unwrap();

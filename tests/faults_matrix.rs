@@ -25,6 +25,7 @@ use tokenscope::config::{self, Env, LoadOptions, Profile};
 use tokenscope::diagnose::refusal;
 use tokenscope::http::{MAX_BODY, NetworkKind};
 use tokenscope::jwt::b64url;
+use tokenscope::problem::Problem;
 use tokenscope::secret::AccessToken;
 use tokenscope::tui::{App, AppOptions, Clipboard, Runtime, Theme};
 use tokio::sync::{mpsc, watch};
@@ -190,7 +191,10 @@ async fn idp_500_with_an_html_page() {
         "Runtime Error Server Error in '/' Application. \\u{1b}[31mboom"
     );
     assert!(e.is_transient(), "a 500 is worth retrying");
-    assert!(e.to_string().contains("hint:"), "{e}");
+    assert!(
+        e.hint().is_some() && e.full_text().contains("\nhint: "),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -425,7 +429,7 @@ async fn api_refusing_connections() {
         ),
         "{e:?}"
     );
-    assert!(e.to_string().contains("is the API running?"), "{e}");
+    assert!(e.full_text().contains("is the API running?"), "{e}");
 
     // Through the CLI: token fine, API down → exit 5.
     let idp = raw_server(token_body(&jwt(json!({})))).await;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tokenscope::auth::{self, TokenError};
 use tokenscope::config::{self, Env, LoadOptions, Profile};
+use tokenscope::problem::Problem;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Harness {
@@ -139,7 +140,8 @@ fn harness() -> &'static Harness {
 }
 
 fn assert_error_shown_safely(e: &TokenError) {
-    let mut shown = e.to_string();
+    // What a user reads: the error, its detail and its hint.
+    let mut shown = e.full_text();
     if let TokenError::Rejected { entra, .. } = e {
         // Known bug, see `oauth_error_code_is_shown_inert` below: the OAuth `error` code is
         // printed as received. Everything else must be inert.

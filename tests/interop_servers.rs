@@ -159,7 +159,7 @@ async fn oidc_provider_token_is_decoded_verified_and_accepted_by_fastapi() {
     // Verify through oidc-provider's own discovery document and JWKS.
     let verifier = Verifier::new(client(&rw));
     let checks = verifier
-        .verify(raw, &decoded, &Expectations::for_profile(&rw))
+        .verify(raw, &decoded, &Expectations::from(&rw))
         .await;
     for name in [
         "discovery",
@@ -191,7 +191,7 @@ async fn oidc_provider_token_is_decoded_verified_and_accepted_by_fastapi() {
         .verify(
             &forged,
             &jwt::decode(&forged).unwrap(),
-            &Expectations::for_profile(&rw),
+            &Expectations::from(&rw),
         )
         .await;
     let sig = checks.iter().find(|c| c.name == "signature").unwrap();

@@ -6,6 +6,9 @@
 //! into place, so a reader (or a second writer) never sees a half-written file; two processes
 //! storing the same key at once leave one complete entry. A corrupt, truncated or
 //! unknown-version file is reported, ignored and overwritten by the next store.
+//!
+//! Reads and writes only its own directory; when to store or serve a token is the token
+//! manager's decision, not the cache's.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,23 +19,39 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::config::Profile;
+use crate::problem::Problem;
 
 /// Version of the file format; other versions are ignored (and rewritten).
 pub const CACHE_VERSION: u32 = 1;
 
+/// Why the cache could not be used; commands carry on without it.
 #[derive(Debug, Error)]
 pub enum CacheError {
-    #[error("token cache {}: {source}\nhint: check permissions, or run with --no-cache", .path.display())]
+    #[error("token cache {}: {source}", .path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("ignoring token cache file {}: {reason} (it will be rewritten)", .path.display())]
     Corrupt { path: PathBuf, reason: String },
-    #[error(
-        "no platform cache directory could be determined\nhint: set HOME (or XDG_CACHE_HOME), or run with --no-cache"
-    )]
+    #[error("no platform cache directory could be determined")]
     NoDir,
+}
+
+impl Problem for CacheError {
+    fn summary(&self) -> String {
+        self.to_string()
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            CacheError::Io { .. } => Some("check permissions, or run with --no-cache".into()),
+            // Nothing to do: the next store rewrites the file.
+            CacheError::Corrupt { .. } => None,
+            CacheError::NoDir => {
+                Some("set HOME (or XDG_CACHE_HOME), or run with --no-cache".into())
+            }
+        }
+    }
 }
 
 /// What identifies a cached token.

@@ -13,7 +13,8 @@
 //!   behind) on a broadcast channel, and the latest [`TokenSnapshot`] on a `watch` channel.
 //!   Front ends log and react to events; they never diff snapshots to find out what changed.
 //!
-//! Owns the serving rules and the refresh schedule; knows nothing about terminals or output.
+//! Owns the serving rules and the refresh schedule. Fetches through the token endpoint
+//! client (or a test's fetcher) and the cache; it knows nothing of how its state is shown.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +28,7 @@ use tokio::sync::{Mutex, broadcast, watch};
 use super::cache::{CACHE_VERSION, CacheEntry, CacheKey, TokenCache};
 use super::{TokenError, TokenResponse};
 use crate::config::Profile;
+use crate::problem::Problem;
 use crate::secret::AccessToken;
 use crate::time::Clock;
 
@@ -415,7 +417,7 @@ impl TokenHandle {
             }
             Ok(None) => None,
             Err(e) => {
-                let w = e.to_string();
+                let w = e.full_text();
                 self.publish(TokenEvent::Warning(w.clone()), |s| s.warnings.push(w));
                 None
             }
@@ -457,7 +459,7 @@ impl TokenHandle {
                         refresh_on: t.refresh_on,
                     };
                     if let Err(e) = cache.store(&entry) {
-                        warning = Some(e.to_string());
+                        warning = Some(e.full_text());
                     }
                 }
                 self.publish(TokenEvent::NewToken(t.clone()), |s| {

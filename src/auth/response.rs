@@ -1,5 +1,7 @@
 //! Parsing token endpoint answers: success (`expires_in` as number or string) and Entra's
 //! error JSON; anything else becomes a short sanitised excerpt.
+//!
+//! Pure parsing of bytes already read (size-capped by the caller); no I/O.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Deserializer};

@@ -1,4 +1,7 @@
 //! `tokenscope decode [TOKEN | -]`.
+//!
+//! Reads the token from the argument or standard input (size-capped) and prints what
+//! `jwt::decode` found; it verifies nothing.
 
 use std::io::{IsTerminal, Read};
 
@@ -12,8 +15,8 @@ pub fn decode(arg: Option<&str>, json_out: bool, explain: bool) -> Result<(), Fa
         Some(t) if t != "-" => t.to_string(),
         _ => read_stdin()?,
     };
-    let jwt = jwt::decode(&input)
-        .map_err(|e| Failure::new(EXIT_USAGE, "decode", "decode", e.to_string()))?;
+    let jwt =
+        jwt::decode(&input).map_err(|e| Failure::problem(EXIT_USAGE, "decode", "decode", &e))?;
     if json_out {
         let mut out = json!({"header": jwt.header, "claims": jwt.payload});
         if explain {
@@ -45,12 +48,11 @@ pub fn decode(arg: Option<&str>, json_out: bool, explain: bool) -> Result<(), Fa
 fn read_stdin() -> Result<String, Failure> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Err(Failure::new(
-            EXIT_USAGE,
-            "decode",
-            "usage",
-            "no token given\nhint: pass it as an argument, or pipe it: `echo $TOKEN | tokenscope decode -`",
-        ));
+        return Err(
+            Failure::new(EXIT_USAGE, "decode", "usage", "no token given").with_hint(
+                "pass it as an argument, or pipe it: `echo $TOKEN | tokenscope decode -`",
+            ),
+        );
     }
     let mut buf = Vec::new();
     // Read one byte past the limit so an oversized input is reported, not silently cut.

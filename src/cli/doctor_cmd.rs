@@ -1,5 +1,7 @@
 //! `tokenscope doctor`: lint → discovery → token → verification → roles → API call, as a
 //! checklist, each failure with its fix. Exit 0 when nothing failed, 1 when a check failed.
+//!
+//! Runs the steps and prints; the judgements come from `diagnose` and `jwt::Verifier`.
 
 use std::time::Instant;
 
@@ -12,6 +14,7 @@ use crate::auth::{ManagerOptions, TokenManager};
 use crate::config::Profile;
 use crate::diagnose::{Severity, aadsts, lint, refusal};
 use crate::jwt::{self, Expectations, TokenFormat, Verifier};
+use crate::problem::Problem;
 use crate::text::sanitize;
 use crate::time;
 
@@ -182,11 +185,7 @@ pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(),
         match jwt::inspect(t.access_token.expose()) {
             TokenFormat::Jwt(j) => {
                 for c in verifier
-                    .verify(
-                        t.access_token.expose(),
-                        &j,
-                        &Expectations::for_profile(profile),
-                    )
+                    .verify(t.access_token.expose(), &j, &Expectations::from(profile))
                     .await
                 {
                     // The v2 discovery was reported above; a v1 token's document is reported here.
@@ -270,20 +269,10 @@ pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(),
                     items.push(it);
                 }
             }
-            Err(e) => {
-                let text = e.to_string();
-                let mut lines = text.lines();
-                items.push(Item {
-                    fix: lines
-                        .find_map(|l| l.strip_prefix("hint: "))
-                        .map(str::to_string),
-                    ..item(
-                        "api",
-                        Severity::Error,
-                        text.lines().next().unwrap_or_default().to_string(),
-                    )
-                });
-            }
+            Err(e) => items.push(Item {
+                fix: e.hint(),
+                ..item("api", Severity::Error, e.summary())
+            }),
         }
     } else {
         items.push(item("api", Severity::Warning, "not called: no token"));
@@ -319,11 +308,10 @@ pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(),
         );
     }
     if failed {
-        return Err(Failure {
-            code: EXIT_DOCTOR_FAILED,
-            message: "doctor found problems (see above)".into(),
-            json: serde_json::Value::Null,
-        });
+        return Err(Failure::after_output(
+            EXIT_DOCTOR_FAILED,
+            "doctor found problems (see above)",
+        ));
     }
     Ok(())
 }

@@ -1,4 +1,6 @@
 //! `tokenscope token` and `tokenscope call`.
+//!
+//! Printing and exit codes only; tokens come from `auth`, explanations from `diagnose`.
 
 use serde_json::{Value, json};
 
@@ -9,6 +11,7 @@ use std::sync::Arc;
 use crate::auth::{CachedToken, ManagerOptions, TokenCache, TokenError, TokenManager, TokenSource};
 use crate::config::Profile;
 use crate::jwt::{self, TokenFormat};
+use crate::problem::Problem;
 use crate::text::sanitize;
 use crate::time;
 
@@ -32,11 +35,10 @@ fn token_failure(e: &TokenError) -> Failure {
     } else {
         EXIT_TOKEN
     };
-    let mut message = e.to_string();
+    let mut f = Failure::problem(code, "token", kind, e);
     if let Some(kb) = e.aadsts_code().and_then(crate::diagnose::aadsts::lookup) {
-        message.push_str(&format!("\nwhy: {}\nfix: {}", kb.cause, kb.fix));
+        f = f.with_detail(format!("why: {}\nfix: {}", kb.cause, kb.fix));
     }
-    let mut f = Failure::new(code, "token", kind, message);
     if let TokenError::Rejected { status, entra, .. } = e {
         f = f
             .with("status", json!(status))
@@ -61,7 +63,7 @@ fn api_failure(e: &ApiError) -> Failure {
         ApiError::Network { .. } => (EXIT_API, "network"),
         ApiError::TooManyRedirects { .. } => (EXIT_API, "too_many_redirects"),
     };
-    Failure::new(code, "api", kind, e.to_string())
+    Failure::problem(code, "api", kind, e)
 }
 
 /// Get a token through the token manager: served from the persistent cache when it is
@@ -77,7 +79,7 @@ async fn acquire(
         match TokenCache::open_default() {
             Ok(c) => Some(c),
             Err(e) => {
-                eprintln!("warning: {e}");
+                eprintln!("warning: {}", e.full_text());
                 None
             }
         }
@@ -104,7 +106,7 @@ async fn acquire(
     if let (Some(e), true) = (&snap.last_error, tok.valid(time::now())) {
         eprintln!(
             "warning: refreshing the token failed; using the cached one, still valid: {}",
-            e.to_string().lines().next().unwrap_or_default()
+            e.summary()
         );
     }
     Ok((client, tok))
@@ -181,7 +183,7 @@ fn token_json(profile: &Profile, tok: &CachedToken, raw: bool) -> Value {
         }
         TokenFormat::Opaque { reason } => {
             obj.insert("format".into(), json!("opaque"));
-            obj.insert("opaque_reason".into(), json!(reason.to_string()));
+            obj.insert("opaque_reason".into(), json!(reason.full_text()));
         }
     }
     if raw {
@@ -236,7 +238,10 @@ pub async fn token(
             }
         }
         TokenFormat::Opaque { reason } => {
-            println!("format   opaque (not a JWT, so there are no claims to show): {reason}");
+            println!(
+                "format   opaque (not a JWT, so there are no claims to show): {}",
+                reason.full_text()
+            );
         }
     }
     println!("(the access token itself is not shown; add --raw to print it)");
@@ -280,22 +285,21 @@ pub async fn call(
     }
     match resp.outcome() {
         Outcome::Success => Ok(()),
-        Outcome::Unauthorized | Outcome::Forbidden => Err(Failure {
-            code: EXIT_REFUSED,
-            message: match &advice {
-                Some(a) => format!(
-                    "the API refused the call ({}): {}\nwhy: {}\nfix: {}",
-                    resp.status, a.summary, a.cause, a.fix
-                ),
-                None => format!("the API refused the call ({})", resp.status),
-            },
-            json: Value::Null,
+        Outcome::Unauthorized | Outcome::Forbidden => Err(match &advice {
+            Some(a) => Failure::after_output(
+                EXIT_REFUSED,
+                format!("the API refused the call ({}): {}", resp.status, a.summary),
+            )
+            .with_detail(format!("why: {}\nfix: {}", a.cause, a.fix)),
+            None => Failure::after_output(
+                EXIT_REFUSED,
+                format!("the API refused the call ({})", resp.status),
+            ),
         }),
-        Outcome::HttpError => Err(Failure {
-            code: EXIT_API,
-            message: format!("the API answered HTTP {}", resp.status),
-            json: Value::Null,
-        }),
+        Outcome::HttpError => Err(Failure::after_output(
+            EXIT_API,
+            format!("the API answered HTTP {}", resp.status),
+        )),
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::problem::Problem;
 use std::io::Write;
 
 const GOOD: &str = r#"
@@ -137,9 +138,9 @@ fn parse_errors_have_line_column_and_did_you_mean() {
     let shown = err.to_string();
     assert!(shown.contains("config.toml:7:1:"), "{shown}");
 
-    let err = load_with("default_profil = \"x\"\n", None, &[])
-        .unwrap_err()
-        .to_string();
+    let err = load_with("default_profil = \"x\"\n", None, &[]).unwrap_err();
+    crate::problem::assert_keeps_convention(&err);
+    let err = err.full_text();
     assert!(err.contains("did you mean `default_profile`?"), "{err}");
 
     let err = load_with("[profiles.a]\nscope = [1\n", None, &[]).unwrap_err();
@@ -454,8 +455,9 @@ fn federated_token_file_from_profile_or_env() {
         None,
         &[("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/token")],
     )
-    .unwrap_err()
-    .to_string();
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::Credential { .. }), "{err}");
+    let err = err.full_text();
     assert!(
         err.contains("/nonexistent/token") && err.contains("workload identity"),
         "{err}"
@@ -558,7 +560,7 @@ fn certificate_profile_from_file_or_env() {
     };
     assert_eq!(source, &PathSource::File);
     assert!(*send_chain);
-    assert_eq!(*alg, crate::auth::AssertionAlg::Rs256);
+    assert_eq!(*alg, crate::credential::AssertionAlg::Rs256);
     assert_eq!(cert.info().subject, "CN=console-cert");
     assert_eq!(cert.info().path, pem);
     assert_eq!(p.credential.kind(), "certificate");
@@ -584,7 +586,7 @@ fn certificate_profile_from_file_or_env() {
         panic!("expected a certificate, got {}", p.credential.kind());
     };
     assert_eq!(source, &PathSource::EnvVar("AZURE_CLIENT_CERTIFICATE_PATH"));
-    assert_eq!(*alg, crate::auth::AssertionAlg::Ps256);
+    assert_eq!(*alg, crate::credential::AssertionAlg::Ps256);
     assert!(*send_chain);
     // A different certificate is a different cache identity.
     let other = write_test_cert(dir.path(), "other");

@@ -1,4 +1,7 @@
 //! The AADSTS knowledge base (assets/aadsts.toml) and advice for token failures.
+//!
+//! Add a code by adding its entry to assets/aadsts.toml (the test below lists the codes
+//! that must be there).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -8,11 +11,12 @@ use serde::Deserialize;
 use super::Advice;
 use crate::auth::TokenError;
 use crate::http::NetworkKind;
+use crate::problem::Problem;
 use crate::text::sanitize;
 
-/// One code's entry.
+/// What the knowledge base knows about one AADSTS code.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Entry {
+pub struct KnownCode {
     pub meaning: String,
     pub cause: String,
     pub fix: String,
@@ -21,12 +25,12 @@ pub struct Entry {
 const KB_TOML: &str = include_str!("../../assets/aadsts.toml");
 
 /// All entries, parsed once.
-pub fn knowledge_base() -> &'static HashMap<u64, Entry> {
-    static KB: OnceLock<HashMap<u64, Entry>> = OnceLock::new();
+pub fn knowledge_base() -> &'static HashMap<u64, KnownCode> {
+    static KB: OnceLock<HashMap<u64, KnownCode>> = OnceLock::new();
     KB.get_or_init(|| {
         // The file ships with the binary and is checked by a test, so a parse failure here
         // can only come from a broken build; fall back to an empty base rather than panic.
-        toml::from_str::<HashMap<String, Entry>>(KB_TOML)
+        toml::from_str::<HashMap<String, KnownCode>>(KB_TOML)
             .map(|m| {
                 m.into_iter()
                     .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
@@ -37,7 +41,7 @@ pub fn knowledge_base() -> &'static HashMap<u64, Entry> {
 }
 
 /// The entry for a code.
-pub fn lookup(code: u64) -> Option<&'static Entry> {
+pub fn lookup(code: u64) -> Option<&'static KnownCode> {
     knowledge_base().get(&code)
 }
 
@@ -69,17 +73,11 @@ pub fn advise(e: &TokenError) -> Advice {
             cause: "A slow network, a proxy holding the connection, or an unreachable host.".into(),
             fix: "Retry; raise connect_timeout / timeout in the profile if the network is slow.".into(),
         },
-        other => {
-            let text = other.to_string();
-            let mut lines = text.lines();
-            let summary = lines.next().unwrap_or_default().to_string();
-            let hint = lines.find_map(|l| l.strip_prefix("hint: ")).unwrap_or_default().to_string();
-            Advice {
-                summary,
-                cause: "The answer did not come from an OAuth 2.0 token endpoint as expected.".into(),
-                fix: hint,
-            }
-        }
+        other => Advice {
+            summary: other.summary(),
+            cause: "The answer did not come from an OAuth 2.0 token endpoint as expected.".into(),
+            fix: other.hint().unwrap_or_default(),
+        },
     }
 }
 

@@ -1,4 +1,6 @@
 //! Config lint: mistakes that make client credentials fail, found before any request.
+//!
+//! Reads the resolved profile only (no files, no network); one flat checklist of rules.
 
 use serde::Serialize;
 
@@ -251,13 +253,13 @@ mod tests {
     fn certificate_expiry_warns_at_30_days_and_fails_when_expired() {
         let dir = tempfile::tempdir().unwrap();
         let pem = crate::config::tests::write_test_cert(dir.path(), "lint-cert");
-        let cert = crate::auth::ClientCertificate::load(&pem, None, None).unwrap();
+        let cert = crate::credential::ClientCertificate::load(&pem, None, None).unwrap();
         let mut p = profile();
         p.credential = Credential::Certificate {
             cert: std::sync::Arc::new(cert),
             source: crate::config::PathSource::File,
             send_chain: false,
-            alg: crate::auth::AssertionAlg::Ps256,
+            alg: crate::credential::AssertionAlg::Ps256,
         };
         let at = |date: &str| {
             let now = chrono::DateTime::parse_from_rfc3339(date).unwrap().to_utc();

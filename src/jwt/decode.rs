@@ -1,4 +1,6 @@
 //! Base64url + JSON decoding of a compact JWS, with no signature check.
+//!
+//! Pure functions over the token text; trust (signature, issuer, audience) is `verify`'s.
 
 use base64::Engine;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -7,6 +9,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use super::claims::Claims;
+use crate::problem::Problem;
 
 /// Tokens longer than this are refused before any decoding (Entra tokens are a few KiB).
 pub const MAX_TOKEN_LEN: usize = 64 * 1024;
@@ -17,31 +20,42 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Why a string could not be decoded as a JWT.
+/// Why a string could not be decoded as a JWT; each says what to do in its
+/// [`Problem::hint`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {
-    #[error(
-        "the token is empty\nhint: pass the access token itself (three base64url parts separated by dots)"
-    )]
+    #[error("the token is empty")]
     Empty,
-    #[error(
-        "the token is {len} bytes, over the {max} byte limit\nhint: this is not an access token; check what was pasted"
-    )]
+    #[error("the token is {len} bytes, over the {max} byte limit")]
     TooLarge { len: usize, max: usize },
-    #[error("a JWT has 3 dot-separated parts, this has {found}\nhint: {hint}")]
+    #[error("a JWT has 3 dot-separated parts, this has {found}")]
     SegmentCount { found: usize, hint: &'static str },
-    #[error(
-        "the {part} is not valid base64url: {detail}\nhint: the token may have been cut or mangled when copied"
-    )]
+    #[error("the {part} is not valid base64url: {detail}")]
     Base64 { part: &'static str, detail: String },
-    #[error(
-        "the {part} is not valid JSON: {detail}\nhint: the token may have been cut or mangled when copied"
-    )]
+    #[error("the {part} is not valid JSON: {detail}")]
     Json { part: &'static str, detail: String },
-    #[error(
-        "the {part} is JSON but not an object\nhint: a JWT's header and payload are JSON objects"
-    )]
+    #[error("the {part} is JSON but not an object")]
     NotObject { part: &'static str },
+}
+
+impl Problem for DecodeError {
+    fn summary(&self) -> String {
+        self.to_string()
+    }
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            DecodeError::Empty => {
+                "pass the access token itself (three base64url parts separated by dots)"
+            }
+            DecodeError::TooLarge { .. } => "this is not an access token; check what was pasted",
+            DecodeError::SegmentCount { hint, .. } => hint,
+            DecodeError::Base64 { .. } | DecodeError::Json { .. } => {
+                "the token may have been cut or mangled when copied"
+            }
+            DecodeError::NotObject { .. } => "a JWT's header and payload are JSON objects",
+        };
+        Some(hint.to_string())
+    }
 }
 
 /// A decoded (not verified) JWT.
@@ -231,6 +245,16 @@ mod tests {
         ));
         let big = "a".repeat(MAX_TOKEN_LEN + 1);
         assert!(matches!(decode(&big), Err(DecodeError::TooLarge { .. })));
+        for e in [
+            DecodeError::Empty,
+            DecodeError::TooLarge { len: 9, max: 1 },
+            DecodeError::NotObject { part: "payload" },
+        ]
+        .iter()
+        .chain(decode("abc").err().iter())
+        {
+            crate::problem::assert_keeps_convention(e);
+        }
         let bad_sig = format!("e30.e30.{}", "%%%");
         assert!(matches!(
             decode(&bad_sig),
@@ -245,7 +269,7 @@ mod tests {
     fn opaque_tokens_are_reported_not_rejected() {
         match inspect("opaque-reference-token") {
             TokenFormat::Opaque { reason } => {
-                assert!(reason.to_string().contains("opaque"), "{reason}")
+                assert!(reason.full_text().contains("opaque"), "{reason}")
             }
             other => panic!("expected opaque, got {other:?}"),
         }

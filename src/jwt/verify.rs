@@ -1,6 +1,6 @@
 //! Verifying a token the way a resource server would: OIDC discovery for the token's version,
 //! JWKS (cached; refetched on an unknown `kid` at most once a minute), the RS256 signature
-//! with jsonwebtoken, then issuer, audience, tenant and lifetime against the profile.
+//! with jsonwebtoken, then issuer, audience, tenant and lifetime against the [`Expectations`].
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -11,8 +11,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use super::DecodedJwt;
-use crate::config::Profile;
-use crate::diagnose::Severity;
+use crate::severity::Severity;
 use crate::text::sanitize;
 
 /// Clock skew allowed for `exp`/`nbf`.
@@ -39,23 +38,14 @@ impl Check {
     }
 }
 
-/// What the token is checked against.
+/// What the token is checked against (a profile makes one: `Expectations::from(&profile)`,
+/// in `config`).
 #[derive(Debug, Clone)]
 pub struct Expectations {
     pub authority: String,
     pub tenant: Option<String>,
     /// The resource from the scope (`api://…`), whose GUID part is the v2 audience.
     pub resource: String,
-}
-
-impl Expectations {
-    pub fn for_profile(p: &Profile) -> Self {
-        Expectations {
-            authority: p.authority.clone(),
-            tenant: p.tenant.clone(),
-            resource: p.scope.trim().trim_end_matches("/.default").to_string(),
-        }
-    }
 }
 
 struct JwksEntry {
@@ -143,132 +133,12 @@ impl Verifier {
             ));
         }
 
-        // Issuer.
         if let Ok((issuer, _)) = &discovery {
-            let expected = match &jwt.claims.tid {
-                Some(tid) => issuer.replace("{tenantid}", tid),
-                None => issuer.clone(),
-            };
-            match &jwt.claims.iss {
-                Some(iss) if *iss == expected => {
-                    checks.push(Check::new("issuer", Severity::Ok, sanitize(iss, false)))
-                }
-                Some(iss) => checks.push(Check::new(
-                    "issuer",
-                    Severity::Error,
-                    format!(
-                        "iss is {} but the discovery document says {}",
-                        sanitize(iss, false),
-                        sanitize(&expected, false)
-                    ),
-                )),
-                None => checks.push(Check::new(
-                    "issuer",
-                    Severity::Error,
-                    "the token has no iss claim",
-                )),
-            }
+            checks.push(issuer_check(jwt, issuer));
         }
-
-        // Audience: v1 → the App ID URI; v2 → the API's client id (the GUID in api://GUID).
-        let aud = &jwt.claims.aud;
-        let guid_part = exp.resource.strip_prefix("api://").unwrap_or_default();
-        if aud.is_empty() {
-            checks.push(Check::new(
-                "audience",
-                Severity::Error,
-                "the token has no aud claim",
-            ));
-        } else if aud.contains(&exp.resource) || (!guid_part.is_empty() && aud.contains(guid_part))
-        {
-            checks.push(Check::new(
-                "audience",
-                Severity::Ok,
-                format!(
-                    "{} matches the scope {}",
-                    sanitize(&aud.to_string(), false),
-                    sanitize(&exp.resource, false)
-                ),
-            ));
-        } else if guid_part.is_empty() || guid_part.contains('/') {
-            checks.push(Check::new(
-                "audience",
-                Severity::Warning,
-                format!("aud {} cannot be matched to the scope's App ID URI {} from here (v2 tokens carry the API's client id)", sanitize(&aud.to_string(), false), sanitize(&exp.resource, false)),
-            ));
-        } else {
-            checks.push(Check::new(
-                "audience",
-                Severity::Error,
-                format!(
-                    "aud is {} but the scope asks for {}: the scope names another API",
-                    sanitize(&aud.to_string(), false),
-                    sanitize(&exp.resource, false)
-                ),
-            ));
-        }
-
-        // Tenant.
-        match (&exp.tenant, &jwt.claims.tid) {
-            (Some(want), Some(tid)) if want.eq_ignore_ascii_case(tid) => {
-                checks.push(Check::new("tenant", Severity::Ok, sanitize(tid, false)))
-            }
-            (Some(want), Some(tid)) if want.contains('.') => checks.push(Check::new(
-                "tenant",
-                Severity::Info,
-                format!(
-                    "tid {} (the authority names the domain {}, not comparable here)",
-                    sanitize(tid, false),
-                    sanitize(want, false)
-                ),
-            )),
-            (Some(want), Some(tid)) => checks.push(Check::new(
-                "tenant",
-                Severity::Error,
-                format!(
-                    "tid is {} but the authority names tenant {}",
-                    sanitize(tid, false),
-                    sanitize(want, false)
-                ),
-            )),
-            (_, None) => checks.push(Check::new(
-                "tenant",
-                Severity::Warning,
-                "the token has no tid claim",
-            )),
-            (None, Some(tid)) => {
-                checks.push(Check::new("tenant", Severity::Info, sanitize(tid, false)))
-            }
-        }
-
-        // Lifetime.
-        let when = |t: i64| {
-            chrono::DateTime::from_timestamp(t, 0)
-                .map(|d| crate::time::relative(d, crate::time::now()))
-                .unwrap_or_else(|| t.to_string())
-        };
-        match (jwt.claims.nbf, jwt.claims.exp) {
-            (_, None) => checks.push(Check::new(
-                "lifetime",
-                Severity::Error,
-                "the token has no exp claim",
-            )),
-            (Some(nbf), _) if nbf - SKEW_SECS > now => checks.push(Check::new(
-                "lifetime",
-                Severity::Error,
-                format!("not valid yet: nbf is {}", when(nbf)),
-            )),
-            (_, Some(e)) if e + SKEW_SECS < now => checks.push(Check::new(
-                "lifetime",
-                Severity::Error,
-                format!("expired {}", when(e)),
-            )),
-            (_, Some(e)) => checks.push(Check::new(
-                "lifetime",
-                Severity::Ok,
-                format!("expires {}", when(e)),
-            )),
-        }
+        checks.push(audience_check(jwt, exp));
+        checks.push(tenant_check(jwt, exp));
+        checks.push(lifetime_check(jwt, now));
         checks
     }
 
@@ -383,5 +253,115 @@ impl Verifier {
                 format!("invalid with key {}: {e}", sanitize(kid, false)),
             ),
         }
+    }
+}
+
+/// `iss` against the discovery document's issuer (with `{tenantid}` filled in).
+fn issuer_check(jwt: &DecodedJwt, issuer: &str) -> Check {
+    let expected = match &jwt.claims.tid {
+        Some(tid) => issuer.replace("{tenantid}", tid),
+        None => issuer.to_string(),
+    };
+    match &jwt.claims.iss {
+        Some(iss) if *iss == expected => Check::new("issuer", Severity::Ok, sanitize(iss, false)),
+        Some(iss) => Check::new(
+            "issuer",
+            Severity::Error,
+            format!(
+                "iss is {} but the discovery document says {}",
+                sanitize(iss, false),
+                sanitize(&expected, false)
+            ),
+        ),
+        None => Check::new("issuer", Severity::Error, "the token has no iss claim"),
+    }
+}
+
+/// Audience: v1 → the App ID URI; v2 → the API's client id (the GUID in api://GUID).
+fn audience_check(jwt: &DecodedJwt, exp: &Expectations) -> Check {
+    let aud = &jwt.claims.aud;
+    let guid_part = exp.resource.strip_prefix("api://").unwrap_or_default();
+    if aud.is_empty() {
+        Check::new("audience", Severity::Error, "the token has no aud claim")
+    } else if aud.contains(&exp.resource) || (!guid_part.is_empty() && aud.contains(guid_part)) {
+        Check::new(
+            "audience",
+            Severity::Ok,
+            format!(
+                "{} matches the scope {}",
+                sanitize(&aud.to_string(), false),
+                sanitize(&exp.resource, false)
+            ),
+        )
+    } else if guid_part.is_empty() || guid_part.contains('/') {
+        Check::new(
+            "audience",
+            Severity::Warning,
+            format!(
+                "aud {} cannot be matched to the scope's App ID URI {} from here (v2 tokens carry the API's client id)",
+                sanitize(&aud.to_string(), false),
+                sanitize(&exp.resource, false)
+            ),
+        )
+    } else {
+        Check::new(
+            "audience",
+            Severity::Error,
+            format!(
+                "aud is {} but the scope asks for {}: the scope names another API",
+                sanitize(&aud.to_string(), false),
+                sanitize(&exp.resource, false)
+            ),
+        )
+    }
+}
+
+/// `tid` against the authority's tenant (a GUID; a domain cannot be compared here).
+fn tenant_check(jwt: &DecodedJwt, exp: &Expectations) -> Check {
+    match (&exp.tenant, &jwt.claims.tid) {
+        (Some(want), Some(tid)) if want.eq_ignore_ascii_case(tid) => {
+            Check::new("tenant", Severity::Ok, sanitize(tid, false))
+        }
+        (Some(want), Some(tid)) if want.contains('.') => Check::new(
+            "tenant",
+            Severity::Info,
+            format!(
+                "tid {} (the authority names the domain {}, not comparable here)",
+                sanitize(tid, false),
+                sanitize(want, false)
+            ),
+        ),
+        (Some(want), Some(tid)) => Check::new(
+            "tenant",
+            Severity::Error,
+            format!(
+                "tid is {} but the authority names tenant {}",
+                sanitize(tid, false),
+                sanitize(want, false)
+            ),
+        ),
+        (_, None) => Check::new("tenant", Severity::Warning, "the token has no tid claim"),
+        (None, Some(tid)) => Check::new("tenant", Severity::Info, sanitize(tid, false)),
+    }
+}
+
+/// `nbf` / `exp` at `now` (Unix seconds), with [`SKEW_SECS`] of clock skew allowed.
+fn lifetime_check(jwt: &DecodedJwt, now: i64) -> Check {
+    let when = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| crate::time::relative(d, crate::time::now()))
+            .unwrap_or_else(|| t.to_string())
+    };
+    match (jwt.claims.nbf, jwt.claims.exp) {
+        (_, None) => Check::new("lifetime", Severity::Error, "the token has no exp claim"),
+        (Some(nbf), _) if nbf - SKEW_SECS > now => Check::new(
+            "lifetime",
+            Severity::Error,
+            format!("not valid yet: nbf is {}", when(nbf)),
+        ),
+        (_, Some(e)) if e + SKEW_SECS < now => {
+            Check::new("lifetime", Severity::Error, format!("expired {}", when(e)))
+        }
+        (_, Some(e)) => Check::new("lifetime", Severity::Ok, format!("expires {}", when(e))),
     }
 }

@@ -17,7 +17,7 @@ use rand::RngCore as _;
 
 use super::error::SandboxError;
 use super::pki;
-use crate::jwt::sha1;
+use crate::credential::sha1;
 
 /// The audience Entra expects in a federated (workload identity) token.
 pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -69,7 +69,7 @@ impl CertificateCredential {
     /// Parses an RSA certificate from DER.
     pub fn from_der(der: &[u8]) -> Result<CertificateCredential, String> {
         let cert = pki::rsa_cert(der)?;
-        let thumbprints = crate::jwt::Thumbprints::of(der);
+        let thumbprints = crate::credential::Thumbprints::of(der);
         Ok(CertificateCredential {
             subject: cert.subject,
             thumbprint: thumbprints.hex,

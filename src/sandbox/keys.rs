@@ -65,7 +65,7 @@ impl SigningKey {
         let n = URL_SAFE_NO_PAD.encode(&public.n);
         let e = URL_SAFE_NO_PAD.encode(&public.e);
         let decoding = DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?;
-        let x5t = crate::jwt::Thumbprints::of(cert_der).x5t;
+        let x5t = crate::credential::Thumbprints::of(cert_der).x5t;
         Ok(SigningKey {
             kid: x5t.clone(),
             x5t,
@@ -121,7 +121,7 @@ mod tests {
             .expect("verifies with the published key");
         // x5t is the SHA-1 of the published certificate.
         let der = STANDARD.decode(&key.x5c).expect("x5c is base64");
-        assert_eq!(crate::jwt::Thumbprints::of(&der).x5t, key.x5t);
+        assert_eq!(crate::credential::Thumbprints::of(&der).x5t, key.x5t);
     }
 
     #[test]

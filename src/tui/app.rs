@@ -31,6 +31,7 @@ use super::msg::{Effect, Msg, ProfileId};
 use super::theme::Theme;
 use crate::auth::TokenSnapshot;
 use crate::config::Profile;
+use crate::problem::Problem as _;
 use crate::text::sanitize;
 
 /// The panes that take focus, in Tab order.
@@ -380,8 +381,7 @@ impl App {
                 if let Err(e) = result
                     && profile == self.active
                 {
-                    let first = token::first_line(&e.to_string()).to_string();
-                    self.set_status(Level::Error, format!("refresh failed: {first}"));
+                    self.set_status(Level::Error, format!("refresh failed: {}", e.summary()));
                 }
             }
             Msg::Copied(Ok(n)) => self.set_status(

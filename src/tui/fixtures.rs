@@ -296,6 +296,7 @@ pub fn connect_error() -> TokenError {
         kind: NetworkKind::Connect,
         url: format!("http://127.0.0.1:8400/{TENANT}/oauth2/v2.0/token"),
         message: "connection refused".into(),
+        source: None,
     }
 }
 
@@ -392,10 +393,10 @@ pub fn render(app: &App, w: u16, h: u16) -> String {
 }
 
 /// A certificate's facts as the loader reports them, expiring `days` after [`now`].
-pub fn certificate(days: i64) -> crate::auth::CertificateInfo {
-    crate::auth::CertificateInfo {
+pub fn certificate(days: i64) -> crate::credential::CertificateInfo {
+    crate::credential::CertificateInfo {
         path: PathBuf::from("/home/ada/.config/tokenscope/console-cert.pem"),
-        format: crate::auth::CertFormat::Pem,
+        format: crate::credential::CertFormat::Pem,
         subject: "CN=console-cert".into(),
         issuer: "CN=console-cert".into(),
         thumbprint: "3F2A9C0D5E7B1A4C8D6E2F0A9B3C5D7E1F4A6B8C".into(),

@@ -14,6 +14,7 @@ use super::demo::{AdminOp, DemoState};
 use crate::api::{ApiError, ApiResponse};
 use crate::auth::{CachedToken, TokenError, TokenUpdate};
 use crate::jwt::{Check, DecodedJwt};
+use crate::problem::Problem;
 use crate::secret::AccessToken;
 
 /// A profile of the dashboard: its index in the config file's profile list, the same in the
@@ -100,6 +101,32 @@ impl std::fmt::Display for CallError {
             CallError::Token(e) => write!(f, "no token: {e}"),
             CallError::Api(e) => write!(f, "{e}"),
             CallError::Setup(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl Problem for CallError {
+    fn summary(&self) -> String {
+        match self {
+            CallError::Token(e) => format!("no token: {}", e.summary()),
+            CallError::Api(e) => e.summary(),
+            CallError::Setup(e) => e.clone(),
+        }
+    }
+    fn detail(&self) -> Option<String> {
+        match self {
+            CallError::Token(e) => e.detail(),
+            CallError::Api(e) => e.detail(),
+            CallError::Setup(_) => None,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            CallError::Token(e) => e.hint(),
+            CallError::Api(e) => e.hint(),
+            CallError::Setup(_) => None,
         }
     }
 }

@@ -29,6 +29,7 @@ use super::view::view;
 use crate::auth::{ManagerOptions, TokenCache, TokenHandle, TokenManager};
 use crate::config::{Credential, Profile, SecretSource};
 use crate::jwt::{Expectations, Verifier};
+use crate::problem::Problem as _;
 use crate::secret::ClientSecret;
 use crate::time::Clock;
 
@@ -198,13 +199,14 @@ impl Runtime {
         }
         let Some(profile) = &slot.profile else { return };
         if slot.http.is_none() {
-            match crate::http::client_for(profile) {
+            match crate::http::client(&profile.http_options()) {
                 Ok(c) => slot.http = Some(c),
                 Err(e) => {
                     tracing::warn!(profile = %profile.name, error = %e, "cannot build the HTTP client");
                     let _ = tx.try_send(Msg::Warning(format!(
-                        "[{}] cannot set up the HTTP client: {e}",
-                        profile.name
+                        "[{}] cannot set up the HTTP client: {}",
+                        profile.name,
+                        e.full_text()
                     )));
                     return;
                 }
@@ -277,7 +279,7 @@ impl Runtime {
                     old.abort();
                 }
                 let verifier = self.verifier.clone();
-                let expect = Expectations::for_profile(p);
+                let expect = Expectations::from(p);
                 let tx = self.tx.clone();
                 slot.verify = Some(tokio::spawn(async move {
                     let checks = verifier.verify(token.expose(), &jwt, &expect).await;

@@ -35,6 +35,7 @@ fn refused() -> TokenError {
         kind: crate::http::NetworkKind::Connect,
         url: "http://127.0.0.1:1/t".into(),
         message: "Connection refused".into(),
+        source: None,
     }
 }
 

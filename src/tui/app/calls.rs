@@ -13,6 +13,7 @@ use super::{App, Level, profiles};
 use crate::api::ApiResponse;
 use crate::auth::CachedToken;
 use crate::jwt::{Claims, TokenFormat};
+use crate::problem::Problem as _;
 use crate::text::sanitize;
 use crate::tui::msg::{CallError, Effect, ProfileId};
 
@@ -177,7 +178,7 @@ impl App {
                 profiles::response_summary(&call.city, r)
             }
             Err(e) => {
-                let first = super::token::first_line(&e.to_string()).to_string();
+                let first = e.summary();
                 self.plog(
                     id,
                     Level::Error,

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Completed, Decoded, InFlight, Level};
 use crate::api::{ApiResponse, Body};
-use crate::auth::{CertificateInfo, Phase, TokenSnapshot};
+use crate::auth::{Phase, TokenSnapshot};
 use crate::config::{Credential, Origin, PathSource, Profile, SecretSource};
+use crate::credential::CertificateInfo;
 use crate::diagnose::Severity;
 use crate::text::sanitize;
 use crate::time::{countdown, human_secs, relative};

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::*;
-use crate::auth::{Phase, TokenError};
+use crate::auth::Phase;
 use crate::jwt::Check;
 use crate::tui::fixtures::*;
 use crate::tui::msg::CallError;
@@ -426,9 +426,15 @@ fn failed_call_and_refresh_messages() {
     );
     app.update(Msg::RefreshDone {
         profile: P0,
-        result: Err(TokenError::Credential("boom\nhint: x".into())),
+        result: Err(connect_error()),
     });
-    assert_eq!(app.status(), Some("refresh failed: boom"));
+    let status = app.status().unwrap_or_default();
+    assert_eq!(
+        status,
+        format!("refresh failed: {}", connect_error().summary()),
+        "one line, no hint"
+    );
+    assert!(!status.contains("hint"), "{status}");
     app.update(Msg::RefreshDone {
         profile: P0,
         result: Ok(()),

@@ -12,6 +12,7 @@ use super::{App, Level};
 use crate::auth::{TokenEvent, TokenSource, TokenUpdate};
 use crate::diagnose::Severity;
 use crate::jwt::{Check, Claims, DecodedJwt, TokenFormat};
+use crate::problem::Problem as _;
 use crate::secret::AccessToken;
 use crate::time::relative;
 use crate::tui::msg::{Effect, ProfileId};
@@ -173,7 +174,7 @@ impl App {
             }
             TokenEvent::Failed { error, repeat } => {
                 if !repeat {
-                    let text = format!("token request failed: {}", first_line(&error.to_string()));
+                    let text = format!("token request failed: {}", error.summary());
                     self.plog(id, Level::Error, text);
                 }
             }
@@ -327,9 +328,4 @@ impl App {
     pub(super) fn first_claim(&mut self) {
         self.claims.reset();
     }
-}
-
-/// The first line of a multi-line text (error messages put the hint below).
-pub(super) fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
 }

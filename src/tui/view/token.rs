@@ -13,6 +13,7 @@ use super::wrap::{self, kv, styled};
 use crate::auth::{Phase, TokenError, TokenSnapshot, TokenSource};
 use crate::diagnose::{Severity, aadsts, claim_doc};
 use crate::jwt::TokenFormat;
+use crate::problem::Problem;
 use crate::text::sanitize;
 use crate::time::relative;
 use crate::tui::Theme;
@@ -71,11 +72,9 @@ fn token_error(err: &TokenError, width: usize, th: &Theme) -> Vec<Line<'static>>
     ));
     if !matches!(err, TokenError::Rejected { .. }) {
         // The advice generalises; the error says which URL and what the OS said.
-        let text = sanitize(&err.to_string(), true);
-        if let Some(first) = text.lines().next()
-            && first != advice.summary
-        {
-            out.extend(styled(first, width, th.dim()));
+        let first = sanitize(&err.summary(), false);
+        if first != advice.summary {
+            out.extend(styled(&first, width, th.dim()));
         }
     }
     for (label, text, style) in [
@@ -234,11 +233,10 @@ pub fn body(app: &App, width: usize) -> Body {
     let jwt = match &decoded.format {
         TokenFormat::Jwt(j) => j,
         TokenFormat::Opaque { reason } => {
-            let r = sanitize(&reason.to_string(), false);
+            let r = sanitize(&reason.summary(), false);
             out.extend(styled(
                 &format!(
-                    "the access token is not a JWT ({}); it still works as a bearer token but cannot be inspected",
-                    r.lines().next().unwrap_or_default()
+                    "the access token is not a JWT ({r}); it still works as a bearer token but cannot be inspected"
                 ),
                 width,
                 th.warn(),

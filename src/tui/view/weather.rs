@@ -130,7 +130,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
                 format!("{} · no response · {}", last.city, app.clock(last.at)),
                 th.err(),
             )));
-            let text = crate::text::sanitize(&e.to_string(), true);
+            let text = crate::text::sanitize(&crate::problem::Problem::full_text(e), true);
             for line in text.lines() {
                 let style = if line.starts_with("hint:") {
                     th.warn()

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::parse::{pem_encode, read_tlv};
 use super::*;
-use crate::jwt::sha1;
+use crate::problem::{Problem, assert_keeps_convention};
 
 /// An RSA key and a certificate for it, in every encoding the tests write.
 struct Generated {
@@ -481,10 +481,11 @@ fn load_err(cert: &Path, key: Option<&Path>, pw: Option<&str>) -> CertificateErr
     ClientCertificate::load(cert, key, pw.as_ref()).expect_err("must fail")
 }
 
+/// The whole text a user reads; the error must carry a hint, as data.
 fn hint_of(e: &CertificateError) -> String {
-    let text = e.to_string();
-    assert!(text.contains("\nhint: "), "no hint: {text}");
-    text
+    assert_keeps_convention(e);
+    assert!(e.hint().is_some(), "no hint: {e}");
+    e.full_text()
 }
 
 #[test]
@@ -515,7 +516,7 @@ fn wrong_and_missing_pkcs12_password_name_the_setting() {
     );
     assert!(hint_of(&missing).contains("no password was given"));
     for e in [&wrong, &missing] {
-        for text in [e.to_string(), format!("{e:?}")] {
+        for text in [e.full_text(), format!("{e:?}")] {
             assert_clean(&text, &["right-canary-pw", "wrong-canary-pw"]);
         }
     }
@@ -555,7 +556,7 @@ fn ec_key_is_refused_as_not_rsa() {
         "{e:?}"
     );
     assert_clean(
-        &e.to_string(),
+        &e.full_text(),
         &key_canaries(rsa)
             .iter()
             .map(String::as_str)
@@ -584,7 +585,7 @@ fn mismatched_key_is_refused_in_pem_and_split_files() {
     );
     let canaries = key_canaries(o);
     let canaries: Vec<&str> = canaries.iter().map(String::as_str).collect();
-    assert_clean(&e.to_string(), &canaries);
+    assert_clean(&e.full_text(), &canaries);
     assert_clean(&format!("{e:?}"), &canaries);
 }
 
@@ -617,7 +618,7 @@ fn key_only_garbage_empty_and_missing_files_are_explained() {
     assert!(hint_of(&e).contains("only a private key"));
     let canaries = key_canaries(g);
     let canaries: Vec<&str> = canaries.iter().map(String::as_str).collect();
-    assert_clean(&e.to_string(), &canaries);
+    assert_clean(&e.full_text(), &canaries);
 
     let garbage = write(dir.path(), "g.pem", "this is not a certificate\n");
     let e = load_err(&garbage, None, None);
@@ -827,7 +828,8 @@ fn federated_missing_empty_and_vanished_files_are_errors_with_hints() {
     let missing = FederatedToken::new(dir.path().join("absent"));
     let e = missing.assertion(now()).unwrap_err();
     assert!(matches!(e, FederatedError::Unreadable { .. }), "{e:?}");
-    let text = e.to_string();
+    assert_keeps_convention(&e);
+    let text = e.full_text();
     assert!(text.contains("\nhint: "), "{text}");
     assert!(text.contains("AZURE_FEDERATED_TOKEN_FILE"), "{text}");
     assert!(text.contains("webhook"), "{text}");
@@ -837,7 +839,8 @@ fn federated_missing_empty_and_vanished_files_are_errors_with_hints() {
         .assertion(now())
         .unwrap_err();
     assert!(matches!(e, FederatedError::Empty { .. }), "{e:?}");
-    assert!(e.to_string().contains("\nhint: "));
+    assert_keeps_convention(&e);
+    assert!(e.full_text().contains("\nhint: "));
 
     let path = write(dir.path(), "token", "eyJ.vanishing.canary");
     let token = FederatedToken::new(path.clone());
@@ -847,7 +850,8 @@ fn federated_missing_empty_and_vanished_files_are_errors_with_hints() {
     token.assertion(now() + TimeDelta::minutes(5)).unwrap();
     let e = token.assertion(now() + TimeDelta::minutes(10)).unwrap_err();
     assert!(matches!(e, FederatedError::Reread { .. }), "{e:?}");
-    let text = e.to_string();
+    assert_keeps_convention(&e);
+    let text = e.full_text();
     assert!(
         text.contains("re-read") && text.contains("\nhint: "),
         "{text}"

@@ -1,8 +1,10 @@
 //! The small amount of PEM and DER reading that certificate loading needs: PEM blocks (with
 //! the legacy `Proc-Type: 4,ENCRYPTED` header noticed), PKCS#8 and PKCS#1 RSA private keys
-//! (modulus and exponent, to compare with the certificate), and SHA-1 for `x5t`.
+//! (modulus and exponent, to compare with the certificate), and the DER helpers the tests
+//! build fixtures with.
 //!
-//! Nothing here ever formats key material into a message.
+//! Owns byte-level parsing only: no file access, no errors a user reads (callers turn a
+//! failure into a `CertificateError`). Nothing here ever formats key material into a message.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -1,6 +1,8 @@
 //! Certificate thumbprints as JOSE (RFC 7515 `x5t`, `x5t#S256`) and Entra use them: one
 //! place for the client's certificate credential and the sandbox's registered certificates
 //! and signing keys.
+//!
+//! Pure hashing of DER bytes; imports nothing of the crate (the sandbox uses it too).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
