@@ -1,6 +1,6 @@
 //! An unmodified MSAL Python client (pinned in tests/fixtures/fastapi/requirements.txt,
-//! installed by .ci/run) against the sandbox over TLS: the lecture's console app, pointed at
-//! the sandbox instead of Entra.
+//! installed on first use by `support::python_venv`) against the sandbox over TLS: the
+//! lecture's console app, pointed at the sandbox instead of Entra.
 
 #[path = "fixtures/support.rs"]
 mod support;
@@ -20,12 +20,7 @@ async fn msal_with(
     credential: Option<&str>,
     envs: &[(&str, &str)],
 ) -> Value {
-    let python = support::fixtures().join("fastapi/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "MSAL's virtual environment is missing ({}); run .ci/run or: python3 -m venv tests/fixtures/fastapi/.venv && tests/fixtures/fastapi/.venv/bin/pip install -r tests/fixtures/fastapi/requirements.txt",
-        python.display()
-    );
+    let python = support::off_runtime(support::python_venv).await;
     let out = tokio::time::timeout(
         support::WAIT,
         tokio::process::Command::new(&python)

@@ -5,8 +5,9 @@
 //! - a FastAPI weather API validating tokens with PyJWT against a JWKS URL and requiring a
 //!   role (tests/fixtures/fastapi/app.py);
 //!
-//! with tokens from both oidc-provider and the in-process sandbox. The fixtures are installed
-//! by `.ci/run`; when they are missing these tests fail and say how to install them.
+//! with tokens from both oidc-provider and the in-process sandbox. The fixtures install
+//! themselves on first use (tests/fixtures/install.rs); when they cannot, these tests fail and
+//! say why.
 
 #[path = "fixtures/support.rs"]
 mod support;
