@@ -16,6 +16,8 @@ use url::Url;
 
 use crate::problem::Problem;
 
+mod roots;
+
 /// Bodies larger than this are cut (with a visible note) instead of read whole.
 pub const MAX_BODY: usize = 1024 * 1024;
 
@@ -90,6 +92,7 @@ pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError>
         .timeout(opts.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("tokenscope/", env!("CARGO_PKG_VERSION")));
+    let mut extra = Vec::new();
     if let Some(path) = opts.ca_file {
         let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaRead {
             path: path.to_path_buf(),
@@ -106,8 +109,16 @@ pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError>
                 detail: "no certificate found".into(),
             });
         }
-        b = b.tls_certs_merge(certs);
+        extra = certs;
     }
+    b = match roots::system_bundle() {
+        // The system bundle plus the profile's extra root, and nothing else.
+        Some(mut system) => {
+            system.extend(extra);
+            b.tls_certs_only(system)
+        }
+        None => b.tls_certs_merge(extra),
+    };
     b.build().map_err(HttpSetupError::Build)
 }
 

@@ -169,8 +169,13 @@ async fn serve(
             .map_err(|e| SandboxError::Tls {
                 detail: e.to_string(),
             })?;
-            let serve = axum_server::from_tcp_rustls(listener, config)
+            // TCP_NODELAY: without it Nagle's algorithm meets the client's delayed ACK and
+            // about one response in three waits ~40 ms for nothing.
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            let serve = axum_server::from_tcp(listener)
                 .map_err(bind_err)?
+                .acceptor(acceptor)
                 .handle(server.clone())
                 .serve(app);
             (tokio::spawn(serve), Some((ca_file, material.ca_pem)))
@@ -178,6 +183,7 @@ async fn serve(
         None => {
             let serve = axum_server::from_tcp(listener)
                 .map_err(bind_err)?
+                .acceptor(axum_server::accept::NoDelayAcceptor::new())
                 .handle(server.clone())
                 .serve(app);
             (tokio::spawn(serve), None)

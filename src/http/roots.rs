@@ -1,0 +1,124 @@
+//! The system's trusted root certificates, read the way curl and OpenSSL read them on Linux
+//! and the BSDs: the distribution's CA bundle file, not every file of the hashed certificate
+//! directory beside it.
+//!
+//! Why: reqwest's platform verifier loads the bundle *and* parses every entry of
+//! `/etc/ssl/certs` (about 300 files that repeat the bundle) in every process — about 3 ms of
+//! CPU, half of a whole warm `tokenscope call` over TLS. The bundle is what
+//! `update-ca-certificates` / `update-ca-trust` maintain, so the trust is the same. Whoever
+//! sets `SSL_CERT_DIR` asks for a directory: then the platform verifier is used, as before;
+//! `SSL_CERT_FILE` names the bundle to read. Other platforms (macOS, Windows) keep the
+//! platform verifier, which asks the OS.
+//!
+//! Owns only the choice and loading of that file; the client is built in [`super::client`].
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Where distributions keep their CA bundle (openssl-probe's list, in its order).
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+const BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/ssl/cert.pem",
+    "/usr/local/etc/ssl/cert.pem",
+    "/usr/local/share/certs/ca-root-nss.crt",
+    "/etc/openssl/certs/ca-certificates.crt",
+];
+#[cfg(not(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+)))]
+const BUNDLES: &[&str] = &[];
+
+/// A CA bundle larger than this is not a CA bundle (today's are about 200 KiB).
+const MAX_BUNDLE: u64 = 16 * 1024 * 1024;
+
+/// The bundle file to read, given `SSL_CERT_FILE` / `SSL_CERT_DIR` and the candidates;
+/// `None` means "use the platform verifier".
+fn choose(
+    cert_file: Option<OsString>,
+    cert_dir: Option<OsString>,
+    candidates: &[&str],
+) -> Option<PathBuf> {
+    if cert_dir.is_some_and(|d| !d.is_empty()) {
+        return None;
+    }
+    if let Some(f) = cert_file.filter(|f| !f.is_empty()) {
+        return Some(PathBuf::from(f));
+    }
+    candidates
+        .iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .map(Path::to_path_buf)
+}
+
+/// The certificates of one PEM bundle file, when it is a readable regular file of sane size
+/// holding at least one certificate.
+fn load(path: &Path) -> Option<Vec<reqwest::Certificate>> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_BUNDLE {
+        return None;
+    }
+    let pem = std::fs::read(path).ok()?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).ok()?;
+    (!certs.is_empty()).then_some(certs)
+}
+
+/// The system's roots from its CA bundle, or `None` when the platform verifier should decide
+/// (another OS, `SSL_CERT_DIR` set, no usable bundle — it then reports its own errors).
+pub(super) fn system_bundle() -> Option<Vec<reqwest::Certificate>> {
+    let path = choose(
+        std::env::var_os("SSL_CERT_FILE"),
+        std::env::var_os("SSL_CERT_DIR"),
+        BUNDLES,
+    )?;
+    let certs = load(&path);
+    if certs.is_none() {
+        tracing::debug!(path = %path.display(), "no usable CA bundle; using the platform verifier");
+    }
+    certs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundle_is_chosen_like_openssl_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("ca.pem");
+        std::fs::write(&bundle, "x").unwrap();
+        let b = bundle.to_str().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let m = missing.to_str().unwrap();
+        // The first existing candidate.
+        assert_eq!(choose(None, None, &[m, b]), Some(bundle.clone()));
+        assert_eq!(choose(None, None, &[m]), None);
+        // SSL_CERT_FILE wins; SSL_CERT_DIR hands the choice to the platform verifier.
+        assert_eq!(choose(Some(m.into()), None, &[b]), Some(missing));
+        assert_eq!(choose(None, Some("/etc/ssl/certs".into()), &[b]), None);
+        assert_eq!(choose(Some("".into()), Some("".into()), &[b]), Some(bundle));
+    }
+
+    #[test]
+    fn only_a_regular_file_with_certificates_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificates here").unwrap();
+        assert!(load(&empty).is_none());
+        assert!(load(dir.path()).is_none(), "a directory");
+        assert!(load(&dir.path().join("nope")).is_none());
+        let ca = rcgen::generate_simple_self_signed(vec!["ca".into()]).unwrap();
+        let good = dir.path().join("good.pem");
+        std::fs::write(&good, ca.cert.pem().repeat(2)).unwrap();
+        assert_eq!(load(&good).map(|c| c.len()), Some(2));
+    }
+}
