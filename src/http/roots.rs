@@ -5,10 +5,11 @@
 //! Why: reqwest's platform verifier loads the bundle *and* parses every entry of
 //! `/etc/ssl/certs` (about 300 files that repeat the bundle) in every process — about 3 ms of
 //! CPU, half of a whole warm `tokenscope call` over TLS. The bundle is what
-//! `update-ca-certificates` / `update-ca-trust` maintain, so the trust is the same. Whoever
-//! sets `SSL_CERT_DIR` asks for a directory: then the platform verifier is used, as before;
-//! `SSL_CERT_FILE` names the bundle to read. Other platforms (macOS, Windows) keep the
-//! platform verifier, which asks the OS.
+//! `update-ca-certificates` / `update-ca-trust` maintain (the hashed directory is generated
+//! from the same source), so the trust is the same. `SSL_CERT_FILE` names the bundle to read.
+//! An `SSL_CERT_DIR` other than the bundle's own directory asks for a directory of extra
+//! certificates: then the platform verifier reads it, as before. Other platforms (macOS,
+//! Windows) keep the platform verifier, which asks the OS.
 //!
 //! Owns only the choice and loading of that file; the client is built in [`super::client`].
 
@@ -47,17 +48,25 @@ fn choose(
     cert_dir: Option<OsString>,
     candidates: &[&str],
 ) -> Option<PathBuf> {
-    if cert_dir.is_some_and(|d| !d.is_empty()) {
-        return None;
+    let file = match cert_file.filter(|f| !f.is_empty()) {
+        Some(f) => PathBuf::from(f),
+        None => candidates
+            .iter()
+            .map(Path::new)
+            .find(|p| p.is_file())?
+            .to_path_buf(),
+    };
+    // The distribution's hashed directory beside its bundle (`/etc/ssl/certs` for
+    // `/etc/ssl/certs/ca-certificates.crt`) holds the same certificates; any other directory
+    // (or several) may hold more.
+    let beside = |dir: &OsString| {
+        std::env::split_paths(dir)
+            .all(|d| d.as_os_str().is_empty() || Some(d.as_path()) == file.parent())
+    };
+    match cert_dir {
+        Some(dir) if !beside(&dir) => None,
+        _ => Some(file),
     }
-    if let Some(f) = cert_file.filter(|f| !f.is_empty()) {
-        return Some(PathBuf::from(f));
-    }
-    candidates
-        .iter()
-        .map(Path::new)
-        .find(|p| p.is_file())
-        .map(Path::to_path_buf)
 }
 
 /// The certificates of one PEM bundle file, when it is a readable regular file of sane size
@@ -102,9 +111,13 @@ mod tests {
         // The first existing candidate.
         assert_eq!(choose(None, None, &[m, b]), Some(bundle.clone()));
         assert_eq!(choose(None, None, &[m]), None);
-        // SSL_CERT_FILE wins; SSL_CERT_DIR hands the choice to the platform verifier.
+        // SSL_CERT_FILE wins; another SSL_CERT_DIR hands the choice to the platform verifier;
+        // the bundle's own directory (what Debian's images export) does not.
         assert_eq!(choose(Some(m.into()), None, &[b]), Some(missing));
         assert_eq!(choose(None, Some("/etc/ssl/certs".into()), &[b]), None);
+        let own = dir.path().as_os_str().to_owned();
+        assert_eq!(choose(None, Some(own.clone()), &[b]), Some(bundle.clone()));
+        assert_eq!(choose(Some(b.into()), Some(own), &[]), Some(bundle.clone()));
         assert_eq!(choose(Some("".into()), Some("".into()), &[b]), Some(bundle));
     }
 
