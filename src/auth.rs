@@ -28,6 +28,9 @@ use crate::http::{self, InsecureTransport, NetworkKind};
 use crate::problem::Problem;
 use crate::text::sanitize;
 
+/// The longest `Retry-After` honoured.
+pub const MAX_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Why no token was obtained. Each says what to do in its [`Problem::hint`], except an
 /// identity provider's refusal, which the AADSTS knowledge base explains.
 #[derive(Debug, Clone, Error)]
@@ -157,13 +160,13 @@ impl TokenError {
         }
     }
 
-    /// The server's `Retry-After`, when it sent one.
+    /// The server's `Retry-After`, at most [`MAX_RETRY_AFTER`] (a server asking for days
+    /// is asking too much; the back-off still honours everything up to it).
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
             TokenError::Rejected { retry_after, .. }
-            | TokenError::UnexpectedResponse { retry_after, .. } => {
-                retry_after.map(std::time::Duration::from_secs)
-            }
+            | TokenError::UnexpectedResponse { retry_after, .. } => retry_after
+                .map(|s| std::time::Duration::from_secs(s).min(MAX_RETRY_AFTER)),
             _ => None,
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! A base module: it imports nothing of the crate.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Local, TimeDelta, Utc};
 
 /// Now, UTC, from the system clock.
 pub fn now() -> DateTime<Utc> {
@@ -33,10 +33,40 @@ impl Clock {
             Clock::System => Utc::now(),
             Clock::Tokio { wall, at } => {
                 let elapsed = tokio::time::Instant::now().saturating_duration_since(*at);
-                *wall + chrono::Duration::from_std(elapsed).unwrap_or_default()
+                add_std(*wall, elapsed)
             }
         }
     }
+}
+
+/// `t + d`, saturating at the ends of chrono's range instead of panicking. Every duration
+/// added to a time here may come from a server or a file (`expires_in`, `Retry-After`, a
+/// cached expiry), so no date arithmetic uses the panicking `+`/`-` on such values.
+pub fn add(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d < TimeDelta::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// `t + secs` seconds (saturating; any `i64` is fine).
+pub fn add_secs(t: DateTime<Utc>, secs: i64) -> DateTime<Utc> {
+    add(t, TimeDelta::try_seconds(secs).unwrap_or(if secs < 0 {
+        TimeDelta::MIN
+    } else {
+        TimeDelta::MAX
+    }))
+}
+
+/// `t + d` for a std duration (saturating).
+pub fn add_std(t: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
+    add(t, TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX))
+}
+
+/// `t - d` for a std duration (saturating).
+pub fn sub_std(t: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
+    add(t, -TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX))
 }
 
 /// `1h 2m 3s`, `4m 0s`, `12s` for a number of seconds (sign ignored).
@@ -88,6 +118,23 @@ pub fn local(ts: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_arithmetic_saturates_instead_of_panicking() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(add_secs(now, i64::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(add_secs(now, i64::MIN), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(add_secs(DateTime::<Utc>::MAX_UTC, 1), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(add_std(now, std::time::Duration::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            sub_std(DateTime::<Utc>::MIN_UTC, std::time::Duration::from_secs(1)),
+            DateTime::<Utc>::MIN_UTC
+        );
+        assert_eq!(add_secs(now, 60) - now, TimeDelta::seconds(60));
+        // Formatting the extremes does not panic either.
+        let _ = relative(DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC);
+        let _ = countdown(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    }
 
     #[test]
     fn countdowns_in_days() {

@@ -30,7 +30,7 @@ use super::{TokenError, TokenResponse};
 use crate::config::Profile;
 use crate::problem::Problem;
 use crate::secret::AccessToken;
-use crate::time::Clock;
+use crate::time::{Clock, add_std, sub_std};
 
 /// A token the manager holds.
 #[derive(Debug, Clone)]
@@ -66,8 +66,7 @@ impl CachedToken {
             ext_expires_on: r.ext_expires_on(),
             refresh_on: r.refresh_on().or_else(|| {
                 // MSAL: tokens living 2 hours or more refresh at half life.
-                (r.expires_in >= 7200)
-                    .then(|| r.requested_at + chrono::Duration::seconds(r.expires_in as i64 / 2))
+                (r.expires_in >= 7200).then(|| r.half_life())
             }),
             source: TokenSource::Network,
         }
@@ -88,7 +87,7 @@ impl CachedToken {
 
     /// Servable by MSAL's rule: expires more than `buffer` from `now`.
     pub fn servable(&self, now: DateTime<Utc>, buffer: Duration) -> bool {
-        self.expires_on - chrono_dur(self.buffer_for(buffer)) > now
+        sub_std(self.expires_on, self.buffer_for(buffer)) > now
     }
     /// Not yet expired at all.
     pub fn valid(&self, now: DateTime<Utc>) -> bool {
@@ -106,8 +105,8 @@ impl CachedToken {
     /// `expires_on − margin`, but never before half life (so a token shorter than twice the
     /// margin is refreshed at half life instead of immediately, over and over).
     pub fn next_refresh(&self, margin: Duration) -> DateTime<Utc> {
-        let half_life = self.acquired_at + self.lifetime() / 2;
-        let by_margin = (self.expires_on - chrono_dur(margin)).max(half_life);
+        let half_life = crate::time::add(self.acquired_at, self.lifetime() / 2);
+        let by_margin = sub_std(self.expires_on, margin).max(half_life);
         match self.refresh_on {
             Some(r) => by_margin.min(r),
             None => by_margin,
@@ -122,9 +121,6 @@ impl CachedToken {
     }
 }
 
-fn chrono_dur(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
 
 /// What the manager is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -573,7 +569,7 @@ impl TokenHandle {
                         err.as_ref().and_then(TokenError::retry_after),
                         rand::random::<f64>(),
                     );
-                    let at = self.now() + chrono_dur(delay);
+                    let at = add_std(self.now(), delay);
                     retry_at = Some(at);
                     let event = TokenEvent::Scheduled {
                         at,

@@ -3,7 +3,7 @@
 //!
 //! Pure parsing of bytes already read (size-capped by the caller); no I/O.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
 use super::TokenError;
@@ -29,22 +29,26 @@ pub struct TokenResponse {
 
 impl TokenResponse {
     pub fn expires_on(&self) -> DateTime<Utc> {
-        self.requested_at + secs(self.expires_in)
+        after(self.requested_at, self.expires_in)
     }
     pub fn ext_expires_on(&self) -> Option<DateTime<Utc>> {
-        self.ext_expires_in.map(|s| self.requested_at + secs(s))
+        self.ext_expires_in.map(|s| after(self.requested_at, s))
     }
     pub fn refresh_on(&self) -> Option<DateTime<Utc>> {
-        self.refresh_in.map(|s| self.requested_at + secs(s))
+        self.refresh_in.map(|s| after(self.requested_at, s))
+    }
+    /// Half the lifetime from the request (MSAL refreshes long-lived tokens then).
+    pub fn half_life(&self) -> DateTime<Utc> {
+        after(self.requested_at, self.expires_in / 2)
     }
 }
 
-fn secs(s: u64) -> Duration {
-    Duration::seconds(
-        i64::try_from(s)
-            .unwrap_or(i64::MAX / 1000)
-            .min(100 * 365 * 86_400),
-    )
+/// Longest lifetime taken at face value: Entra's tokens live at most a day; a server saying
+/// more is capped here (and a hostile `1e15` never reaches date arithmetic).
+pub const MAX_LIFETIME_SECS: u64 = 100 * 365 * 86_400;
+
+fn after(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    crate::time::add_secs(t, secs.min(MAX_LIFETIME_SECS) as i64)
 }
 
 /// An OAuth 2.0 error response as Entra sends it.
@@ -227,7 +231,10 @@ mod tests {
         assert_eq!(t.access_token.expose(), "abc");
         let t = p(200, r#"{"token_type":"Bearer","expires_in":"3599","refresh_in":"1799","access_token":"abc"}"#).unwrap();
         assert_eq!((t.expires_in, t.refresh_in), (3599, Some(1799)));
-        assert_eq!(t.expires_on() - t.requested_at, Duration::seconds(3599));
+        assert_eq!(
+            t.expires_on() - t.requested_at,
+            chrono::Duration::seconds(3599)
+        );
         assert!(matches!(
             p(200, r#"{"expires_in":"soon","access_token":"a"}"#),
             Err(TokenError::Malformed { .. })

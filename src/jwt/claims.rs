@@ -111,13 +111,19 @@ impl Claims {
     }
 }
 
-/// A NumericDate: integer seconds, or a float (some issuers), within a sane range.
+/// A NumericDate: integer seconds, or a float (some issuers), clamped to the dates chrono
+/// can hold (years −262143…262142), so `exp + skew` and friends never overflow.
 fn numeric_date(v: &Value) -> Option<i64> {
+    let lo = chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp();
+    let hi = chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp();
     if let Some(i) = v.as_i64() {
-        return Some(i);
+        return Some(i.clamp(lo, hi));
+    }
+    if v.as_u64().is_some() {
+        return Some(hi);
     }
     let f = v.as_f64()?;
-    (f.is_finite() && f.abs() < 1e15).then_some(f as i64)
+    f.is_finite().then(|| f.clamp(lo as f64, hi as f64) as i64)
 }
 
 #[cfg(test)]
