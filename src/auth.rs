@@ -165,8 +165,9 @@ impl TokenError {
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
             TokenError::Rejected { retry_after, .. }
-            | TokenError::UnexpectedResponse { retry_after, .. } => retry_after
-                .map(|s| std::time::Duration::from_secs(s).min(MAX_RETRY_AFTER)),
+            | TokenError::UnexpectedResponse { retry_after, .. } => {
+                retry_after.map(|s| std::time::Duration::from_secs(s).min(MAX_RETRY_AFTER))
+            }
             _ => None,
         }
     }

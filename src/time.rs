@@ -52,11 +52,14 @@ pub fn add(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
 
 /// `t + secs` seconds (saturating; any `i64` is fine).
 pub fn add_secs(t: DateTime<Utc>, secs: i64) -> DateTime<Utc> {
-    add(t, TimeDelta::try_seconds(secs).unwrap_or(if secs < 0 {
-        TimeDelta::MIN
-    } else {
-        TimeDelta::MAX
-    }))
+    add(
+        t,
+        TimeDelta::try_seconds(secs).unwrap_or(if secs < 0 {
+            TimeDelta::MIN
+        } else {
+            TimeDelta::MAX
+        }),
+    )
 }
 
 /// `t + d` for a std duration (saturating).
@@ -124,8 +127,14 @@ mod tests {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         assert_eq!(add_secs(now, i64::MAX), DateTime::<Utc>::MAX_UTC);
         assert_eq!(add_secs(now, i64::MIN), DateTime::<Utc>::MIN_UTC);
-        assert_eq!(add_secs(DateTime::<Utc>::MAX_UTC, 1), DateTime::<Utc>::MAX_UTC);
-        assert_eq!(add_std(now, std::time::Duration::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            add_secs(DateTime::<Utc>::MAX_UTC, 1),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(
+            add_std(now, std::time::Duration::MAX),
+            DateTime::<Utc>::MAX_UTC
+        );
         assert_eq!(
             sub_std(DateTime::<Utc>::MIN_UTC, std::time::Duration::from_secs(1)),
             DateTime::<Utc>::MIN_UTC

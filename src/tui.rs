@@ -15,6 +15,7 @@ mod fixtures;
 mod keymap;
 mod msg;
 mod runtime;
+mod terminal;
 mod theme;
 mod view;
 
@@ -173,10 +174,10 @@ pub fn resolved(
 /// dashboard with the demo admin popup. The sandbox stops when the dashboard closes.
 pub async fn run_demo(opts: DemoOptions) -> anyhow::Result<()> {
     let _log = init_logging(opts.log_file.as_deref());
-    // Take the terminal and draw at once: starting the sandbox (RSA-2048 key generation)
-    // takes 25–200 ms, and a blank terminal meanwhile looks like a hang.
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
-    let _ = terminal.draw(|f| {
+    // Take the terminal and draw at once: starting the sandbox can take a moment (its keys
+    // are generated on the first run), and a blank terminal meanwhile looks like a hang.
+    let mut session = terminal::Session::start().context("cannot set up the terminal")?;
+    let _ = session.terminal.draw(|f| {
         let area = f.area();
         let text = ratatui::widgets::Paragraph::new(vec![
             ratatui::text::Line::from(" tokenscope"),
@@ -185,17 +186,14 @@ pub async fn run_demo(opts: DemoOptions) -> anyhow::Result<()> {
         f.render_widget(text, area);
     });
     if std::env::var(runtime::EXIT_HOOK_ENV).is_ok_and(|v| v == "1") {
-        ratatui::restore();
         return Ok(());
     }
-    let result = demo_in_terminal(opts, &mut terminal).await;
-    ratatui::restore();
-    result
+    demo_in_terminal(opts, &mut session).await
 }
 
 async fn demo_in_terminal(
     opts: DemoOptions,
-    terminal: &mut ratatui::DefaultTerminal,
+    session: &mut terminal::Session,
 ) -> anyhow::Result<()> {
     let tenant = TenantModel::builtin();
     let api_roles = tenant
@@ -205,14 +203,17 @@ async fn demo_in_terminal(
         .map(|r| r.value.clone())
         .collect();
     // Keys kept across runs: RSA key generation would otherwise be most of the start-up.
-    let sandbox = Sandbox::start(SandboxOptions {
+    let start = Sandbox::start(SandboxOptions {
         tls: opts.tls,
         tenant,
         key_store: crate::sandbox::default_key_store(),
         ..SandboxOptions::default()
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot start the sandbox tenant: {}", e.report()))?;
+    });
+    // A signal during start-up ends it here, with nothing left behind.
+    let sandbox = tokio::select! {
+        s = start => s.map_err(|e| anyhow::anyhow!("cannot start the sandbox tenant: {}", e.report()))?,
+        Some(_) = session.interrupted() => return Ok(()),
+    };
     let dir = DemoDir::create().context("cannot create a directory for the demo config")?;
     let path = dir.0.join("config.toml");
     sandbox
@@ -253,7 +254,7 @@ async fn demo_in_terminal(
     let mut opts = AppOptions::from_env();
     opts.demo = runtime.demo_state(active);
     let mut app = App::with_profiles(&profiles, active, opts);
-    let result = with_terminal(&mut app, &mut runtime, terminal).await;
+    let result = with_terminal(&mut app, &mut runtime, session).await;
     drop(runtime);
     if let Ok(sandbox) = std::sync::Arc::try_unwrap(sandbox) {
         sandbox.shutdown().await;
@@ -268,50 +269,29 @@ fn http_client(profile: &Profile) -> anyhow::Result<reqwest::Client> {
         .context("cannot set up the HTTP client")
 }
 
-/// Take over the terminal (raw mode, alternate screen, panic hook), run, and give it back —
-/// also on SIGTERM/SIGHUP, which arrive as [`Msg::Quit`].
+/// Take over the terminal (raw mode, alternate screen, bracketed paste, panic hook, signal
+/// handlers), run, and give it back — on quit, on every catchable signal, on a panic.
 async fn in_terminal(app: &mut App, runtime: &mut Runtime) -> anyhow::Result<()> {
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
-    let result = with_terminal(app, runtime, &mut terminal).await;
-    ratatui::restore();
-    result
+    let mut session = terminal::Session::start().context("cannot set up the terminal")?;
+    with_terminal(app, runtime, &mut session).await
 }
 
-/// Run the dashboard on a terminal already taken over; the caller restores it.
+/// Run the dashboard on a terminal session; dropping the session restores the terminal.
 async fn with_terminal(
     app: &mut App,
     runtime: &mut Runtime,
-    terminal: &mut ratatui::DefaultTerminal,
+    session: &mut terminal::Session,
 ) -> anyhow::Result<()> {
     runtime.exit_hook_from_env();
-    let signals = spawn_signal_task(runtime.sender());
-    let result = app
-        .run(runtime, terminal, crossterm::event::EventStream::new())
-        .await;
-    if let Some(s) = signals {
-        s.abort();
+    if let Some(interrupts) = session.take_interrupts() {
+        runtime.attach(interrupts);
     }
-    result
-}
-
-#[cfg(unix)]
-fn spawn_signal_task(tx: tokio::sync::mpsc::Sender<Msg>) -> Option<tokio::task::JoinHandle<()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).ok()?;
-    let mut hup = signal(SignalKind::hangup()).ok()?;
-    Some(tokio::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-        }
-        tracing::info!("signal received; quitting");
-        let _ = tx.send(Msg::Quit).await;
-    }))
-}
-
-#[cfg(not(unix))]
-fn spawn_signal_task(_tx: tokio::sync::mpsc::Sender<Msg>) -> Option<tokio::task::JoinHandle<()>> {
-    None
+    app.run(
+        runtime,
+        &mut session.terminal,
+        crossterm::event::EventStream::new(),
+    )
+    .await
 }
 
 /// A private temporary directory for the demo config, removed on drop.

@@ -100,9 +100,8 @@ cache = false
         if field != "expires_in" {
             extra = r#","expires_in":3599"#.into();
         }
-        *self.body.lock().unwrap() = format!(
-            r#"{{"token_type":"Bearer","access_token":"{JWT}"{extra},"{field}":{value}}}"#
-        );
+        *self.body.lock().unwrap() =
+            format!(r#"{{"token_type":"Bearer","access_token":"{JWT}"{extra},"{field}":{value}}}"#);
     }
 }
 
@@ -206,11 +205,8 @@ fn every_command_survives_the_extremes() {
             ] {
                 let mut full = vec!["--config", cfg.as_str(), "--no-cache"];
                 full.extend_from_slice(args);
-                let o = s.rt.block_on(support::run_cli(
-                    &home,
-                    &full,
-                    &[("HOSTILE_SECRET", "s")],
-                ));
+                let o =
+                    s.rt.block_on(support::run_cli(&home, &full, &[("HOSTILE_SECRET", "s")]));
                 let text = support::all_output(&o);
                 assert!(
                     !text.contains("panicked"),

@@ -121,7 +121,6 @@ impl CachedToken {
     }
 }
 
-
 /// What the manager is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {

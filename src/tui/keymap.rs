@@ -55,6 +55,8 @@ pub enum Action {
     /// Copy confirmed / refused.
     ConfirmYes,
     ConfirmNo,
+    /// Ctrl-Z: give the terminal back and stop, as a shell job does.
+    Suspend,
 }
 
 /// Where a key applies.
@@ -249,6 +251,7 @@ pub const BINDINGS: &[Binding] = &[
     row(&[(Char('?'), Panes), (Code(KeyCode::F(1)), Panes)], Action::Help, "?  or  F1", "this help", Some(("? help", 9))),
     row(&[(Char('q'), Panes)], Action::Quit, "q", "quit (in the city box q types q)", Some(("q quit", 8))),
     row(&[(Ctrl('c'), Everywhere)], Action::Quit, "Ctrl-C", "quit, from anywhere", None),
+    row(&[(Ctrl('z'), Everywhere)], Action::Suspend, "Ctrl-Z", "suspend to the shell (fg comes back)", None),
     // Shown in the city box, where q types.
     row(&[(Ctrl('c'), CityBox)], Action::Quit, "", "", Some(("Ctrl-C quit", 8))),
 ];

@@ -162,4 +162,7 @@ pub enum Effect {
     StartProfiles(Vec<ProfileId>),
     /// Report the sandbox tenant as `profile`'s client sees it (demo only; after a switch).
     DemoState { profile: ProfileId },
+    /// Give the terminal back and stop the process until `fg` (Ctrl-Z); the runtime redraws
+    /// everything when it continues. Ignored when not on a real terminal (tests).
+    Suspend,
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::Event;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt as _, Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 use super::app::App;
 use super::demo::DemoSetup;
 use super::msg::{CallError, Effect, Msg, ProfileId};
+use super::terminal::Interrupt;
 use super::view::view;
 use crate::auth::{ManagerOptions, TokenCache, TokenHandle, TokenManager};
 use crate::config::{Credential, Profile, SecretSource};
@@ -40,9 +41,17 @@ use crate::time::Clock;
 pub const EXIT_HOOK_ENV: &str = "TOKENSCOPE_EXIT_AFTER_FIRST_FRAME";
 
 /// Test hook for the terminal-safety tests (`tests/terminal_pty.rs`): when
-/// `TOKENSCOPE_TEST_PANIC=1`, the first key press panics inside the loop, so the test can
-/// check that the panic hook gives the terminal back. Not a user feature.
+/// `TOKENSCOPE_TEST_PANIC=1`, the first key press panics inside the loop; with `task`, it
+/// panics in a background task. The tests check that the terminal is given back and the
+/// dashboard ends. Not a user feature.
 pub const PANIC_HOOK_ENV: &str = "TOKENSCOPE_TEST_PANIC";
+
+/// Where [`PANIC_HOOK_ENV`] makes the dashboard panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PanicIn {
+    Loop,
+    Task,
+}
 
 /// When the test hook ends the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +141,14 @@ pub struct Runtime {
     clock: Clock,
     frames: Option<watch::Sender<Buffer>>,
     exit_after: Option<ExitAfter>,
+    /// Signals and panics from the terminal session; `None` in tests (no real terminal, so
+    /// no suspending either).
+    interrupts: Option<mpsc::UnboundedReceiver<Interrupt>>,
 }
+
+/// Messages handled between two frames at most: a burst of input (a paste, a flood of
+/// background results) costs one frame, and still cannot hold the screen back for long.
+const BATCH: usize = 4096;
 
 impl Runtime {
     /// A runtime for one profile. Must be called inside a tokio runtime.
@@ -181,6 +197,7 @@ impl Runtime {
             clock: Clock::System,
             frames: None,
             exit_after: None,
+            interrupts: None,
         };
         rt.ensure_started(ProfileId(first));
         rt
@@ -242,6 +259,12 @@ impl Runtime {
             Some("token") => Some(ExitAfter::VerifiedToken),
             _ => None,
         };
+    }
+
+    /// Take the terminal session's interrupts (signals, panics): the loop quits, suspends or
+    /// redraws for them.
+    pub fn attach(&mut self, interrupts: mpsc::UnboundedReceiver<Interrupt>) {
+        self.interrupts = Some(interrupts);
     }
 
     /// Every frame drawn from now on is published here (tests read the screen from it).
@@ -333,6 +356,8 @@ impl Runtime {
                     self.ensure_started(id);
                 }
             }
+            // Needs the terminal: the loop performs it (see `run`).
+            Effect::Suspend => {}
         }
     }
 
@@ -381,6 +406,22 @@ impl Runtime {
         }));
     }
 
+    /// Ctrl-Z / SIGTSTP: stop with the terminal given back, then take it again and redraw
+    /// everything. Only with a real terminal session.
+    fn suspend<B>(&mut self, terminal: &mut Terminal<B>) -> anyhow::Result<()>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+    {
+        if self.interrupts.is_none() {
+            return Ok(());
+        }
+        tracing::info!("suspended");
+        super::terminal::suspend()?;
+        repaint(terminal)?;
+        Ok(())
+    }
+
     /// The sandbox client profile `id` signs in as (demo only).
     fn demo_client(&self, id: ProfileId) -> Option<String> {
         let demo = self.demo.as_ref()?;
@@ -426,13 +467,22 @@ impl Runtime {
         S: Stream<Item = io::Result<Event>>,
     {
         let mut input = std::pin::pin!(input);
-        let panic_on_key = std::env::var(PANIC_HOOK_ENV).is_ok_and(|v| v == "1");
+        let panic_on_key = match std::env::var(PANIC_HOOK_ENV).ok().as_deref() {
+            Some("1") => Some(PanicIn::Loop),
+            Some("task") => Some(PanicIn::Task),
+            _ => None,
+        };
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         app.set_now(self.clock.now());
         loop {
             for effect in app.take_effects() {
-                self.perform(effect);
+                if matches!(effect, Effect::Suspend) {
+                    self.suspend(terminal)?;
+                    app.update(Msg::Resize);
+                } else {
+                    self.perform(effect);
+                }
             }
             if app.should_quit() {
                 break;
@@ -453,25 +503,42 @@ impl Runtime {
             }
             // Not biased: a busy channel must not starve keys, nor keys the channel.
             let msg = tokio::select! {
-                ev = input.next() => match ev {
-                    Some(Ok(Event::Key(_))) if panic_on_key => {
-                        panic!("{PANIC_HOOK_ENV}=1: forced panic on the first key (test hook)")
-                    }
-                    Some(Ok(ev)) => match from_event(ev) {
-                        Some(m) => m,
-                        None => continue,
-                    },
-                    Some(Err(e)) => {
-                        tracing::error!(error = %e, "terminal input failed");
-                        return Err(anyhow::Error::new(e).context("reading terminal input"));
-                    }
-                    None => Msg::Quit,
+                ev = input.next() => match from_input(ev, panic_on_key)? {
+                    Some(m) => m,
+                    None => continue,
                 },
                 Some(msg) = self.rx.recv() => msg,
+                Some(i) = next_interrupt(&mut self.interrupts) => match i {
+                    Interrupt::Quit(_) => Msg::Quit,
+                    Interrupt::Panicked => {
+                        anyhow::bail!("a background task panicked (its message is above); the dashboard stopped")
+                    }
+                    Interrupt::Suspend => {
+                        self.suspend(terminal)?;
+                        Msg::Resize
+                    }
+                    Interrupt::Resumed => {
+                        super::terminal::resume()?;
+                        repaint(terminal)?;
+                        Msg::Resize
+                    }
+                },
                 _ = tick.tick() => Msg::Tick,
             };
             app.set_now(self.clock.now());
             app.update(msg);
+            // Whatever else is ready now goes in before the next frame.
+            for _ in 0..BATCH {
+                let ready = match input.next().now_or_never() {
+                    Some(ev) => from_input(ev, panic_on_key)?,
+                    None => self.rx.try_recv().ok(),
+                };
+                let Some(msg) = ready else { break };
+                app.update(msg);
+                if app.should_quit() {
+                    break;
+                }
+            }
         }
         for slot in &mut self.slots {
             for task in [slot.call.take(), slot.verify.take()].into_iter().flatten() {
@@ -497,6 +564,56 @@ impl App {
         S: Stream<Item = io::Result<Event>>,
     {
         runtime.run(self, terminal, input).await
+    }
+}
+
+/// The terminal stream's next item as a message: `None` for events the dashboard ignores,
+/// `Quit` when the input ended, an error when it failed.
+fn from_input(
+    ev: Option<io::Result<Event>>,
+    panic_on_key: Option<PanicIn>,
+) -> anyhow::Result<Option<Msg>> {
+    match ev {
+        Some(Ok(Event::Key(_))) if panic_on_key == Some(PanicIn::Loop) => {
+            panic!("{PANIC_HOOK_ENV}=1: forced panic on the first key (test hook)")
+        }
+        Some(Ok(Event::Key(k))) if panic_on_key == Some(PanicIn::Task) => {
+            tokio::spawn(async {
+                panic!("{PANIC_HOOK_ENV}=task: forced panic in a background task (test hook)")
+            });
+            Ok(Some(Msg::Key(k)))
+        }
+        Some(Ok(ev)) => Ok(from_event(ev)),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "terminal input failed");
+            Err(anyhow::Error::new(e).context("reading terminal input"))
+        }
+        None => Ok(Some(Msg::Quit)),
+    }
+}
+
+/// Blank the screen and forget what was drawn, so the next frame writes every cell (after a
+/// stop the shell may have drawn over it). Not `Terminal::clear`, which asks the terminal
+/// for the cursor position while the event stream is reading the answer away.
+fn repaint<B>(terminal: &mut Terminal<B>) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    terminal
+        .backend_mut()
+        .clear_region(ratatui::backend::ClearType::All)?;
+    // Each swap resets the buffer it leaves behind: after two, both are blank.
+    terminal.swap_buffers();
+    terminal.swap_buffers();
+    Ok(())
+}
+
+/// The next interrupt, or never when there is no session (tests).
+async fn next_interrupt(rx: &mut Option<mpsc::UnboundedReceiver<Interrupt>>) -> Option<Interrupt> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

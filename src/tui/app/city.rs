@@ -13,6 +13,10 @@ use crate::text::sanitize;
 /// Cities remembered for ↑/↓.
 pub const HISTORY_CAP: usize = 50;
 
+/// What the box holds at most: well past any city name (Enter refuses more than
+/// `api::MAX_CITY_LEN`), short enough that a pasted megabyte costs nothing.
+pub const BOX_CAP: usize = 256;
+
 /// The city box's state.
 #[derive(Debug, Default)]
 pub struct CityBox {
@@ -52,8 +56,13 @@ impl CityBox {
         self.history_pos = None;
     }
 
-    /// A key the box edits with; false when it changed nothing.
+    /// A key the box edits with; false when it changed nothing (or the box is full).
     pub fn edit(&mut self, k: KeyEvent) -> bool {
+        let grows = matches!(k.code, crossterm::event::KeyCode::Char(_));
+        if grows && self.input.value().chars().count() >= BOX_CAP {
+            self.error = Some(format!("the city box holds at most {BOX_CAP} characters"));
+            return true;
+        }
         if self.input.handle_event(&Event::Key(k)).is_some() {
             self.error = None;
             self.history_pos = None;
@@ -63,12 +72,17 @@ impl CityBox {
         }
     }
 
-    /// Pasted text, appended without its control characters.
+    /// Pasted text, appended without its control characters, up to [`BOX_CAP`] (the rest is
+    /// dropped, with a message saying so).
     pub fn paste(&mut self, text: &str) {
-        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-        let value = format!("{}{}", self.input.value(), clean);
+        let room = BOX_CAP.saturating_sub(self.input.value().chars().count());
+        let mut clean = text.chars().filter(|c| !c.is_control());
+        let kept: String = clean.by_ref().take(room).collect();
+        let dropped = clean.count();
+        let value = format!("{}{}", self.input.value(), kept);
         self.input = Input::new(value);
-        self.error = None;
+        self.error = (dropped > 0)
+            .then(|| format!("pasted text cut: the city box holds at most {BOX_CAP} characters"));
     }
 
     /// ↑ (`back`) / ↓ through the history; leaving it at the bottom restores the draft.

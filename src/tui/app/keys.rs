@@ -141,6 +141,7 @@ impl App {
                 self.overlay = Overlay::None;
                 self.set_status(Level::Info, "copy cancelled");
             }
+            Action::Suspend => self.effects.push(Effect::Suspend),
         }
     }
 
