@@ -308,10 +308,13 @@ fn load_located(lookup: Lookup, env: &Env) -> Result<Loaded, ConfigError> {
         }
         return Err(ConfigError::NotFound { searched });
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
-    })?;
+    let text =
+        crate::files::read_to_string(&path, crate::files::FileKind::Config).map_err(|source| {
+            ConfigError::Read {
+                path: path.clone(),
+                source,
+            }
+        })?;
     let file = ConfigFile::parse(&text, &path)?;
     Ok(Loaded {
         path,

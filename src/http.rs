@@ -94,9 +94,11 @@ pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError>
         .user_agent(concat!("tokenscope/", env!("CARGO_PKG_VERSION")));
     let mut extra = Vec::new();
     if let Some(path) = opts.ca_file {
-        let pem = std::fs::read(path).map_err(|source| HttpSetupError::CaRead {
-            path: path.to_path_buf(),
-            source,
+        let pem = crate::files::read(path, crate::files::FileKind::CaBundle).map_err(|e| {
+            HttpSetupError::CaRead {
+                path: path.to_path_buf(),
+                source: e.into_io(),
+            }
         })?;
         let certs =
             reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| HttpSetupError::CaParse {

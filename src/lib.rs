@@ -9,7 +9,8 @@
 //!
 //! 1. base, importing nothing of the crate: [`text`] (sanitising), [`time`] (the clock),
 //!    [`secret`] (redacted secrets), [`severity`], [`problem`] (errors as summary/hint data);
-//! 2. [`http`] (the client and transport rules), then [`jwt`] (decode, claims, verification);
+//! 2. [`files`] (bounded reads of local files), then [`http`] (the client and transport
+//!    rules), then [`jwt`] (decode, claims, verification);
 //! 3. [`credential`] (secret / certificate / federated credentials, thumbprints);
 //! 4. [`config`] (model, loading, precedence: a resolved `Profile`);
 //! 5. [`auth`] (token endpoint, cache, token manager) and [`api`] (the protected API);
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod credential;
 pub mod diagnose;
+pub mod files;
 pub mod http;
 pub mod jwt;
 pub mod problem;

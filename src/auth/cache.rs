@@ -10,6 +10,7 @@
 //! Reads and writes only its own directory; when to store or serve a token is the token
 //! manager's decision, not the cache's.
 
+use crate::files::{FileKind, ReadError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -169,10 +170,22 @@ impl TokenCache {
     /// unusable (the caller reports it and carries on as if there were none).
     pub fn load(&self, key: &CacheKey) -> Result<Option<CacheEntry>, CacheError> {
         let path = self.dir.join(key.file_name());
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::files::read(&path, FileKind::CacheEntry) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(CacheError::Io { path, source }),
+            Err(ReadError::NotFound { .. }) => return Ok(None),
+            // A FIFO or an oversized file in its place: unusable, reported, rewritten.
+            Err(e @ (ReadError::NotRegular { .. } | ReadError::TooLarge { .. })) => {
+                return Err(CacheError::Corrupt {
+                    path,
+                    reason: format!("it {}", e.reason()),
+                });
+            }
+            Err(e) => {
+                return Err(CacheError::Io {
+                    path,
+                    source: e.into_io(),
+                });
+            }
         };
         let entry = parse_entry(&bytes).map_err(|reason| CacheError::Corrupt {
             path: path.clone(),
@@ -224,7 +237,7 @@ impl TokenCache {
     pub fn list(&self) -> Result<Vec<CacheEntry>, CacheError> {
         let mut out = Vec::new();
         for path in self.files()? {
-            if let Ok(bytes) = std::fs::read(&path)
+            if let Ok(bytes) = crate::files::read(&path, FileKind::CacheEntry)
                 && let Ok(e) = parse_entry(&bytes)
             {
                 out.push(e);
@@ -241,7 +254,7 @@ impl TokenCache {
         for path in self.files()? {
             let matches = match profile {
                 None => true,
-                Some(p) => std::fs::read(&path)
+                Some(p) => crate::files::read(&path, FileKind::CacheEntry)
                     .ok()
                     .and_then(|b| parse_entry(&b).ok())
                     .is_some_and(|e| e.profile == p),

@@ -20,10 +20,10 @@ pub enum ConfigError {
         searched: Vec<(PathBuf, &'static str)>,
     },
 
-    #[error("cannot read config file {}: {source}", .path.display())]
+    #[error("cannot read config file {}: it {}", .path.display(), .source.reason())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::ReadError,
     },
 
     #[error("{}:{line}:{column}: {message}", .path.display())]
@@ -149,6 +149,11 @@ impl Problem for ConfigError {
                     .map(|(p, _)| p.display().to_string())
                     .unwrap_or_else(|| "the path given by --config".into())
             ),
+            ConfigError::Read {
+                source: crate::files::ReadError::NotRegular { .. }
+                    | crate::files::ReadError::TooLarge { .. },
+                ..
+            } => "point --config or $TOKENSCOPE_CONFIG at the config file itself (a TOML file of at most 1 MiB)".into(),
             ConfigError::Read { .. } => {
                 "check the path given by --config or $TOKENSCOPE_CONFIG".into()
             }
@@ -279,7 +284,11 @@ mod tests {
             },
             ConfigError::Read {
                 path: path(),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                source: crate::files::ReadError::Io {
+                    kind: crate::files::FileKind::Config,
+                    path: path(),
+                    source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+                },
             },
             ConfigError::Parse {
                 path: path(),

@@ -124,13 +124,13 @@ fn scope_and_api_url(p: &ProfileFile, ctx: &Ctx) -> Result<(String, String), Con
 fn ca_file(p: &ProfileFile, ctx: &Ctx) -> Result<Option<PathBuf>, ConfigError> {
     let ca_file = p.ca_file.as_ref().map(|c| ctx.base_dir.join(c));
     if let Some(ca) = &ca_file
-        && !ca.is_file()
+        && let Err(e) = crate::files::check(ca, crate::files::FileKind::CaBundle)
     {
-        return Err(ctx.invalid(
-            "ca_file",
-            &ca.display().to_string(),
-            "the file does not exist; give the path of a PEM file with the extra root certificate",
-        ));
+        let reason = format!(
+            "the file {}; give the path of a PEM file with the extra root certificate",
+            e.reason()
+        );
+        return Err(ctx.invalid("ca_file", &ca.display().to_string(), &reason));
     }
     Ok(ca_file)
 }

@@ -215,7 +215,7 @@ fn secret_from_profile(p: &ProfileFile, ctx: &Ctx, env: &Env) -> Result<Credenti
     match &p.client_secret_file {
         Some(file) => {
             let full = ctx.base_dir.join(file);
-            match std::fs::read_to_string(&full) {
+            match crate::files::read_to_string(&full, crate::files::FileKind::ClientSecret) {
                 Ok(text) => {
                     let value = text.trim_end_matches(['\n', '\r']);
                     if !value.is_empty() {
@@ -227,8 +227,9 @@ fn secret_from_profile(p: &ProfileFile, ctx: &Ctx, env: &Env) -> Result<Credenti
                     ));
                 }
                 Err(e) => looked.push(format!(
-                    "file {} named by client_secret_file ({e})",
-                    full.display()
+                    "file {} named by client_secret_file (it {})",
+                    full.display(),
+                    e.reason()
                 )),
             }
         }

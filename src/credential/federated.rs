@@ -103,10 +103,21 @@ impl FederatedToken {
     /// The token file named by a profile: it must exist now (it is read on first use, and
     /// re-read as it rotates).
     pub fn open(path: PathBuf) -> Result<Self, FederatedError> {
-        if !path.is_file() {
-            return Err(FederatedError::Missing { path });
+        match crate::files::check(&path, crate::files::FileKind::FederatedToken) {
+            Ok(()) => Ok(Self::new(path)),
+            Err(crate::files::ReadError::NotFound { .. }) => Err(FederatedError::Missing { path }),
+            Err(e) => {
+                let message = format!("it {}", e.reason());
+                Err(FederatedError::Unreadable {
+                    path,
+                    message,
+                    hint: format!(
+                        "{FEDERATED_SETTINGS} must name a regular file holding the token (at most 256 KiB)"
+                    ),
+                    source: Some(Arc::new(e.into_io())),
+                })
+            }
         }
-        Ok(Self::new(path))
     }
 
     pub fn path(&self) -> &Path {
@@ -130,7 +141,8 @@ impl FederatedToken {
             return Ok(token.clone());
         }
         let previous = copy.as_ref().map(|(at, _)| *at);
-        let read = std::fs::read(&self.path).map_err(|e| self.read_error(e, previous))?;
+        let read = crate::files::read(&self.path, crate::files::FileKind::FederatedToken)
+            .map_err(|e| self.read_error(e.into_io(), previous))?;
         let Ok(text) = String::from_utf8(read) else {
             return Err(FederatedError::Unreadable {
                 path: self.path.clone(),
@@ -173,6 +185,9 @@ impl FederatedToken {
                     std::io::ErrorKind::PermissionDenied => {
                         "make the file readable by the user running tokenscope".into()
                     }
+                    std::io::ErrorKind::InvalidInput => format!(
+                        "{FEDERATED_SETTINGS} must name a regular file holding the token (at most 256 KiB)"
+                    ),
                     _ => format!("check {FEDERATED_SETTINGS}"),
                 },
                 source: Some(Arc::new(e)),

@@ -38,9 +38,6 @@ const BUNDLES: &[&str] = &[
 )))]
 const BUNDLES: &[&str] = &[];
 
-/// A CA bundle larger than this is not a CA bundle (today's are about 200 KiB).
-const MAX_BUNDLE: u64 = 16 * 1024 * 1024;
-
 /// The bundle file to read, given `SSL_CERT_FILE` / `SSL_CERT_DIR` and the candidates;
 /// `None` means "use the platform verifier".
 fn choose(
@@ -72,11 +69,7 @@ fn choose(
 /// The certificates of one PEM bundle file, when it is a readable regular file of sane size
 /// holding at least one certificate.
 fn load(path: &Path) -> Option<Vec<reqwest::Certificate>> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_BUNDLE {
-        return None;
-    }
-    let pem = std::fs::read(path).ok()?;
+    let pem = crate::files::read(path, crate::files::FileKind::CaBundle).ok()?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).ok()?;
     (!certs.is_empty()).then_some(certs)
 }

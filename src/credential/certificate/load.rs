@@ -15,7 +15,13 @@ use crate::secret::ClientSecret;
 
 /// Reads a whole file, with an error that says which setting points at it.
 fn read_file(path: &Path, what: &'static str) -> Result<Vec<u8>, CertificateError> {
-    std::fs::read(path).map_err(|e| {
+    let kind = if what == "certificate" {
+        crate::files::FileKind::Certificate
+    } else {
+        crate::files::FileKind::PrivateKey
+    };
+    crate::files::read(path, kind).map_err(|e| {
+        let e = e.into_io();
         let setting = if what == "certificate" {
             "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"
         } else {
@@ -31,6 +37,9 @@ fn read_file(path: &Path, what: &'static str) -> Result<Vec<u8>, CertificateErro
                 "make the file readable by the user running tokenscope".to_string()
             }
             std::io::ErrorKind::IsADirectory => format!("{setting} must name a file"),
+            std::io::ErrorKind::InvalidInput => {
+                format!("{setting} must name a regular file of at most 1 MiB")
+            }
             _ => format!("check {setting}"),
         };
         CertificateError::Unreadable {
