@@ -490,7 +490,10 @@ async fn api_500() {
     assert_eq!((resp.status, resp.outcome()), (500, Outcome::HttpError));
     let claims = tokenscope::jwt::decode(&jwt(json!({}))).unwrap().claims;
     let advice = refusal::explain(&resp, Some(&claims), &p.expected_roles, &p.scope).unwrap();
-    assert_eq!(advice.summary, "the API answered HTTP 500");
+    assert_eq!(
+        advice.summary,
+        "the API failed (HTTP 500); the token was not the problem"
+    );
     assert!(
         advice.cause.contains("Not an authorisation problem"),
         "{advice:?}"
