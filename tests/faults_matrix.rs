@@ -13,22 +13,19 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use crossterm::event::KeyCode;
 use serde_json::json;
-use support::{all_output, dead_addr, http_response, raw_server, run_cli, stalling_server};
+use support::{
+    Dashboard, all_output, client, dead_addr, http_response, raw_server, run_cli, stalling_server,
+};
 use tokenscope::api::{self, ApiError, Body, Outcome};
 use tokenscope::auth::{self, TokenError};
-use tokenscope::config::{self, Env, LoadOptions, Profile};
+use tokenscope::config::{Env, Profile};
 use tokenscope::diagnose::refusal;
 use tokenscope::http::{MAX_BODY, NetworkKind};
 use tokenscope::jwt::b64url;
 use tokenscope::problem::Problem;
 use tokenscope::secret::AccessToken;
-use tokenscope::tui::{App, AppOptions, Clipboard, Runtime, Theme};
-use tokio::sync::{mpsc, watch};
 
 const WAIT: Duration = Duration::from_secs(20);
 const SECRET: &str = "faults-secret";
@@ -87,23 +84,8 @@ cache = false
 }
 
 fn profile(dir: &Path, idp: SocketAddr, api: SocketAddr, timeout: &str) -> Profile {
-    config::load(
-        &LoadOptions {
-            config: Some(write_config(dir, idp, api, timeout)),
-            profile: None,
-        },
-        &Env::from_pairs([("TS_FAULTS_SECRET", SECRET)]),
-    )
-    .unwrap()
-}
-
-fn client(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client(&tokenscope::http::HttpOptions {
-        connect_timeout: p.connect_timeout,
-        timeout: p.timeout,
-        ca_file: None,
-    })
-    .unwrap()
+    let cfg = write_config(dir, idp, api, timeout);
+    support::load_profile(&cfg, None, &Env::from_pairs([("TS_FAULTS_SECRET", SECRET)]))
 }
 
 /// Token request against an identity provider answering `response` to everything.
@@ -757,88 +739,27 @@ async fn api_10_mib_body_is_capped_at_1_mib() {
 
 // ------------------------------------------------------------------ TUI with a stalled API
 
-fn screen(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in buf.area.top()..buf.area.bottom() {
-        for x in buf.area.left()..buf.area.right() {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
-async fn wait_for(frames: &mut watch::Receiver<Buffer>, needles: &[&str]) -> String {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let s = screen(&frames.borrow_and_update());
-        if needles.iter().all(|n| s.contains(n)) {
-            return s;
-        }
-        match tokio::time::timeout_at(deadline, frames.changed()).await {
-            Ok(Ok(())) => {}
-            _ => panic!("timed out waiting for {needles:?}; the screen was:\n{s}"),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tui_keeps_accepting_input_while_the_api_stalls() {
     let idp = raw_server(token_body(&jwt(json!({})))).await;
     let (stall, task) = stalling_server().await;
     let dir = tempfile::tempdir().unwrap();
     let p = profile(dir.path(), idp, stall, "60s");
-    let mut rt = Runtime::new(
-        p.clone(),
-        client(&p),
-        None,
-        None,
-        Clipboard::Memory(Default::default()),
-    );
-    let mut frames = rt.frames();
-    let mut opts = AppOptions::from_env();
-    opts.theme = Theme::new(false);
-    let mut app = App::new(&p, opts);
-    let (tx, rx) = mpsc::unbounded_channel::<Event>();
-    let input =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
-    let ui = tokio::spawn(async move {
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        app.run(&mut rt, &mut terminal, input).await
-    });
-    let key = |code| {
-        tx.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-            .expect("the app is running")
-    };
+    let mut ui = Dashboard::start(&p);
 
     // The token arrives (the identity provider is fine)…
-    wait_for(&mut frames, &["Weather.Read"]).await;
-    for c in "Oslo".chars() {
-        key(KeyCode::Char(c));
-    }
-    key(KeyCode::Enter);
+    ui.wait_for(&["Weather.Read"]).await;
+    ui.typed("Oslo");
+    ui.keys([KeyCode::Enter]);
     // …the API never answers, and typing still lands at once.
-    wait_for(&mut frames, &["calling the API for Oslo"]).await;
-    for c in "Bergen".chars() {
-        key(KeyCode::Char(c));
-    }
-    wait_for(&mut frames, &["Bergen", "calling the API for Oslo"]).await;
+    ui.wait_for(&["calling the API for Oslo"]).await;
+    ui.typed("Bergen");
+    ui.wait_for(&["Bergen", "calling the API for Oslo"]).await;
     // Help opens and closes while the call hangs.
-    key(KeyCode::F(1));
-    wait_for(&mut frames, &["this help"]).await;
-    key(KeyCode::Esc);
-    tx.send(Event::Key(KeyEvent::new(
-        KeyCode::Char('c'),
-        KeyModifiers::CONTROL,
-    )))
-    .unwrap();
-    tokio::time::timeout(WAIT, ui)
-        .await
-        .expect("the app quits while the API still stalls")
-        .expect("no panic")
-        .expect("clean exit");
+    ui.keys([KeyCode::F(1)]);
+    ui.wait_for(&["this help"]).await;
+    ui.keys([KeyCode::Esc]);
+    // The app quits while the API still stalls.
+    ui.quit().await;
     task.abort();
 }
