@@ -11,6 +11,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
@@ -117,6 +118,18 @@ async fn call_with(
 
 fn cli_env() -> [(&'static str, &'static str); 1] {
     [("TS_FAULTS_SECRET", SECRET)]
+}
+
+/// `tokenscope --config CFG ARGS…` with the profile's secret in the environment.
+async fn cli(home: &Path, cfg: &Path, args: &[&str]) -> Output {
+    let cfg = cfg.to_str().expect("a UTF-8 path");
+    run_cli(home, &[&["--config", cfg], args].concat(), &cli_env()).await
+}
+
+/// A config whose identity provider hands out a plain token and whose API is at `api`.
+async fn token_ok_config(dir: &Path, api: SocketAddr, timeout: &str) -> PathBuf {
+    let idp = raw_server(token_body(&jwt(json!({})))).await;
+    write_config(dir, idp, api, timeout)
 }
 
 /// The first character a terminal could act on: a C0 control other than newline and tab,
@@ -302,30 +315,14 @@ async fn idp_faults_through_the_cli() {
     let home = dir.path();
     // Refused.
     let cfg = write_config(home, dead_addr(), dead_addr(), "1s");
-    let o = run_cli(
-        home,
-        &["--config", cfg.to_str().unwrap(), "token"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["token"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("could not connect to the token endpoint"),
         "{}",
         all_output(&o)
     );
-    let o = run_cli(
-        home,
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(j["error"]["stage"], "token", "{j:#}");
@@ -333,12 +330,7 @@ async fn idp_faults_through_the_cli() {
     // Stalled past the timeout.
     let (stall, task) = stalling_server().await;
     let cfg = write_config(home, stall, dead_addr(), "1s");
-    let o = run_cli(
-        home,
-        &["--config", cfg.to_str().unwrap(), "token"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["token"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("timed out"),
@@ -355,12 +347,7 @@ async fn idp_faults_through_the_cli() {
     ))
     .await;
     let cfg = write_config(home, idp, dead_addr(), "5s");
-    let o = run_cli(
-        home,
-        &["--config", cfg.to_str().unwrap(), "token", "--json"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["token", "--json"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert!(
@@ -414,14 +401,8 @@ async fn api_refusing_connections() {
     assert!(e.full_text().contains("is the API running?"), "{e}");
 
     // Through the CLI: token fine, API down → exit 5.
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
-    let cfg = write_config(dir.path(), idp, dead_addr(), "2s");
-    let o = run_cli(
-        dir.path(),
-        &["--config", cfg.to_str().unwrap(), "call", "Seattle"],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), dead_addr(), "2s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle"]).await;
     assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("could not connect to the API"),
@@ -433,21 +414,9 @@ async fn api_refusing_connections() {
 #[tokio::test]
 async fn api_stalling_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let (stall, task) = stalling_server().await;
-    let cfg = write_config(dir.path(), idp, stall, "1s");
-    let o = run_cli(
-        dir.path(),
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), stall, "1s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(j["error"]["stage"], "api", "{j:#}");
@@ -482,21 +451,9 @@ async fn api_500() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let api = raw_server(response).await;
-    let cfg = write_config(dir.path(), idp, api, "5s");
-    let o = run_cli(
-        dir.path(),
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), api, "5s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(
@@ -532,15 +489,15 @@ async fn api_non_utf8_body() {
 
     // Through the CLI, as text and as JSON.
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let api = raw_server(http_response("200 OK", &[], body)).await;
-    let cfg = write_config(dir.path(), idp, api, "5s");
+    let cfg = token_ok_config(dir.path(), api, "5s").await;
     for json_flag in [false, true] {
-        let mut args = vec!["--config", cfg.to_str().unwrap(), "call", "Seattle"];
-        if json_flag {
-            args.push("--json");
-        }
-        let o = run_cli(dir.path(), &args, &cli_env()).await;
+        let args: &[&str] = if json_flag {
+            &["call", "Seattle", "--json"]
+        } else {
+            &["call", "Seattle"]
+        };
+        let o = cli(dir.path(), &cfg, args).await;
         assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
         assert!(std::str::from_utf8(&o.stdout).is_ok(), "stdout stays UTF-8");
         assert!(!o.stdout.contains(&0), "no NUL byte on stdout");
@@ -636,12 +593,7 @@ async fn escape_sequences_in_body_and_claims_are_shown_inert() {
 #[tokio::test]
 async fn escape_sequences_in_role_names_are_shown_inert() {
     let (dir, cfg, token) = hostile_servers(json!([format!("Weather.Write{HOSTILE}")])).await;
-    let o = run_cli(
-        dir.path(),
-        &["--config", cfg.to_str().unwrap(), "call", "Seattle"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle"]).await;
     assert_eq!(o.status.code(), Some(4), "{}", all_output(&o));
     assert_inert(&o);
     let (r, p) = call_with(
@@ -699,21 +651,9 @@ async fn api_10_mib_body_is_capped_at_1_mib() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let api = raw_server(http_response("200 OK", &[], &body)).await;
-    let cfg = write_config(dir.path(), idp, api, "10s");
-    let o = run_cli(
-        dir.path(),
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), api, "10s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(j["truncated"], true);
@@ -721,12 +661,7 @@ async fn api_10_mib_body_is_capped_at_1_mib() {
         o.stdout.len() < 2 * MAX_BODY,
         "output is bounded by the cap"
     );
-    let o = run_cli(
-        dir.path(),
-        &["--config", cfg.to_str().unwrap(), "call", "Seattle"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle"]).await;
     assert!(
         all_output(&o).contains("MiB")
             || all_output(&o).contains("truncated")
