@@ -16,7 +16,7 @@ use thiserror::Error;
 use url::Url;
 
 pub use challenge::{Challenge, parse_www_authenticate};
-pub use weather::Weather;
+pub use weather::{Units, Weather};
 
 use crate::http::{self, InsecureTransport, NetworkKind};
 use crate::problem::Problem;
@@ -185,6 +185,10 @@ impl ApiResponse {
             403 => Outcome::Forbidden,
             _ => Outcome::HttpError,
         }
+    }
+    /// The unit system the answer's numbers are in (from the URL's `units=`).
+    pub fn units(&self) -> Units {
+        Units::of(&self.url)
     }
     /// The first Bearer challenge, if any.
     pub fn bearer_challenge(&self) -> Option<&Challenge> {

@@ -1,14 +1,22 @@
 //! Diagnosis: naming the cause of a failure and the fix, the way an experienced identity
-//! engineer would — config lint ([`lint`]), token-endpoint failures and the AADSTS knowledge
-//! base ([`aadsts`]), refused API calls ([`refusal`]), and what well-known claims mean.
+//! engineer would — config lint and credential expiry ([`lint`]), the role check
+//! ([`roles`]), token-endpoint failures and the AADSTS knowledge base ([`aadsts`]), refused
+//! API calls ([`refusal`]), `doctor`'s checklist ([`doctor`]), and what well-known claims
+//! mean.
 //!
-//! Pure functions over core types: no I/O, no network (the front ends fetch, then ask here
-//! what it means), and no printing (the CLI and the TUI render the [`Advice`]). Layer: above
-//! `config`, `auth`, `api` and `jwt`; it must not import the front ends.
+//! Every judgement the front ends show is made here once and returned typed ([`Advice`],
+//! [`roles::RoleCheck`], [`refusal::Refusal`], [`doctor::DoctorReport`]); the CLI and the
+//! TUI only render. Pure functions over core types, except [`doctor::gather`], which fetches
+//! the facts `doctor` judges through `auth`, `api` and `jwt`. Nothing here prints. Layer:
+//! above `config`, `auth`, `api` and `jwt`; it must not import the front ends.
 
 pub mod aadsts;
+pub mod doctor;
 pub mod lint;
 pub mod refusal;
+pub mod roles;
+#[cfg(test)]
+mod testing;
 
 use serde::Serialize;
 

@@ -107,6 +107,16 @@ pub fn countdown(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// How long a request took: "42 ms", or "0.4 ms" below 10 ms, where whole milliseconds
+/// would round a loopback call down to a meaningless "0 ms". One rule for the CLI and the TUI.
+pub fn latency(d: std::time::Duration) -> String {
+    if d < std::time::Duration::from_millis(10) {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
 /// A Unix time as local `YYYY-MM-DD HH:MM:SS ±ZZ:ZZ`, or the number if out of range.
 pub fn local(ts: i64) -> String {
     match DateTime::from_timestamp(ts, 0) {
@@ -174,5 +184,14 @@ mod tests {
             "3m 2s ago"
         );
         assert_eq!(local(i64::MAX), i64::MAX.to_string());
+    }
+
+    #[test]
+    fn latency_keeps_precision_below_ten_milliseconds() {
+        use std::time::Duration;
+        assert_eq!(latency(Duration::from_micros(620)), "0.6 ms");
+        assert_eq!(latency(Duration::from_micros(9_940)), "9.9 ms");
+        assert_eq!(latency(Duration::from_millis(10)), "10 ms");
+        assert_eq!(latency(Duration::from_millis(1234)), "1234 ms");
     }
 }

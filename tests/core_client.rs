@@ -1,6 +1,10 @@
 //! The core client (token request, API call, CLI) against small servers started on 127.0.0.1
 //! inside the test: each route plays one identity-provider or API behaviour.
 
+#[path = "fixtures/support.rs"]
+mod support;
+use support::{all_output, client, stdout_json};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -12,10 +16,10 @@ use axum::extract::{Form, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokenscope::api::{self, ApiError, Body, Outcome};
 use tokenscope::auth::{self, TokenError};
-use tokenscope::config::{self, Env, LoadOptions, Profile};
+use tokenscope::config::{Env, Profile};
 use tokenscope::jwt::b64url;
 use tokenscope::problem::Problem;
 use tokenscope::secret::AccessToken;
@@ -236,24 +240,8 @@ fn write_config(dir: &Path, text: &str) -> PathBuf {
 fn profile(addr: SocketAddr, mode: &str, secret: &str) -> (tempfile::TempDir, Profile) {
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(dir.path(), &config_text(addr, mode, ""));
-    let p = config::load(
-        &LoadOptions {
-            config: Some(path),
-            profile: None,
-        },
-        &Env::from_pairs([("TS_TEST_SECRET", secret)]),
-    )
-    .unwrap();
+    let p = support::load_profile(&path, None, &Env::from_pairs([("TS_TEST_SECRET", secret)]));
     (dir, p)
-}
-
-fn client(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client(&tokenscope::http::HttpOptions {
-        connect_timeout: p.connect_timeout,
-        timeout: p.timeout,
-        ca_file: None,
-    })
-    .unwrap()
 }
 
 async fn get_token(
@@ -463,66 +451,26 @@ async fn cross_origin_redirect_drops_the_token() {
 
 // ---- The binary: exit codes and --json shapes. ----
 
+/// The binary with the config at `config` in $TOKENSCOPE_CONFIG (its cache beside it), the
+/// secret in $TS_TEST_SECRET, and `stdin` on its standard input.
 async fn run_cli(
     args: &[&str],
     config: Option<&Path>,
     secret: Option<&str>,
     stdin: Option<&str>,
 ) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tokenscope"));
-    cmd.args(args)
-        .env_remove("AZURE_CLIENT_SECRET")
-        .env_remove("AZURE_CLIENT_ID")
-        .env_remove("AZURE_TENANT_ID")
-        .env_remove("AZURE_AUTHORITY_HOST")
-        .env_remove("TOKENSCOPE_CONFIG")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    if let Some(c) = config {
-        cmd.env("TOKENSCOPE_CONFIG", c);
-        // Keep each test's token cache beside its config, never in the real cache dir.
-        cmd.env("XDG_CACHE_HOME", c.parent().unwrap().join("cache"));
-    } else {
-        cmd.env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("tokenscope-test-no-cache"),
-        );
-    }
-    match secret {
-        Some(s) => cmd.env("TS_TEST_SECRET", s),
-        None => cmd.env_remove("TS_TEST_SECRET"),
+    let home = match config {
+        Some(c) => c.parent().unwrap().to_path_buf(),
+        None => std::env::temp_dir().join("tokenscope-test-no-cache"),
     };
-    let mut child = cmd.spawn().unwrap();
-    if let Some(input) = stdin {
-        use tokio::io::AsyncWriteExt;
-        let mut pipe = child.stdin.take().unwrap();
-        pipe.write_all(input.as_bytes()).await.unwrap();
-    } else {
-        drop(child.stdin.take());
+    let mut envs = Vec::new();
+    if let Some(c) = config {
+        envs.push(("TOKENSCOPE_CONFIG", c.to_str().unwrap()));
     }
-    tokio::time::timeout(WAIT, child.wait_with_output())
-        .await
-        .expect("cli hung")
-        .unwrap()
-}
-
-fn stdout_json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&o.stdout)
-        )
-    })
-}
-
-fn all_output(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    if let Some(s) = secret {
+        envs.push(("TS_TEST_SECRET", s));
+    }
+    support::run_cli_with_input(&home, args, &envs, stdin).await
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 #[path = "fixtures/support.rs"]
 mod support;
-use support::{sandbox as start, within};
+use support::{client as http, sandbox as start, within};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -61,10 +61,6 @@ fn profile(
 
 fn path_value(p: &Path) -> String {
     q(&p.display().to_string())
-}
-
-fn http(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client(&p.http_options()).expect("http client")
 }
 
 fn claims(jwt: &str) -> Value {

@@ -11,24 +11,22 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use crossterm::event::KeyCode;
 use serde_json::json;
-use support::{all_output, dead_addr, http_response, raw_server, run_cli, stalling_server};
+use support::{
+    Dashboard, all_output, client, dead_addr, http_response, raw_server, run_cli, stalling_server,
+};
 use tokenscope::api::{self, ApiError, Body, Outcome};
 use tokenscope::auth::{self, TokenError};
-use tokenscope::config::{self, Env, LoadOptions, Profile};
+use tokenscope::config::{Env, Profile};
 use tokenscope::diagnose::refusal;
 use tokenscope::http::{MAX_BODY, NetworkKind};
 use tokenscope::jwt::b64url;
 use tokenscope::problem::Problem;
 use tokenscope::secret::AccessToken;
-use tokenscope::tui::{App, AppOptions, Clipboard, Runtime, Theme};
-use tokio::sync::{mpsc, watch};
 
 const WAIT: Duration = Duration::from_secs(20);
 const SECRET: &str = "faults-secret";
@@ -87,23 +85,8 @@ cache = false
 }
 
 fn profile(dir: &Path, idp: SocketAddr, api: SocketAddr, timeout: &str) -> Profile {
-    config::load(
-        &LoadOptions {
-            config: Some(write_config(dir, idp, api, timeout)),
-            profile: None,
-        },
-        &Env::from_pairs([("TS_FAULTS_SECRET", SECRET)]),
-    )
-    .unwrap()
-}
-
-fn client(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client(&tokenscope::http::HttpOptions {
-        connect_timeout: p.connect_timeout,
-        timeout: p.timeout,
-        ca_file: None,
-    })
-    .unwrap()
+    let cfg = write_config(dir, idp, api, timeout);
+    support::load_profile(&cfg, None, &Env::from_pairs([("TS_FAULTS_SECRET", SECRET)]))
 }
 
 /// Token request against an identity provider answering `response` to everything.
@@ -135,6 +118,18 @@ async fn call_with(
 
 fn cli_env() -> [(&'static str, &'static str); 1] {
     [("TS_FAULTS_SECRET", SECRET)]
+}
+
+/// `tokenscope --config CFG ARGS…` with the profile's secret in the environment.
+async fn cli(home: &Path, cfg: &Path, args: &[&str]) -> Output {
+    let cfg = cfg.to_str().expect("a UTF-8 path");
+    run_cli(home, &[&["--config", cfg], args].concat(), &cli_env()).await
+}
+
+/// A config whose identity provider hands out a plain token and whose API is at `api`.
+async fn token_ok_config(dir: &Path, api: SocketAddr, timeout: &str) -> PathBuf {
+    let idp = raw_server(token_body(&jwt(json!({})))).await;
+    write_config(dir, idp, api, timeout)
 }
 
 /// The first character a terminal could act on: a C0 control other than newline and tab,
@@ -320,30 +315,14 @@ async fn idp_faults_through_the_cli() {
     let home = dir.path();
     // Refused.
     let cfg = write_config(home, dead_addr(), dead_addr(), "1s");
-    let o = run_cli(
-        home,
-        &["--config", cfg.to_str().unwrap(), "token"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["token"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("could not connect to the token endpoint"),
         "{}",
         all_output(&o)
     );
-    let o = run_cli(
-        home,
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(j["error"]["stage"], "token", "{j:#}");
@@ -351,12 +330,7 @@ async fn idp_faults_through_the_cli() {
     // Stalled past the timeout.
     let (stall, task) = stalling_server().await;
     let cfg = write_config(home, stall, dead_addr(), "1s");
-    let o = run_cli(
-        home,
-        &["--config", cfg.to_str().unwrap(), "token"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["token"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("timed out"),
@@ -373,12 +347,7 @@ async fn idp_faults_through_the_cli() {
     ))
     .await;
     let cfg = write_config(home, idp, dead_addr(), "5s");
-    let o = run_cli(
-        home,
-        &["--config", cfg.to_str().unwrap(), "token", "--json"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(home, &cfg, &["token", "--json"]).await;
     assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert!(
@@ -432,14 +401,8 @@ async fn api_refusing_connections() {
     assert!(e.full_text().contains("is the API running?"), "{e}");
 
     // Through the CLI: token fine, API down → exit 5.
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
-    let cfg = write_config(dir.path(), idp, dead_addr(), "2s");
-    let o = run_cli(
-        dir.path(),
-        &["--config", cfg.to_str().unwrap(), "call", "Seattle"],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), dead_addr(), "2s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle"]).await;
     assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("could not connect to the API"),
@@ -451,21 +414,9 @@ async fn api_refusing_connections() {
 #[tokio::test]
 async fn api_stalling_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let (stall, task) = stalling_server().await;
-    let cfg = write_config(dir.path(), idp, stall, "1s");
-    let o = run_cli(
-        dir.path(),
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), stall, "1s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(j["error"]["stage"], "api", "{j:#}");
@@ -490,28 +441,19 @@ async fn api_500() {
     assert_eq!((resp.status, resp.outcome()), (500, Outcome::HttpError));
     let claims = tokenscope::jwt::decode(&jwt(json!({}))).unwrap().claims;
     let advice = refusal::explain(&resp, Some(&claims), &p.expected_roles, &p.scope).unwrap();
-    assert_eq!(advice.summary, "the API answered HTTP 500");
+    assert_eq!(
+        advice.summary,
+        "the API failed (HTTP 500); the token was not the problem"
+    );
     assert!(
         advice.cause.contains("Not an authorisation problem"),
         "{advice:?}"
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let api = raw_server(response).await;
-    let cfg = write_config(dir.path(), idp, api, "5s");
-    let o = run_cli(
-        dir.path(),
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), api, "5s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(5), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(
@@ -547,15 +489,15 @@ async fn api_non_utf8_body() {
 
     // Through the CLI, as text and as JSON.
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let api = raw_server(http_response("200 OK", &[], body)).await;
-    let cfg = write_config(dir.path(), idp, api, "5s");
+    let cfg = token_ok_config(dir.path(), api, "5s").await;
     for json_flag in [false, true] {
-        let mut args = vec!["--config", cfg.to_str().unwrap(), "call", "Seattle"];
-        if json_flag {
-            args.push("--json");
-        }
-        let o = run_cli(dir.path(), &args, &cli_env()).await;
+        let args: &[&str] = if json_flag {
+            &["call", "Seattle", "--json"]
+        } else {
+            &["call", "Seattle"]
+        };
+        let o = cli(dir.path(), &cfg, args).await;
         assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
         assert!(std::str::from_utf8(&o.stdout).is_ok(), "stdout stays UTF-8");
         assert!(!o.stdout.contains(&0), "no NUL byte on stdout");
@@ -651,12 +593,7 @@ async fn escape_sequences_in_body_and_claims_are_shown_inert() {
 #[tokio::test]
 async fn escape_sequences_in_role_names_are_shown_inert() {
     let (dir, cfg, token) = hostile_servers(json!([format!("Weather.Write{HOSTILE}")])).await;
-    let o = run_cli(
-        dir.path(),
-        &["--config", cfg.to_str().unwrap(), "call", "Seattle"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle"]).await;
     assert_eq!(o.status.code(), Some(4), "{}", all_output(&o));
     assert_inert(&o);
     let (r, p) = call_with(
@@ -714,21 +651,9 @@ async fn api_10_mib_body_is_capped_at_1_mib() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let idp = raw_server(token_body(&jwt(json!({})))).await;
     let api = raw_server(http_response("200 OK", &[], &body)).await;
-    let cfg = write_config(dir.path(), idp, api, "10s");
-    let o = run_cli(
-        dir.path(),
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "call",
-            "Seattle",
-            "--json",
-        ],
-        &cli_env(),
-    )
-    .await;
+    let cfg = token_ok_config(dir.path(), api, "10s").await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle", "--json"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
     let j = support::stdout_json(&o);
     assert_eq!(j["truncated"], true);
@@ -736,12 +661,7 @@ async fn api_10_mib_body_is_capped_at_1_mib() {
         o.stdout.len() < 2 * MAX_BODY,
         "output is bounded by the cap"
     );
-    let o = run_cli(
-        dir.path(),
-        &["--config", cfg.to_str().unwrap(), "call", "Seattle"],
-        &cli_env(),
-    )
-    .await;
+    let o = cli(dir.path(), &cfg, &["call", "Seattle"]).await;
     assert!(
         all_output(&o).contains("MiB")
             || all_output(&o).contains("truncated")
@@ -754,88 +674,27 @@ async fn api_10_mib_body_is_capped_at_1_mib() {
 
 // ------------------------------------------------------------------ TUI with a stalled API
 
-fn screen(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in buf.area.top()..buf.area.bottom() {
-        for x in buf.area.left()..buf.area.right() {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
-async fn wait_for(frames: &mut watch::Receiver<Buffer>, needles: &[&str]) -> String {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let s = screen(&frames.borrow_and_update());
-        if needles.iter().all(|n| s.contains(n)) {
-            return s;
-        }
-        match tokio::time::timeout_at(deadline, frames.changed()).await {
-            Ok(Ok(())) => {}
-            _ => panic!("timed out waiting for {needles:?}; the screen was:\n{s}"),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tui_keeps_accepting_input_while_the_api_stalls() {
     let idp = raw_server(token_body(&jwt(json!({})))).await;
     let (stall, task) = stalling_server().await;
     let dir = tempfile::tempdir().unwrap();
     let p = profile(dir.path(), idp, stall, "60s");
-    let mut rt = Runtime::new(
-        p.clone(),
-        client(&p),
-        None,
-        None,
-        Clipboard::Memory(Default::default()),
-    );
-    let mut frames = rt.frames();
-    let mut opts = AppOptions::from_env();
-    opts.theme = Theme::new(false);
-    let mut app = App::new(&p, opts);
-    let (tx, rx) = mpsc::unbounded_channel::<Event>();
-    let input =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
-    let ui = tokio::spawn(async move {
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        app.run(&mut rt, &mut terminal, input).await
-    });
-    let key = |code| {
-        tx.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-            .expect("the app is running")
-    };
+    let mut ui = Dashboard::start(&p);
 
     // The token arrives (the identity provider is fine)…
-    wait_for(&mut frames, &["Weather.Read"]).await;
-    for c in "Oslo".chars() {
-        key(KeyCode::Char(c));
-    }
-    key(KeyCode::Enter);
+    ui.wait_for(&["Weather.Read"]).await;
+    ui.typed("Oslo");
+    ui.keys([KeyCode::Enter]);
     // …the API never answers, and typing still lands at once.
-    wait_for(&mut frames, &["calling the API for Oslo"]).await;
-    for c in "Bergen".chars() {
-        key(KeyCode::Char(c));
-    }
-    wait_for(&mut frames, &["Bergen", "calling the API for Oslo"]).await;
+    ui.wait_for(&["calling the API for Oslo"]).await;
+    ui.typed("Bergen");
+    ui.wait_for(&["Bergen", "calling the API for Oslo"]).await;
     // Help opens and closes while the call hangs.
-    key(KeyCode::F(1));
-    wait_for(&mut frames, &["this help"]).await;
-    key(KeyCode::Esc);
-    tx.send(Event::Key(KeyEvent::new(
-        KeyCode::Char('c'),
-        KeyModifiers::CONTROL,
-    )))
-    .unwrap();
-    tokio::time::timeout(WAIT, ui)
-        .await
-        .expect("the app quits while the API still stalls")
-        .expect("no panic")
-        .expect("clean exit");
+    ui.keys([KeyCode::F(1)]);
+    ui.wait_for(&["this help"]).await;
+    ui.keys([KeyCode::Esc]);
+    // The app quits while the API still stalls.
+    ui.quit().await;
     task.abort();
 }

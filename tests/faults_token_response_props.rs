@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use tokenscope::auth::{self, TokenError};
-use tokenscope::config::{self, Env, LoadOptions, Profile};
+use tokenscope::config::Profile;
 use tokenscope::problem::Problem;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Harness {
     rt: tokio::runtime::Runtime,
@@ -37,43 +36,7 @@ impl Harness {
             .unwrap();
         let next = Arc::new(Mutex::new(Vec::new()));
         let served = next.clone();
-        let addr = rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move {
-                while let Ok((mut sock, _)) = listener.accept().await {
-                    let response = served.lock().unwrap().clone();
-                    tokio::spawn(async move {
-                        // Read the whole request (small form), then answer and close.
-                        let mut buf = vec![0u8; 8192];
-                        let mut got = Vec::new();
-                        while let Ok(Ok(n)) =
-                            tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await
-                        {
-                            if n == 0 {
-                                break;
-                            }
-                            got.extend_from_slice(&buf[..n]);
-                            if let Some(end) = support::find(&got, b"\r\n\r\n") {
-                                let head =
-                                    String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
-                                let len: usize = head
-                                    .lines()
-                                    .find_map(|l| l.strip_prefix("content-length:"))
-                                    .and_then(|v| v.trim().parse().ok())
-                                    .unwrap_or(0);
-                                if got.len() >= end + 4 + len {
-                                    break;
-                                }
-                            }
-                        }
-                        let _ = sock.write_all(&response).await;
-                        let _ = sock.shutdown().await;
-                    });
-                }
-            });
-            addr
-        });
+        let addr = rt.block_on(support::serve_raw(move || served.lock().unwrap().clone()));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(
@@ -91,20 +54,8 @@ timeout = "5s"
             ),
         )
         .unwrap();
-        let profile = config::load(
-            &LoadOptions {
-                config: Some(path),
-                profile: None,
-            },
-            &Env::default(),
-        )
-        .unwrap();
-        let client = tokenscope::http::client(&tokenscope::http::HttpOptions {
-            connect_timeout: profile.connect_timeout,
-            timeout: profile.timeout,
-            ca_file: None,
-        })
-        .unwrap();
+        let profile = support::profile(&path, "p");
+        let client = support::client(&profile);
         Harness {
             rt,
             next,

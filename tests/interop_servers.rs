@@ -14,13 +14,13 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{FastApi, FastApiConfig, OP_NONE, OP_RW, OidcProvider, WAIT};
+use support::{FastApi, FastApiConfig, OP_NONE, OP_RW, OidcProvider, WAIT, client, load_profile};
 use tokenscope::api::{self, Body, Outcome};
 use tokenscope::auth;
-use tokenscope::config::{self, Env, LoadOptions, Profile};
+use tokenscope::config::{Env, Profile};
 use tokenscope::diagnose::{Severity, refusal};
 use tokenscope::jwt::{self, Expectations, Verifier};
-use tokenscope::sandbox::{Sandbox, SandboxOptions, TokenVersion};
+use tokenscope::sandbox::{SandboxOptions, TokenVersion};
 
 /// A config whose profiles point at oidc-provider (token_endpoint set) and an API.
 fn op_config(dir: &Path, op: &OidcProvider, api_url: &str) -> PathBuf {
@@ -51,26 +51,6 @@ timeout = "10s"
 
 fn op_env() -> Env {
     Env::from_pairs([("OP_SECRET_rw", OP_RW.1), ("OP_SECRET_none", OP_NONE.1)])
-}
-
-fn load(path: &Path, profile: &str, env: &Env) -> Profile {
-    config::load(
-        &LoadOptions {
-            config: Some(path.to_path_buf()),
-            profile: Some(profile.into()),
-        },
-        env,
-    )
-    .unwrap_or_else(|e| panic!("profile {profile}: {e}"))
-}
-
-fn client(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client(&tokenscope::http::HttpOptions {
-        connect_timeout: p.connect_timeout,
-        timeout: p.timeout,
-        ca_file: p.ca_file.as_deref(),
-    })
-    .unwrap()
 }
 
 async fn token(p: &Profile) -> auth::TokenResponse {
@@ -134,7 +114,7 @@ async fn oidc_provider_token_is_decoded_verified_and_accepted_by_fastapi() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = op_config(dir.path(), &op, &fast.api_url());
-    let rw = load(&cfg, "rw", &op_env());
+    let rw = load_profile(&cfg, Some("rw"), &op_env());
     assert_eq!(rw.token_endpoint, op.token_endpoint);
 
     // Acquire through token_endpoint, decode.
@@ -222,16 +202,16 @@ async fn oidc_provider_token_is_decoded_verified_and_accepted_by_fastapi() {
     );
 
     // …and a client with no role gets a 403 explained as the missing role.
-    let none = load(&cfg, "none", &op_env());
+    let none = load_profile(&cfg, Some("none"), &op_env());
     let t = token(&none).await;
     let raw = t.access_token.expose().to_string();
     assert!(jwt::decode(&raw).unwrap().claims.roles.is_empty());
     assert_forbidden_explained(&call(&none, &t).await, &none, &raw);
 
     // A wrong secret: oidc-provider's own OAuth error, shown as a refusal.
-    let bad = load(
+    let bad = load_profile(
         &cfg,
-        "rw",
+        Some("rw"),
         &Env::from_pairs([("OP_SECRET_rw", "not-the-secret")]),
     );
     let e = auth::request_token(&client(&bad), &bad).await.unwrap_err();
@@ -244,10 +224,7 @@ async fn oidc_provider_token_is_decoded_verified_and_accepted_by_fastapi() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_tokens_against_fastapi_grant_and_revoke() {
-    let sandbox = tokio::time::timeout(WAIT, Sandbox::start(SandboxOptions::default()))
-        .await
-        .expect("sandbox starts in time")
-        .expect("sandbox starts");
+    let sandbox = support::sandbox(SandboxOptions::default()).await;
     let issuer = sandbox.issuer(TokenVersion::V2);
     let audience = sandbox.api_client_id();
     let fast = FastApi::start(FastApiConfig {
@@ -264,7 +241,7 @@ async fn sandbox_tokens_against_fastapi_grant_and_revoke() {
         .config_toml()
         .replace(&sandbox.api_url_template(), &fast.api_url());
     std::fs::write(&cfg, text).unwrap();
-    let p = load(&cfg, "console-rw", &Env::default());
+    let p = support::profile(&cfg, "console-rw");
     assert_eq!(p.api_url, fast.api_url());
 
     let t = token(&p).await;

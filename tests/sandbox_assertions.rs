@@ -5,7 +5,7 @@
 
 #[path = "fixtures/support.rs"]
 mod support;
-use support::{http, sandbox as start, within};
+use support::{http, post_form, sandbox as start, token_for, within};
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,16 +23,6 @@ use tokenscope::sandbox::{
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const SA_SUBJECT: &str = "system:serviceaccount:weather:console";
 
-async fn post_form(url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let resp = within("token request", http().post(url).form(form).send())
-        .await
-        .expect("token request sent");
-    let status = resp.status();
-    let text = within("body", resp.text()).await.expect("body");
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, value)
-}
-
 /// A client-credentials request with a client assertion (and `client_id` unless `None`).
 async fn with_assertion(
     sb: &SandboxHandle,
@@ -49,7 +39,7 @@ async fn with_assertion(
     if let Some(id) = client_id {
         form.push(("client_id", id));
     }
-    post_form(&sb.token_endpoint(), &form).await
+    post_form(&http(), &sb.token_endpoint(), &form).await
 }
 
 /// The claims of a JWT, unverified.
@@ -168,6 +158,7 @@ async fn certificate_assertions_get_tokens_with_acr_2() {
         let claims = assertion_claims(&sb, &cert.client_id, &v1_endpoint);
         let jwt = sign_ps256(&cert, &cert.files.x5t_s256, &claims);
         let (status, body) = post_form(
+            &http(),
             &v1_endpoint,
             &[
                 ("grant_type", "client_credentials"),
@@ -185,17 +176,7 @@ async fn certificate_assertions_get_tokens_with_acr_2() {
         assert_eq!(at["appid"], cert.client_id.as_str());
 
         // A secret client still gets "1".
-        let rw = sb.client("console-rw").expect("client");
-        let (status, body) = post_form(
-            &sb.token_endpoint(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &rw.client_id),
-                ("client_secret", &rw.secret),
-                ("scope", &sb.api_scope()),
-            ],
-        )
-        .await;
+        let (status, body) = token_for(&http(), &sb, "console-rw").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(access_claims(&body)["appidacr"], "1");
 
@@ -393,6 +374,7 @@ async fn certificate_assertion_failures_use_entras_codes() {
         // client_assertion without client_assertion_type.
         let jwt = sign_ps256(&cert, &cert.files.x5t_s256, &good());
         let (status, body) = post_form(
+            &http(),
             &endpoint,
             &[
                 ("grant_type", "client_credentials"),

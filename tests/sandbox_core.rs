@@ -2,50 +2,16 @@
 //! decode → API call), each token checked by an independent verifier (jsonwebtoken against
 //! the sandbox's JWKS).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+#[path = "fixtures/support.rs"]
+mod support;
+use support::{WAIT, client as http, profile, sandbox as start, sandbox_config as write_config};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use tokenscope::api::{self, Outcome};
 use tokenscope::auth::{self, TokenError};
-use tokenscope::config::{self, Env, LoadOptions, Profile};
-use tokenscope::sandbox::{Sandbox, SandboxHandle, SandboxOptions, TokenVersion};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-async fn start(opts: SandboxOptions) -> SandboxHandle {
-    tokio::time::timeout(WAIT, Sandbox::start(opts))
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-fn write_config(sb: &SandboxHandle, dir: &Path) -> PathBuf {
-    let p = dir.join("config.toml");
-    sb.write_config(&p).unwrap();
-    p
-}
-
-fn profile(cfg: &Path, name: &str) -> Profile {
-    config::load(
-        &LoadOptions {
-            config: Some(cfg.into()),
-            profile: Some(name.into()),
-        },
-        &Env::default(),
-    )
-    .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn http(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client(&tokenscope::http::HttpOptions {
-        connect_timeout: p.connect_timeout,
-        timeout: p.timeout,
-        ca_file: p.ca_file.as_deref(),
-    })
-    .unwrap()
-}
+use tokenscope::config::{self, Profile};
+use tokenscope::sandbox::{SandboxOptions, TokenVersion};
 
 async fn token(p: &Profile) -> Result<auth::TokenResponse, TokenError> {
     tokio::time::timeout(WAIT, auth::request_token(&http(p), p))

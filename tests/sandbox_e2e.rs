@@ -4,7 +4,7 @@
 
 #[path = "fixtures/support.rs"]
 mod support;
-use support::{http, sandbox as start, within};
+use support::{http, post_form, sandbox as start, secret_grant, token_for, within};
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -25,39 +25,6 @@ async fn json_of(resp: reqwest::Response) -> (StatusCode, reqwest::header::Heade
     let text = within("body", resp.text()).await.expect("body");
     let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, headers, value)
-}
-
-async fn post_form(
-    http: &reqwest::Client,
-    url: &str,
-    form: &[(&str, &str)],
-) -> (StatusCode, Value) {
-    let resp = within("token request", http.post(url).form(form).send())
-        .await
-        .expect("token request sent");
-    let (status, _, body) = json_of(resp).await;
-    (status, body)
-}
-
-/// Client-credentials request for a shipped client with its current secret.
-async fn token_for(
-    http: &reqwest::Client,
-    sb: &SandboxHandle,
-    client: &str,
-) -> (StatusCode, Value) {
-    let c = sb.client(client).expect("shipped client");
-    let scope = sb.api_scope();
-    post_form(
-        http,
-        &sb.token_endpoint(),
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", &c.client_id),
-            ("client_secret", &c.secret),
-            ("scope", &scope),
-        ],
-    )
-    .await
 }
 
 async fn access_token(http: &reqwest::Client, sb: &SandboxHandle, client: &str) -> String {
@@ -572,17 +539,8 @@ async fn every_shipped_client_gets_the_token_entra_would_issue() {
         );
 
         // A GUID resource identifier is accepted as scope too.
-        let (status, body) = post_form(
-            &http,
-            &sb.token_endpoint(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &rw.client_id),
-                ("client_secret", &rw.secret),
-                ("scope", &format!("{api_id}/.default")),
-            ],
-        )
-        .await;
+        let guid_scope = format!("{api_id}/.default");
+        let (status, body) = secret_grant(&http, &sb, &rw.client_id, &rw.secret, &guid_scope).await;
         assert_eq!(status, StatusCode::OK, "{body}");
 
         assert_eq!(sb.request_count(Endpoint::Token), 5);
@@ -1177,17 +1135,8 @@ async fn expired_tokens_and_secrets_are_refused() {
         let (status, _) = token_for(&http, &sb, "mobile-ro").await;
         assert_eq!(status, StatusCode::OK);
         // The old value stays expired.
-        let (status, body) = post_form(
-            &http,
-            &sb.token_endpoint(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &old.client_id),
-                ("client_secret", &old.secret),
-                ("scope", &sb.api_scope()),
-            ],
-        )
-        .await;
+        let scope = sb.api_scope();
+        let (status, body) = secret_grant(&http, &sb, &old.client_id, &old.secret, &scope).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_aadsts(&body, 7000222, "invalid_client");
         // The shipped expired client can be revived the same way.

@@ -1,72 +1,25 @@
 //! The token manager and the persistent cache end to end against the sandbox, counting its
 //! token-endpoint requests.
 
-use std::path::{Path, PathBuf};
+#[path = "fixtures/support.rs"]
+mod support;
+use support::{WAIT, all_output as text, client as http, profile, sandbox_config as write_config};
+
+use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
 use tokenscope::auth::{ManagerOptions, TokenCache, TokenManager, TokenSource};
-use tokenscope::config::{self, Env, LoadOptions, Profile};
-use tokenscope::sandbox::{Endpoint, Sandbox, SandboxHandle, SandboxOptions};
-
-const WAIT: Duration = Duration::from_secs(30);
+use tokenscope::sandbox::{Endpoint, SandboxHandle, SandboxOptions};
 
 async fn sandbox() -> SandboxHandle {
-    tokio::time::timeout(WAIT, Sandbox::start(SandboxOptions::default()))
-        .await
-        .expect("sandbox start hung")
-        .expect("sandbox starts")
+    support::sandbox(SandboxOptions::default()).await
 }
 
-fn write_config(sb: &SandboxHandle, dir: &Path) -> PathBuf {
-    let path = dir.join("config.toml");
-    sb.write_config(&path).unwrap();
-    path
-}
-
-fn profile(path: &Path, name: &str) -> Profile {
-    config::load(
-        &LoadOptions {
-            config: Some(path.to_path_buf()),
-            profile: Some(name.into()),
-        },
-        &Env::default(),
-    )
-    .unwrap()
-}
-
-fn http(p: &Profile) -> reqwest::Client {
-    tokenscope::http::client(&tokenscope::http::HttpOptions {
-        connect_timeout: p.connect_timeout,
-        timeout: p.timeout,
-        ca_file: p.ca_file.as_deref(),
-    })
-    .unwrap()
-}
-
-async fn cli(args: &[&str], config: &Path, cache_home: &Path) -> Output {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tokenscope"))
-        .args(args)
-        .env("TOKENSCOPE_CONFIG", config)
-        .env("XDG_CACHE_HOME", cache_home)
-        .env_remove("AZURE_CLIENT_SECRET")
-        .env_remove("AZURE_CLIENT_ID")
-        .env_remove("AZURE_TENANT_ID")
-        .env_remove("AZURE_AUTHORITY_HOST")
-        .stdin(std::process::Stdio::null())
-        .output();
-    tokio::time::timeout(WAIT, out)
-        .await
-        .expect("cli hung")
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+/// The binary with `--config cfg`, its cache under `home/cache`.
+async fn cli(args: &[&str], cfg: &Path, home: &Path) -> Output {
+    let cfg = cfg.to_str().expect("a UTF-8 path");
+    support::run_cli(home, &[&["--config", cfg], args].concat(), &[]).await
 }
 
 #[tokio::test]
@@ -74,16 +27,17 @@ async fn warm_cache_makes_zero_token_requests() {
     let sb = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(&sb, dir.path());
-    let cache_home = dir.path().join("cache");
+    let home = dir.path().to_path_buf();
+    let cache_home = home.join("cache");
 
-    let o = cli(&["call", "Seattle", "--json"], &cfg, &cache_home).await;
+    let o = cli(&["call", "Seattle", "--json"], &cfg, &home).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(sb.request_count(Endpoint::Token), 1);
 
     let before = sb.request_count(Endpoint::Token);
-    let o = cli(&["call", "Seattle", "--json"], &cfg, &cache_home).await;
+    let o = cli(&["call", "Seattle", "--json"], &cfg, &home).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = cli(&["token", "--json"], &cfg, &cache_home).await;
+    let o = cli(&["token", "--json"], &cfg, &home).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["source"], "cache");
@@ -95,7 +49,7 @@ async fn warm_cache_makes_zero_token_requests() {
     assert_eq!(sb.request_count(Endpoint::Api), 2);
 
     // --no-cache goes to the network again.
-    let o = cli(&["token", "--no-cache", "--json"], &cfg, &cache_home).await;
+    let o = cli(&["token", "--no-cache", "--json"], &cfg, &home).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(sb.request_count(Endpoint::Token), before + 1);
 
@@ -110,18 +64,13 @@ async fn warm_cache_makes_zero_token_requests() {
             assert_eq!(mode(&f.unwrap().path()), 0o600);
         }
     }
-    let o = cli(&["cache", "list"], &cfg, &cache_home).await;
+    let o = cli(&["cache", "list"], &cfg, &home).await;
     let listing = text(&o);
     assert!(
         listing.contains("console-rw") && !listing.contains("eyJ"),
         "{listing}"
     );
-    let o = cli(
-        &["cache", "clear", "--profile", "console-rw"],
-        &cfg,
-        &cache_home,
-    )
-    .await;
+    let o = cli(&["cache", "clear", "--profile", "console-rw"], &cfg, &home).await;
     assert!(text(&o).contains("removed 1 cached token"), "{}", text(&o));
     sb.shutdown().await;
 }
@@ -227,12 +176,13 @@ async fn two_processes_writing_at_once_never_corrupt_the_cache() {
     let sb = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(&sb, dir.path());
-    let cache_home = dir.path().join("cache");
+    let home = dir.path().to_path_buf();
+    let cache_home = home.join("cache");
     let runs: Vec<_> = (0..6)
         .map(|_| {
             let cfg = cfg.clone();
-            let cache_home = cache_home.clone();
-            tokio::spawn(async move { cli(&["token", "--json"], &cfg, &cache_home).await })
+            let home = home.clone();
+            tokio::spawn(async move { cli(&["token", "--json"], &cfg, &home).await })
         })
         .collect();
     for r in runs {
@@ -252,7 +202,7 @@ async fn two_processes_writing_at_once_never_corrupt_the_cache() {
     // A corrupt file is reported and rewritten.
     let file = cache.dir().join(&names[0]);
     std::fs::write(&file, "{\"version\": 1, \"trunc").unwrap();
-    let o = cli(&["token", "--json"], &cfg, &cache_home).await;
+    let o = cli(&["token", "--json"], &cfg, &home).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("ignoring token cache file"),

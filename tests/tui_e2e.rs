@@ -6,39 +6,21 @@
 //! profile of the demo config: switch to the read-only mobile app, compare who holds which
 //! role, call the API as each.
 
+#[path = "fixtures/support.rs"]
+mod support;
+use support::{Dashboard, WAIT};
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use crossterm::event::KeyCode;
 use tokenscope::config::{self, Env, LoadOptions};
-use tokenscope::sandbox::{Sandbox, SandboxHandle, SandboxOptions, TenantModel};
+use tokenscope::sandbox::{SandboxHandle, SandboxOptions, TenantModel};
 use tokenscope::tui::{App, AppOptions, Clipboard, DemoSetup, Runtime, Theme};
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
-
-/// Generous: the sandbox and the debug build share two cores with other work.
-const WAIT: Duration = Duration::from_secs(30);
-
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in buf.area.top()..buf.area.bottom() {
-        for x in buf.area.left()..buf.area.right() {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// The dashboard in demo mode against a fresh sandbox, with scripted input.
 struct Demo {
     sandbox: Arc<SandboxHandle>,
-    frames: watch::Receiver<Buffer>,
-    tx: mpsc::UnboundedSender<Event>,
-    ui: JoinHandle<anyhow::Result<()>>,
+    ui: Dashboard,
     clipboard: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
@@ -62,28 +44,12 @@ impl Demo {
             .iter()
             .map(|r| r.value.clone())
             .collect();
-        let sandbox = tokio::time::timeout(WAIT, Sandbox::start(SandboxOptions::default()))
-            .await
-            .expect("sandbox starts in time")
-            .expect("sandbox starts");
+        let sandbox = support::sandbox(SandboxOptions::default()).await;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        sandbox.write_config(&path).unwrap();
-        let profile = config::load(
-            &LoadOptions {
-                config: Some(path.clone()),
-                profile: None,
-            },
-            &Env::default(),
-        )
-        .unwrap();
+        let path = support::sandbox_config(&sandbox, dir.path());
+        let profile = support::load_profile(&path, None, &Env::default());
         assert_eq!(profile.name, "console-rw");
-        let http = tokenscope::http::client(&tokenscope::http::HttpOptions {
-            connect_timeout: profile.connect_timeout,
-            timeout: profile.timeout,
-            ca_file: None,
-        })
-        .unwrap();
+        let http = support::client(&profile);
         let sandbox = Arc::new(sandbox);
         let clipboard = Arc::new(Mutex::new(Vec::new()));
         let setup = DemoSetup::new(sandbox.clone(), api_roles);
@@ -105,7 +71,7 @@ impl Demo {
             .iter()
             .position(|(n, _)| *n == profile.name)
             .unwrap();
-        let mut rt = Runtime::with_profiles(
+        let rt = Runtime::with_profiles(
             profiles
                 .iter()
                 .map(|(_, p)| p.as_ref().ok().cloned())
@@ -116,25 +82,13 @@ impl Demo {
             Some(setup),
             Clipboard::Memory(clipboard.clone()),
         );
-        let frames = rt.frames();
         let mut opts = AppOptions::from_env();
         opts.theme = Theme::new(false);
         opts.demo = rt.demo_state(active);
-        let mut app = App::with_profiles(&profiles, active, opts);
-
-        let (tx, rx) = mpsc::unbounded_channel::<Event>();
-        let input = futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|e| (Ok(e), rx))
-        });
-        let ui = tokio::spawn(async move {
-            let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-            app.run(&mut rt, &mut terminal, input).await
-        });
+        let app = App::with_profiles(&profiles, active, opts);
         Demo {
             sandbox,
-            frames,
-            tx,
-            ui,
+            ui: Dashboard::run(app, rt, width, height),
             clipboard,
             _dir: dir,
         }
@@ -142,49 +96,27 @@ impl Demo {
 
     /// Wait until the screen shows every one of `needles`; panic with the screen if not.
     async fn wait_for(&mut self, needles: &[&str]) -> String {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let screen = text(&self.frames.borrow_and_update());
-            if needles.iter().all(|n| screen.contains(n)) {
-                return screen;
-            }
-            match tokio::time::timeout_at(deadline, self.frames.changed()).await {
-                Ok(Ok(())) => {}
-                _ => panic!("timed out waiting for {needles:?}; the screen was:\n{screen}"),
-            }
-        }
+        self.ui.wait_for(needles).await
     }
 
     fn keys(&self, codes: impl IntoIterator<Item = KeyCode>) {
-        for code in codes {
-            self.tx
-                .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-                .expect("the app is running");
-        }
+        self.ui.keys(codes);
     }
 
     fn typed(&self, s: &str) {
-        self.keys(s.chars().map(KeyCode::Char));
+        self.ui.typed(s);
     }
 
     /// Wait until the compare table's row for `profile` shows `needle`.
     async fn wait_row(&mut self, profile: &str, needle: &str) -> String {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let screen = text(&self.frames.borrow_and_update());
-            if screen
+        let row = format!("│{profile} ");
+        let what = format!("the {profile} row to show {needle:?}");
+        support::wait_until(&mut self.ui.frames, &what, |screen| {
+            screen
                 .lines()
-                .any(|l| l.contains(&format!("│{profile} ")) && l.contains(needle))
-            {
-                return screen;
-            }
-            if tokio::time::timeout_at(deadline, self.frames.changed())
-                .await
-                .is_err()
-            {
-                panic!("the {profile} row never showed {needle:?}; the screen was:\n{screen}");
-            }
-        }
+                .any(|l| l.contains(&row) && l.contains(needle))
+        })
+        .await
     }
 
     /// The profile names in the order the dashboard lists them.
@@ -207,7 +139,7 @@ impl Demo {
     /// `q` (focus must not be in the city box), then the loop ends and the sandbox stops.
     async fn quit(self) {
         self.keys([KeyCode::Char('q')]);
-        tokio::time::timeout(WAIT, self.ui)
+        tokio::time::timeout(WAIT, self.ui.ui)
             .await
             .expect("the app quits in time")
             .expect("the app task does not panic")
@@ -373,20 +305,11 @@ async fn rotated_key_is_verified_again() {
     d.wait_for(&["refreshed: new token", "verified   ✓ signature"])
         .await;
     // Three verifications, all good: the first token, the same after the rotation, the new one.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let screen = text(&d.frames.borrow_and_update());
-        if screen.matches("token verified: signature").count() >= 3 {
-            assert!(!screen.contains("verify: ✗"), "{screen}");
-            break;
-        }
-        if tokio::time::timeout_at(deadline, d.frames.changed())
-            .await
-            .is_err()
-        {
-            panic!("three verifications expected; the screen was:\n{screen}");
-        }
-    }
+    let screen = support::wait_until(&mut d.ui.frames, "three verifications", |s| {
+        s.matches("token verified: signature").count() >= 3
+    })
+    .await;
+    assert!(!screen.contains("verify: ✗"), "{screen}");
     d.quit().await;
 }
 
@@ -442,22 +365,13 @@ async fn switch_profile_then_compare_every_profile() {
 
     // The compare view starts the other managers; every row fills in.
     d.keys([KeyCode::F(3)]);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let screen = loop {
-        let screen = d.wait_for(&["Compare profiles"]).await;
-        let filled = ["console-rw", "no-roles", "mobile-ro"]
-            .iter()
-            .all(|n| cell(&screen, n, "Weather.Read*") != "—");
-        if filled {
-            break screen;
-        }
-        if tokio::time::timeout_at(deadline, d.frames.changed())
-            .await
-            .is_err()
-        {
-            panic!("the compare view never filled in:\n{screen}");
-        }
-    };
+    let screen = support::wait_until(&mut d.ui.frames, "the compare view to fill in", |s| {
+        s.contains("Compare profiles")
+            && ["console-rw", "no-roles", "mobile-ro"]
+                .iter()
+                .all(|n| cell(s, n, "Weather.Read*") != "—")
+    })
+    .await;
     // The lecture at a glance: read-only mobile, read-write console, no roles at all.
     assert_eq!(cell(&screen, "mobile-ro", "Weather.Read*"), "✓", "{screen}");
     assert_eq!(cell(&screen, "mobile-ro", "Weather.Write"), "✗", "{screen}");

@@ -1,7 +1,10 @@
-//! The lecture's weather payload.
+//! The lecture's weather payload, and the unit system its numbers are in.
+//!
+//! Owns the meaning of a weather answer; how it is laid out on a screen is the front ends'.
 
 use serde::Serialize;
 use serde_json::Value;
+use url::Url;
 
 /// `{temp, feels_like, temp_min, temp_max, pressure, humidity}`, any subset (OpenWeather's
 /// `main` object, which the lecture's API passes through).
@@ -58,6 +61,62 @@ impl Weather {
     }
 }
 
+/// The unit system of a weather answer, read from the request's `units=` parameter
+/// (OpenWeather's names, which the lecture's API passes on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Units {
+    Metric,
+    Imperial,
+    Standard,
+    /// No `units=` in the URL: the API's default, metric (see [`Units::of`]).
+    Default,
+    /// A value neither the lecture's API nor OpenWeather knows (sanitised).
+    Unknown(String),
+}
+
+impl Units {
+    /// The unit system of an answer from `url`.
+    ///
+    /// Without `units=` the numbers are taken as Celsius. OpenWeather itself would answer in
+    /// Kelvin, but tokenscope never talks to OpenWeather: it talks to the API in front of
+    /// it, and both the lecture's API and the sandbox's default to `metric` (the sandbox
+    /// answers `?units=` absent exactly as `?units=metric`).
+    pub fn of(url: &Url) -> Units {
+        let units = url
+            .query_pairs()
+            .find(|(k, _)| k == "units")
+            .map(|(_, v)| v.into_owned());
+        match units.as_deref() {
+            None => Units::Default,
+            Some("metric") => Units::Metric,
+            Some("imperial") => Units::Imperial,
+            Some("standard") => Units::Standard,
+            Some(other) => Units::Unknown(crate::text::sanitize(other, false)),
+        }
+    }
+
+    /// The temperature unit: "°C", "°F", "K", or a bare "°" when the system is unknown.
+    pub fn temperature(&self) -> &'static str {
+        match self {
+            Units::Metric | Units::Default => "°C",
+            Units::Imperial => "°F",
+            Units::Standard => "K",
+            Units::Unknown(_) => "°",
+        }
+    }
+
+    /// The system's name, saying where it came from when the URL did not name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Units::Metric => "metric".into(),
+            Units::Imperial => "imperial".into(),
+            Units::Standard => "standard".into(),
+            Units::Default => "metric (the API's default; api_url sets no units=)".into(),
+            Units::Unknown(other) => format!("{other} (unknown)"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +132,17 @@ mod tests {
         assert!(Weather::from_json(&json!({"temp":"warm"})).is_none());
         assert!(Weather::from_json(&json!({"city":"x"})).is_none());
         assert!(Weather::from_json(&json!([1])).is_none());
+    }
+
+    #[test]
+    fn units_follow_the_query_and_default_to_celsius() {
+        let of = |q: &str| Units::of(&Url::parse(&format!("http://h/w/Oslo{q}")).unwrap());
+        assert_eq!(of("").temperature(), "°C");
+        assert_eq!(of("?units=metric").temperature(), "°C");
+        assert_eq!(of("?country=NO&units=imperial").temperature(), "°F");
+        assert_eq!(of("?units=standard").temperature(), "K");
+        assert_eq!(of("?units=kelvin%1b").temperature(), "°");
+        assert_eq!(of("?units=kelvin%1b").describe(), "kelvin\\u{1b} (unknown)");
+        assert!(of("").describe().contains("default"));
     }
 }

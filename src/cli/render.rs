@@ -1,8 +1,11 @@
 //! Human and JSON renderings shared by the headless commands.
+//!
+//! Renders what the core found (claims, role checks, responses); judges nothing itself.
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{ApiResponse, Body, Weather};
+use crate::api::{ApiResponse, Body, Units, Weather};
+use crate::diagnose::roles;
 use crate::jwt::DecodedJwt;
 use crate::text::sanitize;
 use crate::time;
@@ -45,16 +48,14 @@ pub fn jwt_lines(jwt: &DecodedJwt, expected_roles: &[String]) -> Vec<String> {
         }
         out.push(line);
     }
-    if !expected_roles.is_empty() {
-        let marks: Vec<String> = expected_roles
+    let roles = roles::check(Some(&jwt.claims), expected_roles);
+    if !roles.expected.is_empty() {
+        let marks: Vec<String> = roles
+            .expected
             .iter()
-            .map(|r| {
-                let mark = if jwt.claims.has_role(r) {
-                    "✓"
-                } else {
-                    "✗ missing"
-                };
-                format!("{} {mark}", sanitize(r, false))
+            .map(|m| {
+                let mark = if m.granted { "✓" } else { "✗ missing" };
+                format!("{} {mark}", sanitize(&m.role, false))
             })
             .collect();
         out.push(format!("expected roles: {}", marks.join(", ")));
@@ -76,33 +77,22 @@ fn compact(v: &Value) -> String {
 
 /// `{"Weather.Read": true, …}`.
 pub fn expected_roles_json(jwt: Option<&DecodedJwt>, expected: &[String]) -> Value {
-    let mut m = Map::new();
-    for r in expected {
-        m.insert(
-            r.clone(),
-            Value::Bool(jwt.is_some_and(|j| j.claims.has_role(r))),
-        );
-    }
+    let roles = roles::check(jwt.map(|j| &j.claims), expected);
+    let m: Map<String, Value> = roles
+        .expected
+        .into_iter()
+        .map(|m| (m.role, Value::Bool(m.granted)))
+        .collect();
     Value::Object(m)
 }
 
-/// Unit symbols from the `units` query parameter (OpenWeather's names).
-pub fn units_of(resp: &ApiResponse) -> (&'static str, &'static str) {
-    let units = resp
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == "units")
-        .map(|(_, v)| v.into_owned());
-    match units.as_deref() {
-        Some("imperial") => ("°F", "mph"),
-        Some("standard") => (" K", "m/s"),
-        Some("metric") => ("°C", "m/s"),
-        _ => ("°", ""),
-    }
-}
-
-/// One line for a weather card.
-pub fn weather_line(w: &Weather, deg: &str) -> String {
+/// One line for a weather card: "8.5°C, feels like 6.1°C, …, humidity 81%".
+pub fn weather_line(w: &Weather, units: &Units) -> String {
+    // A degree sign hugs the number ("8.5°C"); a unit letter does not ("281.6 K").
+    let deg = match units.temperature() {
+        symbol if symbol.starts_with('°') => symbol.to_string(),
+        symbol => format!(" {symbol}"),
+    };
     let t = |v: Option<f64>| v.map(|x| format!("{x:.1}{deg}"));
     let mut parts = Vec::new();
     if let Some(x) = t(w.temp) {

@@ -217,7 +217,7 @@ pub async fn token(
     println!("scope    {}", sanitize(&profile.scope, false));
     println!(
         "auth     {}",
-        super::doctor_cmd::credential_line(profile, now)
+        crate::diagnose::doctor::credential_line(profile, now)
     );
     println!(
         "token    {}, from the {}, expires {} ({})",
@@ -281,34 +281,36 @@ pub async fn call(
         }
         println!("{}", crate::text::inert_json(&out));
     } else {
-        print_response(&resp, city.trim(), &roles);
+        print_response(&resp, city.trim());
     }
-    match resp.outcome() {
-        Outcome::Success => Ok(()),
-        Outcome::Unauthorized | Outcome::Forbidden => Err(match &advice {
-            Some(a) => Failure::after_output(
-                EXIT_REFUSED,
-                format!("the API refused the call ({}): {}", resp.status, a.summary),
-            )
-            .with_detail(format!("why: {}\nfix: {}", a.cause, a.fix)),
-            None => Failure::after_output(
-                EXIT_REFUSED,
-                format!("the API refused the call ({})", resp.status),
-            ),
-        }),
-        Outcome::HttpError => Err(Failure::after_output(
-            EXIT_API,
-            format!("the API answered HTTP {}", resp.status),
-        )),
-    }
+    let (code, summary) = match resp.outcome() {
+        Outcome::Success => return Ok(()),
+        Outcome::Unauthorized | Outcome::Forbidden => (
+            EXIT_REFUSED,
+            format!("the API refused the call ({})", resp.status),
+        ),
+        Outcome::HttpError => (EXIT_API, format!("the API answered HTTP {}", resp.status)),
+    };
+    let Some(a) = &advice else {
+        return Err(Failure::after_output(code, summary));
+    };
+    // Advice for other statuses names the status itself ("the API has no such resource
+    // (HTTP 404)"); a refusal's advice is about the token, so the status leads.
+    let headline = if code == EXIT_REFUSED {
+        format!("{summary}: {}", a.summary)
+    } else {
+        a.summary.clone()
+    };
+    Err(Failure::after_output(code, headline)
+        .with_detail(format!("why: {}\nfix: {}", a.cause, a.fix)))
 }
 
-fn print_response(resp: &ApiResponse, city: &str, _roles: &[String]) {
+fn print_response(resp: &ApiResponse, city: &str) {
     println!(
-        "GET {} → {} in {} ms",
+        "GET {} → {} in {}",
         resp.url,
         resp.status,
-        resp.latency.as_millis()
+        time::latency(resp.latency)
     );
     if let Some(u) = &resp.authorization_dropped_at {
         println!("note: redirected to another origin ({u}); the bearer token was not sent there");
@@ -318,11 +320,10 @@ fn print_response(resp: &ApiResponse, city: &str, _roles: &[String]) {
     }
     match &resp.body {
         Body::Weather(w) => {
-            let (deg, _) = render::units_of(resp);
             println!(
                 "{}: {}",
                 sanitize(city, false),
-                render::weather_line(w, deg)
+                render::weather_line(w, &resp.units())
             );
         }
         Body::Empty => println!("(empty body)"),

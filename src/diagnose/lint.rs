@@ -2,6 +2,7 @@
 //!
 //! Reads the resolved profile only (no files, no network); one flat checklist of rules.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Severity;
@@ -41,8 +42,67 @@ fn is_entra_host(host: &str) -> bool {
 /// `doctor`, the Config pane and the dashboard's log).
 pub const RENEW_WITHIN_DAYS: i64 = 30;
 
+/// Where a credential stands in its validity window: the one rule lint, `doctor`'s
+/// credential line and anything else that grades an expiry date follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    /// Past its end (checked first: an expired certificate is reported as expired even if
+    /// the clock also puts it before its start).
+    Expired,
+    /// Before its start (certificates only).
+    NotYetValid,
+    /// Valid, but ends in fewer than [`RENEW_WITHIN_DAYS`] whole days.
+    RenewSoon {
+        days: i64,
+    },
+    Valid,
+}
+
+impl Validity {
+    /// ✗ for expired or not yet valid, ⚠ for renew soon, ✓ otherwise.
+    pub fn severity(self) -> Severity {
+        match self {
+            Validity::Expired | Validity::NotYetValid => Severity::Error,
+            Validity::RenewSoon { .. } => Severity::Warning,
+            Validity::Valid => Severity::Ok,
+        }
+    }
+}
+
+/// Grade a validity window (`not_before` when the credential has one) at `now`.
+pub fn validity(
+    not_before: Option<DateTime<Utc>>,
+    not_after: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Validity {
+    let days = (not_after - now).num_days();
+    if not_after <= now {
+        Validity::Expired
+    } else if not_before.is_some_and(|nb| nb > now) {
+        Validity::NotYetValid
+    } else if days < RENEW_WITHIN_DAYS {
+        Validity::RenewSoon { days }
+    } else {
+        Validity::Valid
+    }
+}
+
+/// The credential's own validity at `now`: a secret's `secret_expires`, a certificate's
+/// window; `None` when nothing says when it ends (a federated token file, a secret without
+/// `secret_expires`).
+pub fn credential_validity(p: &Profile, now: DateTime<Utc>) -> Option<Validity> {
+    match &p.credential {
+        Credential::Secret { .. } => p.secret_expires.map(|e| validity(None, e, now)),
+        Credential::Certificate { cert, .. } => {
+            let info = cert.info();
+            Some(validity(Some(info.not_before), info.not_after, now))
+        }
+        Credential::Federated { .. } => None,
+    }
+}
+
 /// Lint a profile at `now`.
-pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
+pub fn lint(p: &Profile, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |severity, field, message: String, fix: &str| {
         out.push(Finding {
@@ -117,9 +177,8 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
         );
     }
     if let Some(exp) = p.secret_expires {
-        let days = (exp - now).num_days();
-        if exp <= now {
-            push(
+        match validity(None, exp, now) {
+            Validity::Expired => push(
                 Severity::Error,
                 "secret_expires",
                 format!(
@@ -127,9 +186,8 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
                     exp.format("%Y-%m-%d")
                 ),
                 "create a new secret under Certificates & secrets and update this profile",
-            );
-        } else if days < RENEW_WITHIN_DAYS {
-            push(
+            ),
+            Validity::RenewSoon { days } => push(
                 Severity::Warning,
                 "secret_expires",
                 format!(
@@ -137,26 +195,25 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
                     exp.format("%Y-%m-%d")
                 ),
                 "create a new secret before then and update this profile",
-            );
+            ),
+            Validity::NotYetValid | Validity::Valid => {}
         }
     }
     if let Credential::Certificate { cert, .. } = &p.credential {
         let info = cert.info();
-        let days = (info.not_after - now).num_days();
         let what = format!(
             "the certificate {} (thumbprint {})",
             sanitize(&info.subject, false),
             info.thumbprint
         );
-        if info.not_after <= now {
-            push(
+        match validity(Some(info.not_before), info.not_after, now) {
+            Validity::Expired => push(
                 Severity::Error,
                 "client_certificate_path",
                 format!("{what} expired on {}", info.not_after.format("%Y-%m-%d")),
                 "create a new certificate, upload it under Certificates & secrets, and point this profile at it",
-            );
-        } else if info.not_before > now {
-            push(
+            ),
+            Validity::NotYetValid => push(
                 Severity::Error,
                 "client_certificate_path",
                 format!(
@@ -164,9 +221,8 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
                     info.not_before.format("%Y-%m-%d %H:%M UTC")
                 ),
                 "check this machine's clock, or wait until the certificate becomes valid",
-            );
-        } else if days < RENEW_WITHIN_DAYS {
-            push(
+            ),
+            Validity::RenewSoon { days } => push(
                 Severity::Warning,
                 "client_certificate_path",
                 format!(
@@ -174,7 +230,8 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
                     info.not_after.format("%Y-%m-%d")
                 ),
                 "create and upload a new certificate before then, and update this profile",
-            );
+            ),
+            Validity::Valid => {}
         }
     }
     for (field, url) in [
@@ -213,34 +270,8 @@ pub fn lint(p: &Profile, now: chrono::DateTime<chrono::Utc>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Credential, Origin};
+    use crate::diagnose::testing::profile;
     use crate::secret::ClientSecret;
-
-    fn profile() -> Profile {
-        Profile {
-            name: "p".into(),
-            authority: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47"
-                .into(),
-            authority_origin: Origin::File,
-            tenant: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),
-            token_endpoint: String::new(),
-            client_id: "c44b4083-3bb0-49c1-b47d-974e53cbdf3c".into(),
-            client_id_origin: Origin::File,
-            credential: Credential::Secret {
-                secret: ClientSecret::new("x"),
-                source: SecretSource::EnvVar("S".into()),
-            },
-            scope: "api://c44b4083-3bb0-49c1-b47d-974e53cbdf3c/.default".into(),
-            api_url: "https://api.contoso.com/api/weather/{city}".into(),
-            expected_roles: vec![],
-            ca_file: None,
-            connect_timeout: std::time::Duration::from_secs(1),
-            timeout: std::time::Duration::from_secs(1),
-            cache: true,
-            secret_expires: None,
-            config_path: None,
-        }
-    }
 
     fn fields(p: &Profile) -> Vec<(&'static str, Severity)> {
         lint(p, chrono::Utc::now())
@@ -284,6 +315,38 @@ mod tests {
         let early = at("2025-12-01T00:00:00Z");
         assert_eq!(early[0].0, Severity::Error);
         assert!(early[0].1.contains("not valid before"), "{early:?}");
+    }
+
+    #[test]
+    fn validity_grades_the_window_once_for_everybody() {
+        let now = chrono::Utc::now();
+        let d = chrono::Duration::days;
+        assert_eq!(validity(None, now, now), Validity::Expired);
+        assert_eq!(
+            validity(Some(now + d(1)), now - d(1), now),
+            Validity::Expired
+        );
+        assert_eq!(
+            validity(Some(now + d(1)), now + d(90), now),
+            Validity::NotYetValid
+        );
+        assert_eq!(
+            validity(None, now + d(29), now),
+            Validity::RenewSoon { days: 29 }
+        );
+        assert_eq!(validity(None, now + d(30), now), Validity::Valid);
+        assert_eq!(Validity::Expired.severity(), Severity::Error);
+        assert_eq!(Validity::NotYetValid.severity(), Severity::Error);
+        assert_eq!(
+            Validity::RenewSoon { days: 3 }.severity(),
+            Severity::Warning
+        );
+        assert_eq!(Validity::Valid.severity(), Severity::Ok);
+
+        let mut p = profile();
+        assert_eq!(credential_validity(&p, now), None);
+        p.secret_expires = Some(now - d(884));
+        assert_eq!(credential_validity(&p, now), Some(Validity::Expired));
     }
 
     #[test]

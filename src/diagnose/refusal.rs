@@ -1,9 +1,16 @@
 //! Why did the API refuse? 401 vs 403, RFC 6750 challenges, Microsoft.Identity.Web bodies
 //! (IDW10201/IDW10202/IDW10203), fastapi-azure-auth's `{"detail":{"error","message"}}`, and
 //! the lecture library's (fastapi-microsoft-identity) catch-all "Unable to find appropriate
-//! key" — checked against what the token actually carries.
+//! key" — checked against what the token actually carries; and for statuses that are not
+//! about the token (400, 404, 429, 5xx), what to look at instead.
+//!
+//! One explanation for `call`, `doctor` and the dashboard. Pure: it reads a response and
+//! claims, and returns a [`Refusal`] for the front ends to render.
+
+use serde::Serialize;
 
 use super::Advice;
+use super::roles::{self, RoleCheck};
 use crate::api::{ApiResponse, Body, Outcome};
 use crate::jwt::Claims;
 use crate::text::sanitize;
@@ -105,13 +112,56 @@ fn resource_of(scope: &str) -> &str {
         .unwrap_or(scope.trim())
 }
 
+/// A refused call explained: what happened, why, and what to do (as [`Advice`] says them,
+/// sanitised), and the role the API named as required in a 403, for the front ends that
+/// draw it (the compare view marks it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub summary: String,
+    pub cause: String,
+    pub fix: String,
+    /// The role a 403 named (IDW10203, fastapi-azure-auth), sanitised; `None` for any other
+    /// answer. Not part of `call --json`'s documented `diagnosis`.
+    #[serde(skip)]
+    pub required_role: Option<String>,
+}
+
+/// What every explanation reads: the answer, the token's claims and roles, what the API said.
+struct Seen<'a> {
+    resp: &'a ApiResponse,
+    claims: Option<&'a Claims>,
+    roles: RoleCheck,
+    says: ApiSays,
+    /// ` The API said: "…".`, or nothing.
+    quote: String,
+}
+
+impl Seen<'_> {
+    /// The roles the token carries, for a sentence: "Weather.Read, Weather.Write" or "no roles".
+    fn held(&self) -> String {
+        if self.roles.held.is_empty() {
+            "no roles".to_string()
+        } else {
+            sanitize(&self.roles.held.join(", "), false)
+        }
+    }
+}
+
+fn advice(summary: impl Into<String>, cause: impl Into<String>, fix: impl Into<String>) -> Advice {
+    Advice {
+        summary: summary.into(),
+        cause: cause.into(),
+        fix: fix.into(),
+    }
+}
+
 /// Explain a refused call. `None` when the call succeeded.
 pub fn explain(
     resp: &ApiResponse,
     claims: Option<&Claims>,
     expected_roles: &[String],
     scope: &str,
-) -> Option<Advice> {
+) -> Option<Refusal> {
     let outcome = resp.outcome();
     if outcome == Outcome::Success {
         return None;
@@ -122,169 +172,197 @@ pub fn explain(
         .as_ref()
         .map(|m| format!(" The API said: \"{m}\"."))
         .unwrap_or_default();
-    let roles_held = claims.map(|c| c.roles.clone()).unwrap_or_default();
-    let held = if roles_held.is_empty() {
-        "no roles".to_string()
-    } else {
-        sanitize(&roles_held.join(", "), false)
+    let seen = Seen {
+        resp,
+        claims,
+        roles: roles::check(claims, expected_roles),
+        says,
+        quote,
     };
+    let a = match delegated(&seen) {
+        Some(a) => a,
+        None => match outcome {
+            Outcome::Forbidden => forbidden(&seen),
+            Outcome::Unauthorized => unauthorized(&seen, scope),
+            Outcome::Success | Outcome::HttpError => http_error(&seen),
+        },
+    };
+    Some(Refusal {
+        summary: sanitize(&a.summary, false),
+        cause: sanitize(&a.cause, false),
+        fix: sanitize(&a.fix, false),
+        required_role: seen
+            .says
+            .required_role
+            .filter(|_| outcome == Outcome::Forbidden),
+    })
+}
 
-    if let Some(c) = claims
-        && let Some(scp) = &c.scp
+/// A user token where an app-only one belongs: whatever the status, that is the cause.
+fn delegated(seen: &Seen) -> Option<Advice> {
+    let scp = seen.claims?.scp.as_ref()?;
+    Some(advice(
+        format!(
+            "the token is a delegated (user) token with scp \"{}\", not an app-only token",
+            sanitize(scp, false)
+        ),
+        "The API authorises app-only calls by app roles; a user token carries scopes instead.",
+        "Use the client-credentials flow (scope \"<App ID URI>/.default\") for a daemon app.",
+    ))
+}
+
+/// 403: a role the API names, no roles at all, an expected role missing, or something else.
+fn forbidden(seen: &Seen) -> Advice {
+    let (held, quote) = (seen.held(), &seen.quote);
+    if let Some(required) = &seen.says.required_role {
+        if !seen.roles.grants(required) {
+            return advice(
+                format!("the token carries {held}; the API requires {required}"),
+                format!(
+                    "The role {required} is not granted to this client (or admin consent is missing).{quote}"
+                ),
+                format!(
+                    "Grant the app role {required} to this client and give admin consent ({GRANT_ROLE}), or fix the API's required role if {required} is a mistake; then get a new token."
+                ),
+            );
+        }
+        return advice(
+            format!("the token does carry {required}, yet the API answers 403"),
+            format!(
+                "The API requires something else than the role it names, or checks roles in another claim.{quote}"
+            ),
+            "Check the API's authorisation code and its configured role names (case, spelling).",
+        );
+    }
+    if seen.roles.no_roles_claim {
+        return advice(
+            "the token has no roles claim: no app role is granted to this client",
+            format!(
+                "No application permission of this API was granted to the client, or admin consent is missing.{quote}"
+            ),
+            format!("{GRANT_ROLE}; then get a new token (r)."),
+        );
+    }
+    if !seen.roles.missing.is_empty() {
+        let m = sanitize(&seen.roles.missing.join(", "), false);
+        return advice(
+            format!("the token lacks expected role(s) {m}; it carries {held}"),
+            format!("The roles this profile expects are not all granted.{quote}"),
+            format!("{GRANT_ROLE}."),
+        );
+    }
+    advice(
+        format!("the API refused a token carrying {held} (403)"),
+        format!("The API requires a role or permission the token does not have.{quote}"),
+        "Find the role the API requires (its code or configuration) and grant it to this client.",
+    )
+}
+
+/// 401: expired, for another audience, the lecture library's catch-all, a v1 token where v2
+/// is expected, or the API's own words.
+fn unauthorized(seen: &Seen, scope: &str) -> Advice {
+    let (claims, quote) = (seen.claims, &seen.quote);
+    let now = crate::time::now();
+    if let Some(exp) = claims.and_then(|c| c.exp)
+        && exp + 300 < now.timestamp()
     {
-        return Some(Advice {
-            summary: format!("the token is a delegated (user) token with scp \"{}\", not an app-only token", sanitize(scp, false)),
-            cause: "The API authorises app-only calls by app roles; a user token carries scopes instead.".into(),
-            fix: "Use the client-credentials flow (scope \"<App ID URI>/.default\") for a daemon app.".into(),
-        });
+        let at = chrono::DateTime::from_timestamp(exp, 0).unwrap_or_default();
+        return advice(
+            "the token has expired",
+            format!("It expired {}.{quote}", crate::time::relative(at, now)),
+            "Get a new token (r); tokenscope refreshes before expiry when the identity provider is reachable.",
+        );
     }
+    let resource = resource_of(scope);
+    if let Some(c) = claims
+        && !c.aud.is_empty()
+        && !c
+            .aud
+            .0
+            .iter()
+            .any(|a| a == resource || resource.ends_with(a.as_str()))
+    {
+        return advice(
+            format!(
+                "the token is for audience {}, not for {resource}",
+                sanitize(&c.aud.to_string(), false)
+            ),
+            format!("The scope names another API's App ID URI.{quote}"),
+            "Set scope to this API's Application ID URI + /.default (App registrations → the API → Expose an API).",
+        );
+    }
+    if seen.says.key_quirk {
+        return advice(
+            "the API could not validate the token (\"Unable to find appropriate key\")",
+            "fastapi-microsoft-identity gives this one message for an unknown signing key, but also for a wrong issuer or audience, an expired token, or a v1 token where it expects v2.",
+            "Compare the token's iss, aud and ver with what the API is configured for (accessTokenAcceptedVersion = 2 in the API's manifest for v2 tokens).",
+        );
+    }
+    let desc = seen
+        .resp
+        .bearer_challenge()
+        .and_then(|c| c.error_description())
+        .map(|d| sanitize(d, false));
+    if let (Some(c), Some(d)) = (claims, &desc)
+        && (d.contains("issuer") || d.contains("audience"))
+        && c.ver.as_deref() == Some("1.0")
+    {
+        return advice(
+            "the API rejected a v1 token",
+            format!("The API validates v2 issuers/audiences but got a v1 token ({d})."),
+            "Set accessTokenAcceptedVersion to 2 in the API's app registration manifest, then get a new token.",
+        );
+    }
+    advice(
+        match &desc {
+            Some(d) => format!("the API rejected the token: {d}"),
+            None if seen.resp.www_authenticate.is_empty() => {
+                "the API answered 401 without saying why".into()
+            }
+            None => "the API rejected the token (401)".into(),
+        },
+        format!(
+            "401 means the token itself is missing, invalid or expired (not a missing role).{quote}"
+        ),
+        "Check the API's expected issuer, audience and token version against the token's iss, aud and ver.",
+    )
+}
 
-    match outcome {
-        Outcome::Forbidden => {
-            if let Some(required) = &says.required_role {
-                let has = claims.is_some_and(|c| c.has_role(required));
-                if !has {
-                    return Some(Advice {
-                        summary: format!("the token carries {held}; the API requires {required}"),
-                        cause: format!(
-                            "The role {required} is not granted to this client (or admin consent is missing).{quote}"
-                        ),
-                        fix: format!(
-                            "Grant the app role {required} to this client and give admin consent ({GRANT_ROLE}), or fix the API's required role if {required} is a mistake; then get a new token."
-                        ),
-                    });
-                }
-                return Some(Advice {
-                    summary: format!("the token does carry {required}, yet the API answers 403"),
-                    cause: format!("The API requires something else than the role it names, or checks roles in another claim.{quote}"),
-                    fix: "Check the API's authorisation code and its configured role names (case, spelling).".into(),
-                });
-            }
-            if roles_held.is_empty() {
-                return Some(Advice {
-                    summary: "the token has no roles claim: no app role is granted to this client"
-                        .into(),
-                    cause: format!(
-                        "No application permission of this API was granted to the client, or admin consent is missing.{quote}"
-                    ),
-                    fix: format!("{GRANT_ROLE}; then get a new token (r)."),
-                });
-            }
-            let missing: Vec<&String> = expected_roles
-                .iter()
-                .filter(|r| !claims.is_some_and(|c| c.has_role(r)))
-                .collect();
-            if !missing.is_empty() {
-                let m = missing
-                    .iter()
-                    .map(|s| sanitize(s, false))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Some(Advice {
-                    summary: format!("the token lacks expected role(s) {m}; it carries {held}"),
-                    cause: format!("The roles this profile expects are not all granted.{quote}"),
-                    fix: format!("{GRANT_ROLE}."),
-                });
-            }
-            Some(Advice {
-                summary: format!("the API refused a token carrying {held} (403)"),
-                cause: format!("The API requires a role or permission the token does not have.{quote}"),
-                fix: "Find the role the API requires (its code or configuration) and grant it to this client.".into(),
-            })
-        }
-        Outcome::Unauthorized => {
-            let now = crate::time::now().timestamp();
-            if let Some(exp) = claims.and_then(|c| c.exp)
-                && exp + 300 < now
-            {
-                return Some(Advice {
-                    summary: "the token has expired".into(),
-                    cause: format!("It expired {}.{quote}", crate::time::relative(chrono::DateTime::from_timestamp(exp, 0).unwrap_or_default(), crate::time::now())),
-                    fix: "Get a new token (r); tokenscope refreshes before expiry when the identity provider is reachable.".into(),
-                });
-            }
-            let resource = resource_of(scope);
-            if let Some(c) = claims
-                && !c.aud.is_empty()
-                && !c
-                    .aud
-                    .0
-                    .iter()
-                    .any(|a| a == resource || resource.ends_with(a.as_str()))
-            {
-                return Some(Advice {
-                    summary: format!("the token is for audience {}, not for {resource}", sanitize(&c.aud.to_string(), false)),
-                    cause: format!("The scope names another API's App ID URI.{quote}"),
-                    fix: "Set scope to this API's Application ID URI + /.default (App registrations → the API → Expose an API).".into(),
-                });
-            }
-            if says.key_quirk {
-                return Some(Advice {
-                    summary: "the API could not validate the token (\"Unable to find appropriate key\")".into(),
-                    cause: "fastapi-microsoft-identity gives this one message for an unknown signing key, but also for a wrong issuer or audience, an expired token, or a v1 token where it expects v2.".into(),
-                    fix: "Compare the token's iss, aud and ver with what the API is configured for (accessTokenAcceptedVersion = 2 in the API's manifest for v2 tokens).".into(),
-                });
-            }
-            let desc = resp
-                .bearer_challenge()
-                .and_then(|c| c.error_description())
-                .map(|d| sanitize(d, false));
-            if let (Some(c), Some(d)) = (claims, &desc)
-                && (d.contains("issuer") || d.contains("audience"))
-                && c.ver.as_deref() == Some("1.0")
-            {
-                return Some(Advice {
-                    summary: "the API rejected a v1 token".into(),
-                    cause: format!("The API validates v2 issuers/audiences but got a v1 token ({d})."),
-                    fix: "Set accessTokenAcceptedVersion to 2 in the API's app registration manifest, then get a new token.".into(),
-                });
-            }
-            Some(Advice {
-                summary: match &desc {
-                    Some(d) => format!("the API rejected the token: {d}"),
-                    None if resp.www_authenticate.is_empty() => "the API answered 401 without saying why".into(),
-                    None => "the API rejected the token (401)".into(),
-                },
-                cause: format!("401 means the token itself is missing, invalid or expired (not a missing role).{quote}"),
-                fix: "Check the API's expected issuer, audience and token version against the token's iss, aud and ver.".into(),
-            })
-        }
-        _ => Some(Advice {
-            summary: format!("the API answered HTTP {}", resp.status),
-            cause: format!("Not an authorisation problem.{quote}"),
-            fix: "Look at the API's logs.".into(),
-        }),
-    }
+/// Any other status: not the token's fault; a plainer line for the common ones (404 → check
+/// `api_url`, …).
+fn http_error(seen: &Seen) -> Advice {
+    let status = seen.resp.status;
+    let cause = format!("Not an authorisation problem.{}", seen.quote);
+    let (summary, fix) = match status {
+        400 => (
+            "the API refused the request itself (HTTP 400), not the token".to_string(),
+            "Check the city and the query parameters in api_url.",
+        ),
+        404 => (
+            "the API has no such resource (HTTP 404)".to_string(),
+            "Check api_url (the path, and where {city} goes) and the city's spelling.",
+        ),
+        429 => (
+            "the API is throttling calls (HTTP 429)".to_string(),
+            "Wait a moment and call again.",
+        ),
+        500.. => (
+            format!("the API failed (HTTP {status}); the token was not the problem"),
+            "Look at the API's logs; call again later.",
+        ),
+        _ => (
+            format!("the API answered HTTP {status}"),
+            "Look at the API's logs.",
+        ),
+    };
+    advice(summary, cause, fix)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{classify_body, parse_www_authenticate};
+    use crate::diagnose::testing::{claims, response as resp};
     use serde_json::json;
-
-    fn resp(status: u16, body: &str, www: Option<&str>) -> ApiResponse {
-        let www_authenticate: Vec<String> = www.map(|w| vec![w.to_string()]).unwrap_or_default();
-        ApiResponse {
-            url: url::Url::parse("http://localhost/api/weather/Seattle").unwrap(),
-            status,
-            latency: std::time::Duration::from_millis(3),
-            content_type: None,
-            body: classify_body(body.as_bytes(), None),
-            body_len: body.len(),
-            truncated: false,
-            challenges: www_authenticate
-                .iter()
-                .flat_map(|w| parse_www_authenticate(w))
-                .collect(),
-            www_authenticate,
-            authorization_dropped_at: None,
-        }
-    }
-
-    fn claims(v: serde_json::Value) -> Claims {
-        Claims::from_payload(v.as_object().unwrap())
-    }
 
     const SCOPE: &str = "api://api-guid/.default";
 
@@ -398,5 +476,60 @@ mod tests {
     #[test]
     fn success_needs_no_explanation() {
         assert!(explain(&resp(200, "{\"temp\":1}", None), None, &[], SCOPE).is_none());
+    }
+
+    #[test]
+    fn a_403_names_the_roles_held_and_required_and_keeps_the_required_one() {
+        let r = resp(
+            403,
+            "IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found",
+            None,
+        );
+        let c = claims(json!({"aud": "api-guid", "roles": ["Weather.Read", "Weather.Write"]}));
+        let a = explain(&r, Some(&c), &["Weather.Read".into()], SCOPE).unwrap();
+        assert_eq!(
+            a.summary,
+            "the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"
+        );
+        assert_eq!(a.required_role.as_deref(), Some("Weather.Admin"));
+        assert!(a.fix.contains("Grant the app role Weather.Admin"), "{a:?}");
+        // Only a 403 names a required role; the same words in a 401 do not.
+        let r = resp(401, "does not contain role Weather.Admin", None);
+        assert_eq!(
+            explain(&r, Some(&c), &[], SCOPE).unwrap().required_role,
+            None
+        );
+    }
+
+    #[test]
+    fn statuses_that_are_not_about_the_token_say_what_to_check() {
+        let c = claims(json!({"aud": "api-guid", "roles": ["Weather.Read"]}));
+        let say = |status: u16, body: &str| {
+            explain(&resp(status, body, None), Some(&c), &[], SCOPE).unwrap()
+        };
+        let a = say(404, "nope");
+        assert_eq!(a.summary, "the API has no such resource (HTTP 404)");
+        assert!(a.fix.contains("api_url"), "{a:?}");
+        assert_eq!(
+            a.cause,
+            "Not an authorisation problem. The API said: \"nope\"."
+        );
+        assert!(say(400, "").summary.contains("HTTP 400"));
+        assert_eq!(say(429, "").fix, "Wait a moment and call again.");
+        assert_eq!(
+            say(503, "down").summary,
+            "the API failed (HTTP 503); the token was not the problem"
+        );
+        let other = say(418, "teapot");
+        assert_eq!(other.summary, "the API answered HTTP 418");
+        assert_eq!(other.fix, "Look at the API's logs.");
+    }
+
+    #[test]
+    fn what_the_api_says_is_shown_inert() {
+        let r = resp(404, "gone\u{1b}[2J", None);
+        let a = explain(&r, None, &[], SCOPE).unwrap();
+        assert!(!a.cause.contains('\u{1b}'), "{a:?}");
+        assert!(a.cause.contains("gone\\u{1b}[2J"), "{a:?}");
     }
 }

@@ -34,20 +34,14 @@ pub struct Completed {
     pub result: Result<Box<ApiResponse>, CallError>,
     /// Why the API refused, judged against the token the call was sent with. `None` for a
     /// success.
-    pub advice: Option<crate::diagnose::Advice>,
+    pub advice: Option<crate::diagnose::refusal::Refusal>,
     /// The outcome in a few words ("200 Seattle 14 °C", "403 IDW10203") and how it reads.
     pub summary: String,
     pub level: Level,
 }
 
-/// "42 ms", or "0.4 ms" below 10 ms (loopback calls are that fast).
-pub fn latency(d: std::time::Duration) -> String {
-    if d < std::time::Duration::from_millis(10) {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-    } else {
-        format!("{} ms", d.as_millis())
-    }
-}
+/// The CLI's latency formatting too: one rule, kept in `time`.
+pub use crate::time::latency;
 
 impl App {
     /// Enter: call the API for the city in the box as the active profile.

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::{centered, clear, popup, popup_block, wrap};
+use crate::diagnose::roles::{self, same_role};
 use crate::text::sanitize;
 use crate::tui::Theme;
 use crate::tui::app::{App, Level, ProfileState};
@@ -121,7 +122,7 @@ pub fn picker(app: &App, f: &mut Frame, area: Rect, selected: usize) {
 pub fn role_columns(app: &App) -> Vec<String> {
     let mut roles: Vec<String> = Vec::new();
     let mut add = |r: &str| {
-        if !roles.iter().any(|x| x.eq_ignore_ascii_case(r)) {
+        if !roles.iter().any(|x| same_role(x, r)) {
             roles.push(r.to_string());
         }
     };
@@ -138,18 +139,17 @@ pub fn role_columns(app: &App) -> Vec<String> {
 }
 
 /// Roles the API itself named as required in a 403 answer to any profile's last call
-/// (IDW10203, fastapi-azure-auth, …), first seen first, without duplicates.
+/// (IDW10203, fastapi-azure-auth, …), first seen first, without duplicates. Read from the
+/// diagnosis made when each answer landed.
 fn roles_named_by_the_api(app: &App) -> Vec<String> {
     let mut named: Vec<String> = Vec::new();
-    for done in app.profiles.iter().filter_map(|p| p.last.as_ref()) {
-        let Ok(resp) = &done.result else { continue };
-        if resp.status != 403 {
-            continue;
-        }
-        if let Some(role) = crate::diagnose::refusal::read_api(resp).required_role
-            && !named.iter().any(|r| r.eq_ignore_ascii_case(&role))
-        {
-            named.push(role);
+    let diagnosed = app
+        .profiles
+        .iter()
+        .filter_map(|p| p.last.as_ref()?.advice.as_ref());
+    for role in diagnosed.filter_map(|a| a.required_role.as_ref()) {
+        if !named.iter().any(|r| same_role(r, role)) {
+            named.push(role.clone());
         }
     }
     named
@@ -177,10 +177,7 @@ pub fn required_roles(app: &App) -> Vec<String> {
     let rest: Vec<_> = lists.collect();
     first
         .iter()
-        .filter(|r| {
-            rest.iter()
-                .all(|l| l.iter().any(|x| x.eq_ignore_ascii_case(r)))
-        })
+        .filter(|r| rest.iter().all(|l| l.iter().any(|x| same_role(x, r))))
         .cloned()
         .collect()
 }
@@ -208,7 +205,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
 
     let roles = role_columns(app);
     let required = required_roles(app);
-    let is_required = |r: &str| required.iter().any(|x| x.eq_ignore_ascii_case(r));
+    let is_required = |r: &str| required.iter().any(|x| same_role(x, r));
     let names: Vec<String> = if narrow {
         short_names(&roles)
     } else {
@@ -246,19 +243,20 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         if !narrow {
             cells.push(Cell::from(p.credential.kind));
         }
-        let granted = p.roles();
+        let check = p
+            .decoded
+            .as_ref()
+            .and_then(|d| d.jwt())
+            .filter(|_| p.error.is_none())
+            .map(|j| roles::check(Some(&j.claims), &p.expected_roles));
         for r in &roles {
-            let cell = match granted {
-                _ if p.error.is_some() => Cell::from(Span::styled("—", th.dim())),
+            let cell = match &check {
                 None => Cell::from(Span::styled("—", th.dim())),
-                Some(g) if g.iter().any(|x| x.eq_ignore_ascii_case(r)) => {
-                    Cell::from(Span::styled("✓", th.ok()))
-                }
-                Some(_) => {
+                Some(c) if c.grants(r) => Cell::from(Span::styled("✓", th.ok())),
+                Some(c) => {
                     // A missing role the API needs, or the profile expects, is the problem;
                     // any other missing role is just not granted.
-                    let matters = is_required(r)
-                        || p.expected_roles.iter().any(|e| e.eq_ignore_ascii_case(r));
+                    let matters = is_required(r) || c.missing.iter().any(|m| same_role(m, r));
                     Cell::from(Span::styled("✗", if matters { th.err() } else { th.dim() }))
                 }
             };

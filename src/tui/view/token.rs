@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use super::wrap::{self, kv, styled};
 use crate::auth::{Phase, TokenError, TokenSnapshot, TokenSource};
-use crate::diagnose::{Severity, aadsts, claim_doc};
+use crate::diagnose::{Severity, aadsts, claim_doc, roles};
 use crate::jwt::TokenFormat;
 use crate::problem::Problem;
 use crate::text::sanitize;
@@ -336,38 +336,29 @@ pub fn body(app: &App, width: usize) -> Body {
 /// carries.
 fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
+    let check = roles::check(Some(c), &app.cur().expected_roles);
     let mut spans = vec![Span::styled(format!("{:<LABEL_W$} ", "roles"), th.label())];
-    for r in &app.cur().expected_roles {
-        let (mark, style) = if c.has_role(r) {
+    for m in &check.expected {
+        let (mark, style) = if m.granted {
             ("✓", th.ok())
         } else {
             ("✗", th.err())
         };
         spans.push(Span::styled(
-            format!("{mark} {} ", sanitize(r, false)),
+            format!("{mark} {} ", sanitize(&m.role, false)),
             style,
         ));
     }
-    let extra: Vec<String> = c
-        .roles
-        .iter()
-        .filter(|r| {
-            !app.cur()
-                .expected_roles
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(r))
-        })
-        .map(|r| sanitize(r, false))
-        .collect();
-    if !extra.is_empty() {
-        let prefix = if app.cur().expected_roles.is_empty() {
+    if !check.extra.is_empty() {
+        let prefix = if check.expected.is_empty() {
             ""
         } else {
             "· also "
         };
+        let extra: Vec<String> = check.extra.iter().map(|r| sanitize(r, false)).collect();
         spans.push(Span::raw(format!("{prefix}{}", extra.join(", "))));
     }
-    if c.roles.is_empty() {
+    if check.no_roles_claim {
         spans.push(Span::styled(
             "(no roles claim: none granted, or admin consent missing)",
             th.warn(),

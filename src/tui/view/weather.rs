@@ -32,28 +32,9 @@ fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// (temperature unit, pressure unit, units name) from the URL's `units=` parameter.
-fn units(resp: &ApiResponse) -> (&'static str, &'static str, String) {
-    let units = resp
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == "units")
-        .map(|(_, v)| v.into_owned());
-    match units.as_deref() {
-        Some("imperial") => ("°F", "hPa", "imperial".into()),
-        Some("standard") => ("K", "hPa", "standard".into()),
-        Some("metric") => ("°C", "hPa", "metric".into()),
-        Some(other) => ("°", "hPa", format!("{} (unknown)", sanitize(other, false))),
-        None => (
-            "°C",
-            "hPa",
-            "metric (the API's default; api_url sets no units=)".into(),
-        ),
-    }
-}
-
 fn card(w: &Weather, resp: &ApiResponse, width: usize, label: Style) -> Vec<Line<'static>> {
-    let (t, p, name) = units(resp);
+    let units = resp.units();
+    let t = units.temperature();
     let num = |v: f64| {
         if v.fract() == 0.0 {
             format!("{v:.0}")
@@ -76,12 +57,12 @@ fn card(w: &Weather, resp: &ApiResponse, width: usize, label: Style) -> Vec<Line
         (None, None) => {}
     }
     if let Some(v) = w.pressure {
-        rows.push(("pressure", format!("{} {p}", num(v))));
+        rows.push(("pressure", format!("{} hPa", num(v))));
     }
     if let Some(v) = w.humidity {
         rows.push(("humidity", format!("{} %", num(v))));
     }
-    rows.push(("units", name));
+    rows.push(("units", units.describe()));
     rows.into_iter()
         .flat_map(|(l, v)| {
             kv(
