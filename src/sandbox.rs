@@ -11,6 +11,10 @@
 //!   standing in for a Kubernetes service-account issuer, for workload identity federation;
 //! - the protected weather API (`/api/weather/{city}`), validating tokens like a real
 //!   resource server;
+//! - Microsoft Graph v1.0 (`/graph/v1.0/…`): the tenant's applications, service principals,
+//!   federated identity credentials and app-role assignments as Graph serves them, for a
+//!   token of the sandbox's with `Application.Read.All` (the token endpoint issues Graph
+//!   tokens for `https://graph.microsoft.com/.default`);
 //! - loopback-only admin routes (`/_sandbox/…`) mirroring the [`SandboxHandle`] operations.
 //!
 //! The tenant (apps, roles, secrets, certificates, federated credentials) comes from
@@ -29,13 +33,14 @@
 //! cli                          `tokenscope sandbox`: run in the foreground, print the banner
 //! server                       Sandbox::start, the route table
 //! handle (+ handle/config)     SandboxHandle: URLs, admin operations, config files, shutdown
-//! idp/ api admin               HTTP handlers: identity provider, weather API, /_sandbox admin
+//! idp/ api graph/ admin        HTTP handlers: identity provider, weather API, Microsoft Graph,
+//!                              /_sandbox admin
 //! federation                   the federation issuer, token files, other issuers' keys
 //! assertion                    client assertions (certificates, federated tokens)
-//! state                        Shared: the tenant behind one lock, keys, clock, counters
+//! state (+ state/roles)        Shared: the tenant behind one lock, keys, clock, counters
 //! client_info options          ClientInfo view; SandboxOptions, IssuerStyle
 //! keystore                     generated keys kept across runs (SandboxOptions::key_store)
-//! model (+ model/file)         the tenant model and its TOML file format
+//! model (+ file, validate)     the tenant model, its TOML file format and its invariants
 //! keys credentials tls         signing keys; client certificates and federated records; TLS
 //! pki                          RSA and X.509 helpers
 //! error stats oauth            leaves: SandboxError, Endpoint counters, AADSTS errors and
@@ -55,6 +60,7 @@ mod client_info;
 mod credentials;
 mod error;
 mod federation;
+mod graph;
 mod handle;
 mod idp;
 mod keys;
@@ -75,8 +81,12 @@ pub use credentials::{
 pub use error::SandboxError;
 pub use handle::SandboxHandle;
 pub use model::{
-    ApiApp, AppRole, ClientApp, PasswordCredential, TenantInfo, TenantModel, TokenVersion,
+    APPLICATION_READ_ALL, ApiApp, AppRole, ClientApp, ConfiguredRole, GRAPH_APP_ID, GRAPH_RESOURCE,
+    GraphApp, MEMBER_APPLICATION, MEMBER_USER, PasswordCredential, Resource, RoleGrant, TenantInfo,
+    TenantModel, TokenVersion,
 };
-pub use options::{DEFAULT_KEY_GRACE, IssuerStyle, SandboxOptions, default_key_store};
+pub use options::{
+    DEFAULT_GRAPH_PAGE_SIZE, DEFAULT_KEY_GRACE, IssuerStyle, SandboxOptions, default_key_store,
+};
 pub use server::Sandbox;
 pub use stats::Endpoint;

@@ -1702,7 +1702,23 @@ async fn write_config_produces_a_profile_per_client() {
                 "scope",
                 "api_url",
                 "expected_roles",
+                "graph_url",
+                "graph_credential",
             ]);
+            // Every profile reads the set-up through the sandbox's Graph: console-rw with
+            // its own credential (it holds Application.Read.All), the others through it.
+            assert_eq!(p["graph_url"].as_str(), Some(sb.graph_url().as_str()));
+            let reader = if client.name == "console-rw" {
+                "profile"
+            } else {
+                "console-rw"
+            };
+            assert_eq!(
+                p["graph_credential"].as_str(),
+                Some(reader),
+                "{}",
+                client.name
+            );
             if credential_key == "client_secret" {
                 expected.insert("secret_expires");
                 let written = p["secret_expires"].as_str().expect("secret_expires");

@@ -35,6 +35,8 @@ pub const PROFILE_KEYS: &[&str] = &[
     "timeout",
     "cache",
     "secret_expires",
+    "graph_url",
+    "graph_credential",
 ];
 
 /// The whole file.
@@ -84,6 +86,9 @@ pub struct ProfileFile {
     pub cache: Option<bool>,
     /// When the client secret expires (`2027-02-27` or RFC 3339), for expiry warnings.
     pub secret_expires: Option<String>,
+    /// Accepted so configs the sandbox writes load; the Graph reader (issue 14) reads them.
+    pub graph_url: Option<String>,
+    pub graph_credential: Option<String>,
 }
 
 /// A duration written as `"10s"`, `"1m 30s"` or a number of seconds.

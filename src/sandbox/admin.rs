@@ -34,6 +34,19 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             "/clients/{client}/roles/{role}",
             post(grant_role).delete(revoke_role),
         )
+        .route(
+            "/clients/{client}/permissions/{role}",
+            post(configure_role).delete(unconfigure_role),
+        )
+        .route(
+            "/clients/{client}/own-roles/{role}",
+            post(add_client_role).delete(remove_client_role),
+        )
+        .route(
+            "/app-roles/{role}",
+            put(define_app_role).delete(remove_app_role),
+        )
+        .route("/grant-delay", put(set_grant_delay))
         .route("/clients/{client}/expire-secret", post(expire_secret))
         .route("/clients/{client}/renew-secret", post(renew_secret))
         .route("/clients/{client}/federated-token", post(federated_token))
@@ -50,8 +63,15 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 pub(crate) const ROUTES: &[&str] = &[
     "GET    /_sandbox/stats                              request counts per endpoint",
     "GET    /_sandbox/clients                            clients, roles, secrets",
-    "POST   /_sandbox/clients/{client}/roles/{role}      grant an app role",
-    "DELETE /_sandbox/clients/{client}/roles/{role}      revoke an app role",
+    "POST   /_sandbox/clients/{client}/roles/{role}      grant an app role (admin consent)",
+    "DELETE /_sandbox/clients/{client}/roles/{role}      revoke it (stays configured)",
+    "POST   /_sandbox/clients/{client}/permissions/{role} configure it without consent",
+    "DELETE /_sandbox/clients/{client}/permissions/{role} remove it from API permissions",
+    "POST   /_sandbox/clients/{client}/own-roles/{role}  define it on the client's own app (wrong place)",
+    "DELETE /_sandbox/clients/{client}/own-roles/{role}  remove that role again",
+    "PUT    /_sandbox/app-roles/{role}       body: User | Application | Application,User",
+    "DELETE /_sandbox/app-roles/{role}                   delete one of the API's app roles",
+    "PUT    /_sandbox/grant-delay            body: 30s | 0  (new grants reach tokens that late)",
     "POST   /_sandbox/clients/{client}/expire-secret     make its secrets expire now",
     "POST   /_sandbox/clients/{client}/renew-secret      add a fresh secret (printed)",
     "POST   /_sandbox/clients/{client}/federated-token   a 1-hour workload token for its federated credential",
@@ -200,6 +220,7 @@ async fn stats(State(shared): State<AppState>) -> Response {
             TokenVersion::V2 => 2,
         },
         "assignment_required": state.model.api.assignment_required,
+        "grant_delay_seconds": state.grant_delay.as_secs(),
         "token_lifetime_seconds": state.token_lifetime.map(|d| d.as_secs()),
         "clock_offset_seconds": shared.clock_offset().num_seconds(),
     }))
@@ -230,6 +251,93 @@ async fn revoke_role(
             .revoke_role(&client, &role)
             .map(|()| json!({ "revoked": role, "client": client })),
     )
+}
+
+async fn configure_role(
+    State(shared): State<AppState>,
+    Path((client, role)): Path<(String, String)>,
+) -> Response {
+    respond(
+        shared
+            .configure_role(&client, &role)
+            .map(|()| json!({ "configured": role, "client": client, "granted": false })),
+    )
+}
+
+async fn unconfigure_role(
+    State(shared): State<AppState>,
+    Path((client, role)): Path<(String, String)>,
+) -> Response {
+    respond(
+        shared
+            .unconfigure_role(&client, &role)
+            .map(|()| json!({ "unconfigured": role, "client": client })),
+    )
+}
+
+async fn add_client_role(
+    State(shared): State<AppState>,
+    Path((client, role)): Path<(String, String)>,
+) -> Response {
+    respond(
+        shared
+            .add_client_role(&client, &role)
+            .map(|()| json!({ "defined_on_client": role, "client": client })),
+    )
+}
+
+async fn remove_client_role(
+    State(shared): State<AppState>,
+    Path((client, role)): Path<(String, String)>,
+) -> Response {
+    respond(
+        shared
+            .remove_client_role(&client, &role)
+            .map(|()| json!({ "removed_from_client": role, "client": client })),
+    )
+}
+
+async fn define_app_role(
+    State(shared): State<AppState>,
+    Path(role): Path<String>,
+    body: Bytes,
+) -> Response {
+    let text = body_value(&body, "allowed_member_types");
+    let types: Vec<&str> = text
+        .split([',', ' '])
+        .map(|t| t.trim_matches(|c: char| c == '"' || c == '[' || c == ']' || c.is_whitespace()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    respond(
+        shared
+            .define_app_role(&role, &types)
+            .map(|()| json!({ "app_role": role, "allowed_member_types": types })),
+    )
+}
+
+async fn remove_app_role(State(shared): State<AppState>, Path(role): Path<String>) -> Response {
+    respond(
+        shared
+            .remove_app_role(&role)
+            .map(|()| json!({ "removed_app_role": role })),
+    )
+}
+
+async fn set_grant_delay(State(shared): State<AppState>, body: Bytes) -> Response {
+    let text = body_value(&body, "delay");
+    let parsed = match text.trim() {
+        "" | "0" | "none" => Ok(Duration::ZERO),
+        t => humantime::parse_duration(t).map_err(|e| {
+            invalid(
+                format!("'{t}' is not a duration: {e}"),
+                "send e.g. 30s or 2m, or 0 for grants that reach tokens at once",
+            )
+        }),
+    };
+    respond(parsed.map(|delay| {
+        shared.set_grant_delay(delay);
+        json!({ "grant_delay_seconds": shared.grant_delay().as_secs() })
+    }))
 }
 
 async fn expire_secret(State(shared): State<AppState>, Path(client): Path<String>) -> Response {

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::model::TokenVersion;
+use super::oauth::bearer_token;
 use super::state::{AppState, Shared};
 use super::stats::Endpoint;
 
@@ -98,13 +99,6 @@ fn dotnet_date(ts: i64) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0)
         .map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string())
         .unwrap_or_else(|| ts.to_string())
-}
-
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 fn string_claim<'a>(claims: &'a Value, name: &str) -> Option<&'a str> {

@@ -139,6 +139,22 @@ pub fn summary(handle: &SandboxHandle, config: Option<&Path>) -> String {
         handle.api_url_template()
     );
     let _ = writeln!(s, "  scope           {}", handle.api_scope());
+    let readers: Vec<String> = handle
+        .clients()
+        .into_iter()
+        .filter(ClientInfo::reads_graph)
+        .map(|c| c.name)
+        .collect();
+    let _ = writeln!(
+        s,
+        "  Microsoft Graph {}  (Application.Read.All: {})",
+        handle.graph_url(),
+        if readers.is_empty() {
+            "no client".to_string()
+        } else {
+            readers.join(", ")
+        }
+    );
     let _ = writeln!(s, "  required role   {}", handle.required_role());
     if let Some(ca) = handle.ca_pem_path() {
         let _ = writeln!(
@@ -208,6 +224,23 @@ fn client_lines(s: &mut String, c: &ClientInfo, config_dir: Option<&Path>) {
     };
     let _ = writeln!(s, "  {:<16} client_id {}", c.name, c.client_id);
     let _ = writeln!(s, "  {:<16} roles     {roles}", "");
+    let not_granted: Vec<&str> = c
+        .configured_roles
+        .iter()
+        .filter(|r| !c.granted_roles.contains(r))
+        .map(String::as_str)
+        .collect();
+    if !not_granted.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {:<16} configured, not granted: {}",
+            "",
+            not_granted.join(", ")
+        );
+    }
+    if !c.graph_roles.is_empty() {
+        let _ = writeln!(s, "  {:<16} graph     {}", "", c.graph_roles.join(", "));
+    }
     if c.has_secret() {
         let _ = writeln!(
             s,

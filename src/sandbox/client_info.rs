@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::credentials::FederatedCredential;
-use super::model::ClientApp;
+use super::model::{APPLICATION_READ_ALL, ClientApp, Resource, TenantModel};
 
 /// A client as the sandbox currently sees it. `secret` is the current secret's value (the
 /// sandbox's secrets protect nothing); `Debug` redacts it anyway.
@@ -26,7 +26,13 @@ pub struct ClientInfo {
     pub secret_id: String,
     pub secret_expires: DateTime<Utc>,
     pub secret_expired: bool,
+    /// The API's app roles granted (admin-consented) to the client.
     pub granted_roles: Vec<String>,
+    /// The API permissions configured on the client, consented or not (roles of its own
+    /// registration pointed at the API included).
+    pub configured_roles: Vec<String>,
+    /// Microsoft Graph application permissions granted to the client.
+    pub graph_roles: Vec<String>,
     /// SHA-1 thumbprints (upper-case hex) of the client's certificates, oldest first.
     pub certificate_thumbprints: Vec<String>,
     /// The client's federated identity credentials.
@@ -44,6 +50,8 @@ impl fmt::Debug for ClientInfo {
             .field("secret_expires", &self.secret_expires)
             .field("secret_expired", &self.secret_expired)
             .field("granted_roles", &self.granted_roles)
+            .field("configured_roles", &self.configured_roles)
+            .field("graph_roles", &self.graph_roles)
             .field("certificate_thumbprints", &self.certificate_thumbprints)
             .field("federated_credentials", &self.federated_credentials)
             .finish()
@@ -51,7 +59,7 @@ impl fmt::Debug for ClientInfo {
 }
 
 impl ClientInfo {
-    pub(crate) fn from_model(c: &ClientApp, now: DateTime<Utc>) -> ClientInfo {
+    pub(crate) fn from_model(model: &TenantModel, c: &ClientApp, now: DateTime<Utc>) -> ClientInfo {
         let current = c.current_secret();
         ClientInfo {
             name: c.name.clone(),
@@ -62,7 +70,9 @@ impl ClientInfo {
             secret_id: current.map(|s| s.id.clone()).unwrap_or_default(),
             secret_expires: current.map(|s| s.expires).unwrap_or(now),
             secret_expired: current.is_none_or(|s| s.expires <= now),
-            granted_roles: c.granted_roles.clone(),
+            granted_roles: model.granted_values(c, Resource::Api),
+            configured_roles: model.configured_values(c, Resource::Api),
+            graph_roles: model.granted_values(c, Resource::Graph),
             certificate_thumbprints: c
                 .certificates
                 .iter()
@@ -70,6 +80,12 @@ impl ClientInfo {
                 .collect(),
             federated_credentials: c.federated_credentials.clone(),
         }
+    }
+
+    /// Whether the client holds Microsoft Graph's `Application.Read.All` (it can read the
+    /// app registrations through the sandbox's Graph).
+    pub fn reads_graph(&self) -> bool {
+        self.graph_roles.iter().any(|r| r == APPLICATION_READ_ALL)
     }
 
     /// Whether the client has a secret at all.
@@ -85,6 +101,8 @@ impl ClientInfo {
             "client_id": self.client_id,
             "object_id": self.object_id,
             "granted_roles": self.granted_roles,
+            "configured_roles": self.configured_roles,
+            "graph_roles": self.graph_roles,
             "secret": self.secret,
             "secret_id": self.secret_id,
             "secret_expires": self.secret_expires.to_rfc3339(),

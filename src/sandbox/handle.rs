@@ -1,5 +1,6 @@
 //! [`SandboxHandle`]: a running sandbox as its caller holds it — its URLs, the live admin
-//! operations (roles, secrets, lifetimes, key rotation, clock, certificates, federated
+//! operations (grants, configured permissions, role definitions, token version, assignment
+//! required, grant delay, secrets, lifetimes, key rotation, clock, certificates, federated
 //! credentials) and shutdown. `handle/config.rs` writes tokenscope configurations for it.
 //!
 //! Owns the server task's lifetime. Must not hold tenant state of its own: every operation
@@ -18,7 +19,7 @@ use super::client_info::ClientInfo;
 use super::credentials::{self, CertificateCredential, ClientCertFiles};
 use super::error::SandboxError;
 use super::federation;
-use super::model::TokenVersion;
+use super::model::{AppRole, TokenVersion};
 use super::state::Shared;
 use super::stats::Endpoint;
 use super::tls;
@@ -107,6 +108,12 @@ impl SandboxHandle {
         self.shared.issuer(version, &self.tenant_id())
     }
 
+    /// `{base}/graph/v1.0`: the sandbox's Microsoft Graph (what a profile's `graph_url`
+    /// names). Its token scope is Graph's own, `https://graph.microsoft.com/.default`.
+    pub fn graph_url(&self) -> String {
+        format!("{}/graph/v1.0", self.shared.base_url)
+    }
+
     /// `{base}/api/weather/{city}` (with the literal `{city}` placeholder).
     pub fn api_url_template(&self) -> String {
         format!("{}/api/weather/{{city}}", self.shared.base_url)
@@ -162,14 +169,74 @@ impl SandboxHandle {
         self.shared.client(name_or_id)
     }
 
-    /// Grants an app role to a client (by name or id). Idempotent.
+    /// The API's app roles, as the tenant defines them now.
+    pub fn app_roles(&self) -> Vec<AppRole> {
+        self.shared.read().model.api.app_roles.clone()
+    }
+
+    /// Grants an app role to a client (by name or id): admin consent, an app-role
+    /// assignment with `createdDateTime` = the sandbox's now, reaching tokens after the
+    /// [grant delay](SandboxHandle::set_grant_delay). Configures the permission too when
+    /// the client lacks it. `role` is an API role or Graph's `Application.Read.All`; a
+    /// User-only role is refused, as Entra refuses it. Idempotent.
     pub fn grant_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
         self.shared.grant_role(client, role)
     }
 
-    /// Revokes an app role from a client. Idempotent.
+    /// Revokes an app role from a client: the assignment goes, the permission stays
+    /// configured (consent missing). Idempotent.
     pub fn revoke_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
         self.shared.revoke_role(client, role)
+    }
+
+    /// Configures a permission on the client without granting it: it shows under the
+    /// client's API permissions (`requiredResourceAccess`) with no assignment, as when
+    /// admin consent was never given. Any role, User-only ones included. Idempotent.
+    pub fn configure_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
+        self.shared.configure_role(client, role)
+    }
+
+    /// Removes a permission from the client's API permissions; a grant of it stays.
+    pub fn unconfigure_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
+        self.shared.unconfigure_role(client, role)
+    }
+
+    /// Defines an app role on the API, or changes an existing one's `allowedMemberTypes`
+    /// (`"Application"`, `"User"` or both). `["User"]` makes a role no client can be
+    /// granted (it never shows under Application permissions), e.g. `Weather.Audit`.
+    pub fn define_app_role(&self, role: &str, member_types: &[&str]) -> Result<(), SandboxError> {
+        self.shared.define_app_role(role, member_types)
+    }
+
+    /// Deletes one of the API's app roles with its grants and configured permissions
+    /// (refused for the role the weather API requires).
+    pub fn remove_app_role(&self, role: &str) -> Result<(), SandboxError> {
+        self.shared.remove_app_role(role)
+    }
+
+    /// Defines `role` on the client's own registration instead of the API's, and points
+    /// the client's API permissions at the API for it: the mistake tokenscope's Setup view
+    /// names. No token ever carries it.
+    pub fn add_client_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
+        self.shared.add_client_role(client, role)
+    }
+
+    /// Undoes [`SandboxHandle::add_client_role`].
+    pub fn remove_client_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
+        self.shared.remove_client_role(client, role)
+    }
+
+    /// Simulates Entra's propagation: a grant made from now on reaches tokens only `delay`
+    /// after its `createdDateTime` (at most a day; zero = at once, the default). Tokens
+    /// issued in between lack the role. Grants already made keep their moment; move the
+    /// [clock](SandboxHandle::set_clock_offset) to get past it without waiting.
+    pub fn set_grant_delay(&self, delay: Duration) {
+        self.shared.set_grant_delay(delay)
+    }
+
+    /// The current propagation delay of new grants.
+    pub fn grant_delay(&self) -> Duration {
+        self.shared.grant_delay()
     }
 
     /// Changes the role the weather API requires (must be one of the API's app roles).
@@ -182,14 +249,27 @@ impl SandboxHandle {
         self.shared.set_token_lifetime(lifetime)
     }
 
-    /// Switches the API's `accessTokenAcceptedVersion` for new tokens.
+    /// Switches the API's `accessTokenAcceptedVersion` for new tokens. Graph shows
+    /// [`TokenVersion::V1`] as `api.requestedAccessTokenVersion: null` (the portal's
+    /// default, which gives v1 tokens).
     pub fn set_access_token_version(&self, version: TokenVersion) {
         self.shared.set_access_token_version(version)
     }
 
-    /// Switches "assignment required" on the API's enterprise application.
+    /// The API's current token version.
+    pub fn access_token_version(&self) -> TokenVersion {
+        self.shared.read().model.api.access_token_version
+    }
+
+    /// Switches "assignment required" on the API's enterprise application (Graph's
+    /// `appRoleAssignmentRequired`).
     pub fn set_assignment_required(&self, required: bool) {
         self.shared.set_assignment_required(required)
+    }
+
+    /// Whether the API's enterprise application requires an assignment.
+    pub fn assignment_required(&self) -> bool {
+        self.shared.read().model.api.assignment_required
     }
 
     /// Generates a new signing key and signs new tokens with it. The old key stays in JWKS

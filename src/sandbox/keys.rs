@@ -99,6 +99,21 @@ impl SigningKey {
         }
         jsonwebtoken::encode(&header, claims, &self.encoding)
     }
+
+    /// Signs `claims` with RS256 under a header with `x5t` and a `nonce`, as Microsoft
+    /// Graph's tokens have it.
+    pub fn sign_with_nonce(
+        &self,
+        claims: &serde_json::Value,
+        nonce: &str,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some("JWT".into());
+        header.nonce = Some(nonce.to_string());
+        header.x5t = Some(self.x5t.clone());
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
 }
 
 #[cfg(test)]

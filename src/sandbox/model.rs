@@ -1,25 +1,49 @@
 //! The tenant model: what `assets/sandbox.toml` (or `--tenant FILE`) describes — the
-//! directory, the protected API's app registration and roles, the daemon clients and their
-//! credentials — and the invariants the sandbox relies on ([`TenantModel::validate`]).
+//! directory, the protected API's app registration and roles, Microsoft Graph as the
+//! tenant sees it, the daemon clients with the permissions they have *configured* ("API
+//! permissions", Graph's `requiredResourceAccess`), the app roles actually *granted* to them
+//! (app-role assignments, what admin consent creates) and their credentials — and the
+//! invariants the sandbox relies on ([`TenantModel::validate`], in `model/validate.rs`).
 //! `model/file.rs` reads the TOML file format into it.
 //!
 //! Owns the tenant's shape and its lookups. Must not hold run-time state (the shared state
 //! does: a running sandbox changes its own copy) or know about HTTP.
 
 use std::fmt;
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
 use super::credentials::{CertificateCredential, FederatedCredential};
-use super::error::SandboxError;
 
 mod file;
+mod validate;
 
-/// Which access-token format the API asks for (`accessTokenAcceptedVersion`).
+/// Microsoft Graph's application (client) id, the same in every tenant.
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Microsoft Graph's App ID URI in the public cloud: the resource of the scope
+/// `https://graph.microsoft.com/.default` and the `aud` of the tokens it gets.
+pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
+
+/// The Graph application permission that reads app registrations and service principals.
+pub const APPLICATION_READ_ALL: &str = "Application.Read.All";
+
+/// `Application.Read.All`'s id, Microsoft's and the same in every tenant.
+const APPLICATION_READ_ALL_ID: &str = "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30";
+
+/// `allowedMemberTypes` values: an app role for applications (an "application permission")…
+pub const MEMBER_APPLICATION: &str = "Application";
+/// …or for users and groups (it never shows under Application permissions).
+pub const MEMBER_USER: &str = "User";
+
+/// Which access-token format the API asks for (`accessTokenAcceptedVersion`, Graph's
+/// `api.requestedAccessTokenVersion`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenVersion {
-    /// v1.0 tokens: `iss` = `…/{tid}/`, `aud` = App ID URI, `appid`/`appidacr`.
+    /// v1.0 tokens: `iss` = `…/{tid}/`, `aud` = App ID URI, `appid`/`appidacr`. What an
+    /// API gets whose `requestedAccessTokenVersion` is null (the default) or 1.
     V1,
     /// v2.0 tokens: `iss` = `…/{tid}/v2.0`, `aud` = API client id, `azp`/`azpacr`.
     V2,
@@ -40,6 +64,8 @@ impl TokenVersion {
 pub struct TenantModel {
     pub tenant: TenantInfo,
     pub api: ApiApp,
+    /// Microsoft Graph's service principal in this tenant.
+    pub graph: GraphApp,
     pub clients: Vec<ClientApp>,
 }
 
@@ -63,6 +89,8 @@ pub struct ApiApp {
     pub app_id_uri: String,
     /// Service principal object id.
     pub object_id: String,
+    /// Object id of the application object (Graph's `application.id`).
+    pub app_object_id: String,
     pub access_token_version: TokenVersion,
     pub assignment_required: bool,
     /// The role the weather API requires.
@@ -70,13 +98,97 @@ pub struct ApiApp {
     pub app_roles: Vec<AppRole>,
 }
 
-/// An app role the API defines.
+/// Microsoft Graph as a resource of the tenant: its service principal (the application
+/// lives in Microsoft's tenant) and the one app role the sandbox models.
+#[derive(Debug, Clone)]
+pub struct GraphApp {
+    /// Object id of Graph's service principal in this tenant.
+    pub object_id: String,
+    pub app_roles: Vec<AppRole>,
+}
+
+impl GraphApp {
+    /// Graph's service principal in the tenant `tenant_id`, with `Application.Read.All`.
+    pub fn new(tenant_id: &str) -> GraphApp {
+        GraphApp {
+            object_id: derived_guid(&format!("sp:{tenant_id}:{GRAPH_APP_ID}")),
+            app_roles: vec![AppRole {
+                value: APPLICATION_READ_ALL.into(),
+                id: APPLICATION_READ_ALL_ID.into(),
+                display_name: "Read all applications".into(),
+                description: "Allows the app to read all applications and service principals \
+                              without a signed-in user."
+                    .into(),
+                allowed_member_types: vec![MEMBER_APPLICATION.into()],
+                enabled: true,
+            }],
+        }
+    }
+}
+
+/// An app role a resource (or a client's own registration) defines.
 #[derive(Debug, Clone)]
 pub struct AppRole {
     pub value: String,
     pub id: String,
     pub display_name: String,
     pub description: String,
+    /// `allowedMemberTypes`: [`MEMBER_APPLICATION`], [`MEMBER_USER`] or both.
+    pub allowed_member_types: Vec<String>,
+    /// `isEnabled`: a disabled role cannot be granted and never reaches a token.
+    pub enabled: bool,
+}
+
+impl AppRole {
+    /// Whether applications can be granted it (it is an application permission).
+    pub fn allows_applications(&self) -> bool {
+        self.allowed_member_types
+            .iter()
+            .any(|m| m == MEMBER_APPLICATION)
+    }
+}
+
+/// Which resource a permission or a grant is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The protected weather API.
+    Api,
+    /// Microsoft Graph.
+    Graph,
+}
+
+/// An application permission configured on a client: one `resourceAccess` entry of type
+/// `Role` in its `requiredResourceAccess`, what the portal lists under "API permissions",
+/// consented or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredRole {
+    pub resource: Resource,
+    /// The role's id: normally one of the resource's roles; for [`Resource::Api`] it may be
+    /// a role of the client's own registration (the mistake of defining it there).
+    pub role_id: String,
+}
+
+/// An app-role assignment: what admin consent creates, and what tokens are built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    /// The assignment's id (Graph's `appRoleAssignment.id`).
+    pub id: String,
+    pub resource: Resource,
+    pub role_id: String,
+    /// When it was granted (`createdDateTime`). `None` in a tenant file or a model built in
+    /// code: the sandbox fills in its start time.
+    pub created: Option<DateTime<Utc>>,
+    /// How long after `created` it reaches tokens (the propagation delay in force when it
+    /// was made; zero for grants of a tenant file).
+    pub propagation: Duration,
+}
+
+impl RoleGrant {
+    /// When tokens start to carry it (`None` until the sandbox has stamped `created`).
+    pub fn reaches_tokens(&self) -> Option<DateTime<Utc>> {
+        let delay = TimeDelta::from_std(self.propagation).unwrap_or(TimeDelta::MAX);
+        self.created.and_then(|c| c.checked_add_signed(delay))
+    }
 }
 
 /// A daemon client.
@@ -88,8 +200,15 @@ pub struct ClientApp {
     pub client_id: String,
     /// Object id of the client's service principal: the token's `oid` and `sub`.
     pub object_id: String,
-    /// App roles granted (admin-consented) to this client, by value.
-    pub granted_roles: Vec<String>,
+    /// Object id of the client's application object (Graph's `application.id`).
+    pub app_object_id: String,
+    /// Application permissions configured ("API permissions"), consented or not.
+    pub configured: Vec<ConfiguredRole>,
+    /// App roles granted (admin-consented): the app-role assignments the client holds.
+    pub grants: Vec<RoleGrant>,
+    /// App roles defined on the client's own registration (normally none: roles belong on
+    /// the API's registration).
+    pub app_roles: Vec<AppRole>,
     /// Client secrets; the last one is the "current" one.
     pub secrets: Vec<PasswordCredential>,
     /// Certificates registered on the client (public halves; the private key too for
@@ -112,7 +231,19 @@ pub struct PasswordCredential {
     pub id: String,
     /// The secret value.
     pub value: String,
+    /// The portal's "Description".
+    pub display_name: Option<String>,
+    /// When it became valid; `None`: the sandbox fills in its start time, or two years
+    /// before `expires` when that is earlier (Entra's longest secret lifetime).
+    pub start: Option<DateTime<Utc>>,
     pub expires: DateTime<Utc>,
+}
+
+impl PasswordCredential {
+    /// Graph's `hint`: the first three characters of the value (all Graph ever shows).
+    pub fn hint(&self) -> String {
+        self.value.chars().take(3).collect()
+    }
 }
 
 impl fmt::Debug for PasswordCredential {
@@ -120,181 +251,101 @@ impl fmt::Debug for PasswordCredential {
         f.debug_struct("PasswordCredential")
             .field("id", &self.id)
             .field("value", &"[redacted]")
+            .field("display_name", &self.display_name)
+            .field("start", &self.start)
             .field("expires", &self.expires)
             .finish()
     }
 }
 
 impl TenantModel {
-    /// Checks the invariants the sandbox relies on.
-    pub fn validate(&self, origin: &str) -> Result<(), SandboxError> {
-        let bad = |problem: String, hint: &str| inconsistent(origin, problem, hint);
-        check_guid(&self.tenant.id).map_err(|_| {
-            bad(
-                format!("tenant.id '{}' is not a GUID", self.tenant.id),
-                GUID_HINT,
-            )
-        })?;
-        self.validate_api(origin)?;
-        if self.clients.is_empty() {
-            return Err(bad(
-                "the tenant has no clients".into(),
-                "add at least one [[clients]] entry",
-            ));
+    /// The roles a resource defines.
+    pub fn roles(&self, resource: Resource) -> &[AppRole] {
+        match resource {
+            Resource::Api => &self.api.app_roles,
+            Resource::Graph => &self.graph.app_roles,
         }
-        for (i, client) in self.clients.iter().enumerate() {
-            self.validate_client(origin, client, &self.clients[..i])?;
-        }
-        Ok(())
     }
 
-    fn validate_api(&self, origin: &str) -> Result<(), SandboxError> {
-        let bad = |problem: String, hint: &str| inconsistent(origin, problem, hint);
-        check_guid(&self.api.client_id).map_err(|_| {
-            bad(
-                format!("api.client_id '{}' is not a GUID", self.api.client_id),
-                GUID_HINT,
-            )
-        })?;
-        if self.api.app_id_uri.trim().is_empty()
-            || self.api.app_id_uri.ends_with('/')
-            || self.api.app_id_uri.contains(char::is_whitespace)
-        {
-            return Err(bad(
-                format!("api.app_id_uri '{}' is not usable", self.api.app_id_uri),
-                "use a URI without spaces or a trailing slash, e.g. api://<api client id>",
-            ));
-        }
-        if self.api.app_roles.is_empty() {
-            return Err(bad(
-                "the API defines no app roles".into(),
-                "add at least one [[api.app_roles]] entry",
-            ));
-        }
-        for (i, role) in self.api.app_roles.iter().enumerate() {
-            if role.value.is_empty() || role.value.contains(char::is_whitespace) {
-                return Err(bad(
-                    format!("app role value '{}' is empty or has spaces", role.value),
-                    "role values look like Weather.Read",
-                ));
-            }
-            if self.api.app_roles[..i]
-                .iter()
-                .any(|r| r.value.eq_ignore_ascii_case(&role.value))
-            {
-                return Err(bad(
-                    format!("app role '{}' is defined twice", role.value),
-                    "role values must be unique (case-insensitively)",
-                ));
-            }
-        }
-        if self.api.role(&self.api.required_role).is_none() {
-            return Err(bad(
-                format!(
-                    "api.required_role '{}' is not one of the API's app roles",
-                    self.api.required_role
-                ),
-                "set it to the value of one of the [[api.app_roles]]",
-            ));
-        }
-        Ok(())
+    /// A resource's role by id.
+    pub fn role_by_id(&self, resource: Resource, id: &str) -> Option<&AppRole> {
+        self.roles(resource)
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(id))
     }
 
-    /// The checks of one client, including against the clients listed before it.
-    fn validate_client(
+    /// A role by value (case-insensitive): the API's, else Graph's.
+    pub fn find_role(&self, value: &str) -> Option<(Resource, &AppRole)> {
+        [Resource::Api, Resource::Graph]
+            .into_iter()
+            .find_map(|resource| {
+                self.roles(resource)
+                    .iter()
+                    .find(|r| r.value.eq_ignore_ascii_case(value))
+                    .map(|r| (resource, r))
+            })
+    }
+
+    /// The resource's display name, as Graph's `resourceDisplayName` has it.
+    pub fn resource_name(&self, resource: Resource) -> &str {
+        match resource {
+            Resource::Api => &self.api.display_name,
+            Resource::Graph => "Microsoft Graph",
+        }
+    }
+
+    /// The service principal object id of a resource.
+    pub fn resource_sp_id(&self, resource: Resource) -> &str {
+        match resource {
+            Resource::Api => &self.api.object_id,
+            Resource::Graph => &self.graph.object_id,
+        }
+    }
+
+    /// The values of the resource's roles granted to `client`, in the resource's order.
+    pub fn granted_values(&self, client: &ClientApp, resource: Resource) -> Vec<String> {
+        self.roles(resource)
+            .iter()
+            .filter(|r| client.is_granted(resource, &r.id))
+            .map(|r| r.value.clone())
+            .collect()
+    }
+
+    /// The values of the permissions `client` has configured for `resource`, in the
+    /// resource's order, then the client's own roles it points at the API for.
+    pub fn configured_values(&self, client: &ClientApp, resource: Resource) -> Vec<String> {
+        let own = match resource {
+            Resource::Api => client.app_roles.as_slice(),
+            Resource::Graph => &[],
+        };
+        self.roles(resource)
+            .iter()
+            .chain(own)
+            .filter(|r| client.is_configured(resource, &r.id))
+            .map(|r| r.value.clone())
+            .collect()
+    }
+
+    /// The `roles` a token for `resource` issued to `client` at `now` carries: granted,
+    /// enabled, open to applications, and propagated by `now`.
+    pub fn token_roles(
         &self,
-        origin: &str,
         client: &ClientApp,
-        earlier: &[ClientApp],
-    ) -> Result<(), SandboxError> {
-        let bad = |problem: String, hint: &str| inconsistent(origin, problem, hint);
-        if client.name.is_empty()
-            || !client
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(bad(
-                format!("client name '{}' is not usable", client.name),
-                "client names are used as profile names: letters, digits, '-' and '_'",
-            ));
-        }
-        check_guid(&client.client_id).map_err(|_| {
-            bad(
-                format!(
-                    "client '{}' has client_id '{}', which is not a GUID",
-                    client.name, client.client_id
-                ),
-                GUID_HINT,
-            )
-        })?;
-        if client.client_id.eq_ignore_ascii_case(&self.api.client_id) {
-            return Err(bad(
-                format!("client '{}' has the API's client id", client.name),
-                "give every client its own GUID",
-            ));
-        }
-        for other in earlier {
-            if other.name == client.name {
-                return Err(bad(
-                    format!("two clients are named '{}'", client.name),
-                    "client names must be unique",
-                ));
-            }
-            if other.client_id.eq_ignore_ascii_case(&client.client_id) {
-                return Err(bad(
-                    format!(
-                        "clients '{}' and '{}' share client id {}",
-                        other.name, client.name, client.client_id
-                    ),
-                    "give every client its own GUID",
-                ));
-            }
-        }
-        for role in &client.granted_roles {
-            if self.api.role(role).is_none() {
-                return Err(bad(
-                    format!(
-                        "client '{}' is granted role '{}', which the API does not define",
-                        client.name, role
-                    ),
-                    "grant only values of the [[api.app_roles]]",
-                ));
-            }
-        }
-        if client.secrets.is_empty()
-            && client.certificates.is_empty()
-            && !client.generate_certificate
-            && client.federated_credentials.is_empty()
-        {
-            return Err(bad(
-                format!("client '{}' has no credential", client.name),
-                "add a [[clients.secrets]] entry with value and expires, a \
-                     [[clients.certificates]] entry (path or generate = true) or a \
-                     [[clients.federated_credentials]] entry",
-            ));
-        }
-        for fic in &client.federated_credentials {
-            if fic.issuer.trim().is_empty()
-                || fic.subject.trim().is_empty()
-                || fic.audiences.iter().all(|a| a.trim().is_empty())
-            {
-                return Err(bad(
-                    format!(
-                        "federated credential '{}' of client '{}' lacks an issuer, subject or audience",
-                        fic.name, client.name
-                    ),
-                    "give it issuer, subject and audiences = [\"api://AzureADTokenExchange\"]",
-                ));
-            }
-        }
-        if client.secrets.iter().any(|s| s.value.is_empty()) {
-            return Err(bad(
-                format!("client '{}' has an empty secret value", client.name),
-                "give every secret a value",
-            ));
-        }
-        Ok(())
+        resource: Resource,
+        now: DateTime<Utc>,
+    ) -> Vec<String> {
+        self.roles(resource)
+            .iter()
+            .filter(|r| r.enabled && r.allows_applications())
+            .filter(|r| {
+                client.grants.iter().any(|g| {
+                    g.resource == resource
+                        && g.role_id.eq_ignore_ascii_case(&r.id)
+                        && g.reaches_tokens().is_none_or(|at| at <= now)
+                })
+            })
+            .map(|r| r.value.clone())
+            .collect()
     }
 
     /// Finds a client by name or client id (case-insensitive id).
@@ -339,24 +390,38 @@ impl ClientApp {
         self.name == name_or_id || self.client_id.eq_ignore_ascii_case(name_or_id)
     }
 
+    /// Whether the client holds an assignment of this role.
+    pub fn is_granted(&self, resource: Resource, role_id: &str) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.resource == resource && g.role_id.eq_ignore_ascii_case(role_id))
+    }
+
+    /// Whether the client has this permission configured.
+    pub fn is_configured(&self, resource: Resource, role_id: &str) -> bool {
+        self.configured
+            .iter()
+            .any(|c| c.resource == resource && c.role_id.eq_ignore_ascii_case(role_id))
+    }
+
     /// The current (most recently added) secret.
     pub fn current_secret(&self) -> Option<&PasswordCredential> {
         self.secrets.last()
     }
 }
 
-const GUID_HINT: &str = "GUIDs look like 6c6f687a-96c8-4280-bba3-d11cc0b19b67";
-
-fn inconsistent(origin: &str, problem: String, hint: &str) -> SandboxError {
-    SandboxError::ModelInvalid {
-        origin: origin.to_string(),
-        problem,
-        hint: hint.to_string(),
-    }
+/// The canonical spelling of an `allowedMemberTypes` value (`user` → `User`).
+pub(crate) fn member_type(text: &str) -> Option<&'static str> {
+    [MEMBER_APPLICATION, MEMBER_USER]
+        .into_iter()
+        .find(|m| m.eq_ignore_ascii_case(text.trim()))
 }
 
-fn check_guid(s: &str) -> Result<(), uuid::Error> {
-    uuid::Uuid::parse_str(s).map(|_| ())
+/// An app-role assignment id shaped like Graph's (43 base64url characters), stable for
+/// `label`.
+pub(crate) fn assignment_id(label: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(label.as_bytes()))
 }
 
 /// A stable GUID derived from a label, for ids the model leaves out.
@@ -373,6 +438,7 @@ pub(crate) fn derived_guid(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::error::SandboxError;
 
     #[test]
     fn builtin_tenant_has_the_lecture_clients() {
@@ -405,7 +471,90 @@ mod tests {
         let rw = m
             .client(&m.clients[0].client_id.to_uppercase())
             .expect("by id");
-        assert_eq!(rw.granted_roles, ["Weather.Read", "Weather.Write"]);
+        assert_eq!(
+            m.granted_values(rw, Resource::Api),
+            ["Weather.Read", "Weather.Write"]
+        );
+        // Today's clients have what they are granted configured, and nothing more.
+        for c in &m.clients {
+            assert_eq!(
+                m.configured_values(c, Resource::Api),
+                m.granted_values(c, Resource::Api),
+                "{}",
+                c.name
+            );
+        }
+        // console-rw reads the set-up through Graph; no other client can.
+        let readers: Vec<&str> = m
+            .clients
+            .iter()
+            .filter(|c| m.granted_values(c, Resource::Graph) == [APPLICATION_READ_ALL])
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(readers, ["console-rw"]);
+        assert!(m.api.app_roles.iter().all(AppRole::allows_applications));
+    }
+
+    #[test]
+    fn roles_can_be_user_only_configured_apart_and_granted_with_a_time() {
+        let text = r#"
+            [tenant]
+            id = "ec184e30-7605-46d6-97ce-0b8dfa8e6682"
+            [api]
+            client_id = "6c6f687a-96c8-4280-bba3-d11cc0b19b67"
+            required_role = "R"
+            [[api.app_roles]]
+            value = "R"
+            [[api.app_roles]]
+            value = "Audit"
+            allowed_member_types = ["user"]
+            [[clients]]
+            name = "c"
+            client_id = "a5947bad-c48d-423f-8e81-4681cdd00957"
+            granted_roles = ["R"]
+            configured_roles = ["R", "Audit", "Own"]
+            [[clients.app_roles]]
+            value = "Own"
+            [[clients.secrets]]
+            value = "s"
+            expires = "2030-01-01T00:00:00Z"
+        "#;
+        let m = TenantModel::from_toml_str(text, "t.toml").expect("valid");
+        let audit = m.api.role("audit").expect("defined");
+        assert_eq!(audit.allowed_member_types, [MEMBER_USER]);
+        assert!(!audit.allows_applications());
+        let c = &m.clients[0];
+        assert_eq!(m.configured_values(c, Resource::Api), ["R", "Audit", "Own"]);
+        assert_eq!(m.granted_values(c, Resource::Api), ["R"]);
+        assert_eq!(c.grants[0].created, None, "stamped when the sandbox starts");
+
+        // A grant reaches tokens after its propagation delay, and only then.
+        let mut late = c.clone();
+        let made = Utc::now();
+        late.grants[0].created = Some(made);
+        late.grants[0].propagation = Duration::from_secs(30);
+        assert!(m.token_roles(&late, Resource::Api, made).is_empty());
+        assert_eq!(
+            m.token_roles(&late, Resource::Api, made + TimeDelta::seconds(30)),
+            ["R"]
+        );
+
+        let granted_user_only =
+            text.replace("granted_roles = [\"R\"]", "granted_roles = [\"Audit\"]");
+        let err = TenantModel::from_toml_str(&granted_user_only, "t.toml").expect_err("user-only");
+        assert!(
+            err.to_string().contains("allows only User members"),
+            "{err}"
+        );
+        let bad_type = text.replace("[\"user\"]", "[\"Robot\"]");
+        let err = TenantModel::from_toml_str(&bad_type, "t.toml").expect_err("member type");
+        assert!(err.to_string().contains("Robot"), "{err}");
+        let unknown_graph = text.replace(
+            "granted_roles = [\"R\"]",
+            "graph_roles = [\"User.Read.All\"]",
+        );
+        let err = TenantModel::from_toml_str(&unknown_graph, "t.toml").expect_err("graph role");
+        assert!(err.to_string().contains("'User.Read.All'"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! OAuth wire helpers the identity-provider routes share: the error exactly as Entra's token
 //! and metadata endpoints return it ([`AadError`]), the STS response headers, correlation
-//! ids and `application/x-www-form-urlencoded` parsing.
+//! ids and `application/x-www-form-urlencoded` parsing; and, for the resource servers (the
+//! weather API and Graph), the bearer token of a request.
 //!
 //! A leaf: it knows the wire format only. Must not read the tenant, the keys or the shared
 //! state (callers pass the time and base URL in), so every handler module can use it.
@@ -104,6 +105,14 @@ pub(crate) fn sts_headers(headers: &mut HeaderMap, trace_id: &str, correlation_i
         "x-ms-ests-server",
         HeaderValue::from_static("tokenscope-sandbox"),
     );
+}
+
+/// The token of `Authorization: Bearer …` (RFC 6750 §2.1), if the request sends one.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Parses `application/x-www-form-urlencoded`; the first occurrence of a name wins.

@@ -45,7 +45,14 @@ pub struct SandboxOptions {
     /// [`SandboxHandle::rotate_signing_key`](super::SandboxHandle::rotate_signing_key)
     /// still makes a new key (and stores it). Default `None`: keys live in memory only.
     pub key_store: Option<PathBuf>,
+    /// How many objects a page of the sandbox's Microsoft Graph holds when a request names
+    /// no `$top` (clamped to Graph's 1–999). Default [`DEFAULT_GRAPH_PAGE_SIZE`], Graph's
+    /// own; tests set it low to get `@odata.nextLink` paging with a small tenant.
+    pub graph_page_size: usize,
 }
+
+/// Microsoft Graph's default page size for directory objects.
+pub const DEFAULT_GRAPH_PAGE_SIZE: usize = 100;
 
 /// Where the `tokenscope` commands keep the sandbox's generated keys: `sandbox-keys` in the
 /// platform's data directory (e.g. `~/.local/share/tokenscope/sandbox-keys` on Linux).
@@ -65,6 +72,7 @@ impl Default for SandboxOptions {
             issuer_style: IssuerStyle::Local,
             key_grace: DEFAULT_KEY_GRACE,
             key_store: None,
+            graph_page_size: DEFAULT_GRAPH_PAGE_SIZE,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Starting a sandbox: [`Sandbox::start`] makes the keys (and TLS material), binds the
 //! listener and serves the router (identity provider, federation issuer, weather API,
-//! admin routes) on one port.
+//! Microsoft Graph, admin routes) on one port.
 //!
 //! Owns start-up and the route table. Must not answer requests itself (the handler modules
 //! do) nor hold on to the server afterwards (the [`SandboxHandle`] does).
@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -25,7 +25,7 @@ use super::model::TenantModel;
 use super::options::SandboxOptions;
 use super::state::{AppState, Setup, Shared};
 use super::stats::Endpoint;
-use super::{admin, api, federation, idp, tls};
+use super::{admin, api, federation, graph, idp, tls};
 
 /// Starts sandboxes.
 pub struct Sandbox;
@@ -71,6 +71,7 @@ impl Sandbox {
             key_grace: opts.key_grace,
             token_lifetime: opts.token_lifetime,
             key_store,
+            graph_page_size: opts.graph_page_size,
         };
         let shared = Arc::new(Shared::new(setup, tenant, key, federation_key));
         serve(shared, listener, tls).await
@@ -236,6 +237,7 @@ fn router(shared: AppState) -> Router {
         )
         .route("/federation/keys", get(federation::keys))
         .route("/api/weather/{city}", get(api::weather))
+        .route("/graph/v1.0/{*path}", any(graph::serve))
         .nest("/_sandbox", admin::router(shared.clone()))
         .fallback(not_found)
         .with_state(shared)
@@ -254,6 +256,7 @@ async fn root(State(shared): State<AppState>) -> Response {
             "token_endpoint": format!("{base}/{tid}/oauth2/v2.0/token"),
             "jwks_uri": format!("{base}/{tid}/discovery/v2.0/keys"),
             "weather_api": format!("{base}/api/weather/{{city}}?country=US&units=metric"),
+            "microsoft_graph": format!("{base}/graph/v1.0"),
         })
         .to_string(),
     )

@@ -2,8 +2,9 @@
 //! and the request counters. Handlers and the handle's admin operations both act on it.
 //!
 //! Owns every mutation of the tenant at run time (roles, secrets, certificates, federated
-//! records, key rotation) and the one clock. Must not know about HTTP (no axum types) or
-//! routes: the handlers above it translate requests into these calls.
+//! records, key rotation) and the one clock; `state/roles.rs` holds the operations on app
+//! roles, permissions and grants. Must not know about HTTP (no axum types) or routes: the
+//! handlers above it translate requests into these calls.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ use super::model::{ClientApp, PasswordCredential, TenantModel, TokenVersion};
 use super::options::IssuerStyle;
 use super::stats::{Counters, Endpoint};
 
+mod roles;
+
 /// Longest fixed token lifetime the sandbox accepts (Entra's configurable maximum is a day).
 const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
@@ -40,6 +43,8 @@ pub(crate) struct Setup {
     pub token_lifetime: Option<Duration>,
     /// Where a rotated signing key is stored for the next start.
     pub key_store: Option<KeyStore>,
+    /// Graph's page size when a request names no `$top`.
+    pub graph_page_size: usize,
 }
 
 pub(crate) struct Shared {
@@ -49,6 +54,10 @@ pub(crate) struct Shared {
     pub tls: bool,
     pub local_addr: SocketAddr,
     pub key_store: Option<KeyStore>,
+    /// When the sandbox started (the `createdDateTime` of the tenant file's grants).
+    pub started_at: DateTime<Utc>,
+    /// Graph's page size when a request names no `$top` (1–999).
+    pub graph_page_size: usize,
     counters: Counters,
     clock_offset_ms: AtomicI64,
     tenant: RwLock<TenantState>,
@@ -74,6 +83,8 @@ pub(crate) struct TenantState {
     pub current_key: Arc<SigningKey>,
     /// Keys rotated out, with the time they were retired.
     pub retired_keys: Vec<(Arc<SigningKey>, DateTime<Utc>)>,
+    /// How long a new grant takes to reach tokens (Entra's propagation, simulated).
+    pub grant_delay: Duration,
 }
 
 impl Shared {
@@ -91,8 +102,10 @@ impl Shared {
             key_grace,
             token_lifetime,
             key_store,
+            graph_page_size,
         } = setup;
         let federation_issuer = format!("{base_url}/federation");
+        let started_at = Utc::now();
         let mut model = model;
         for client in &mut model.clients {
             for fic in &mut client.federated_credentials {
@@ -100,6 +113,7 @@ impl Shared {
                     fic.issuer = federation_issuer.clone();
                 }
             }
+            stamp(client, started_at);
         }
         Shared {
             federation_issuer,
@@ -112,6 +126,8 @@ impl Shared {
             tls,
             local_addr,
             key_store,
+            started_at,
+            graph_page_size: graph_page_size.clamp(1, MAX_PAGE_SIZE),
             counters: Default::default(),
             clock_offset_ms: AtomicI64::new(0),
             tenant: RwLock::new(TenantState {
@@ -119,6 +135,7 @@ impl Shared {
                 token_lifetime: token_lifetime.map(clamp_lifetime),
                 current_key: Arc::new(key),
                 retired_keys: Vec::new(),
+                grant_delay: Duration::ZERO,
             }),
         }
     }
@@ -247,7 +264,7 @@ impl Shared {
             .model
             .clients
             .iter()
-            .map(|c| ClientInfo::from_model(c, now))
+            .map(|c| ClientInfo::from_model(&state.model, c, now))
             .collect()
     }
 
@@ -257,38 +274,7 @@ impl Shared {
         state
             .model
             .client(name_or_id)
-            .map(|c| ClientInfo::from_model(c, now))
-    }
-
-    pub fn grant_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
-        let mut state = self.write();
-        let role = canonical_role(&state.model, role)?;
-        let client = find_client_mut(&mut state.model, client)?;
-        if !client
-            .granted_roles
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(&role))
-        {
-            client.granted_roles.push(role);
-        }
-        Ok(())
-    }
-
-    pub fn revoke_role(&self, client: &str, role: &str) -> Result<(), SandboxError> {
-        let mut state = self.write();
-        let role = canonical_role(&state.model, role)?;
-        let client = find_client_mut(&mut state.model, client)?;
-        client
-            .granted_roles
-            .retain(|r| !r.eq_ignore_ascii_case(&role));
-        Ok(())
-    }
-
-    pub fn set_required_role(&self, role: &str) -> Result<(), SandboxError> {
-        let mut state = self.write();
-        let role = canonical_role(&state.model, role)?;
-        state.model.api.required_role = role;
-        Ok(())
+            .map(|c| ClientInfo::from_model(&state.model, c, now))
     }
 
     pub fn set_token_lifetime(&self, lifetime: Option<Duration>) {
@@ -325,9 +311,19 @@ impl Shared {
         client.secrets.push(PasswordCredential {
             id: uuid::Uuid::new_v4().to_string(),
             value: new_secret_value(),
+            display_name: Some("renewed by the sandbox".into()),
+            start: Some(now),
             expires: now + TimeDelta::days(180),
         });
-        Ok(ClientInfo::from_model(client, now))
+        let name = client.name.clone();
+        let model = &state.model;
+        model
+            .client(&name)
+            .map(|c| ClientInfo::from_model(model, c, now))
+            .ok_or_else(|| SandboxError::UnknownClient {
+                client: name,
+                known: model.client_names(),
+            })
     }
 }
 
@@ -479,19 +475,23 @@ impl Shared {
     }
 }
 
-fn clamp_lifetime(d: Duration) -> Duration {
-    d.clamp(Duration::from_secs(1), MAX_LIFETIME)
+/// Graph's largest page (`$top` maximum).
+pub(crate) const MAX_PAGE_SIZE: usize = 999;
+
+/// Gives a client's grants and secrets of the tenant file the start time they lack.
+fn stamp(client: &mut ClientApp, started_at: DateTime<Utc>) {
+    for grant in &mut client.grants {
+        grant.created.get_or_insert(started_at);
+    }
+    for secret in &mut client.secrets {
+        // Entra's longest secret lifetime is two years.
+        let earliest = secret.expires - TimeDelta::days(730);
+        secret.start.get_or_insert(started_at.min(earliest));
+    }
 }
 
-fn canonical_role(model: &TenantModel, role: &str) -> Result<String, SandboxError> {
-    model
-        .api
-        .role(role.trim())
-        .map(|r| r.value.clone())
-        .ok_or_else(|| SandboxError::UnknownRole {
-            role: role.to_string(),
-            known: model.api.role_names(),
-        })
+fn clamp_lifetime(d: Duration) -> Duration {
+    d.clamp(Duration::from_secs(1), MAX_LIFETIME)
 }
 
 fn find_client<'a>(model: &'a TenantModel, client: &str) -> Result<&'a ClientApp, SandboxError> {
@@ -544,6 +544,7 @@ impl Shared {
                 key_grace: Duration::from_secs(60),
                 token_lifetime: None,
                 key_store: None,
+                graph_page_size: 100,
             },
             TenantModel::builtin(),
             SigningKey::generate(now).expect("signing key"),

@@ -18,6 +18,8 @@ pub enum Endpoint {
     Token,
     /// The weather API, authorised or not.
     Api,
+    /// Microsoft Graph (`/graph/v1.0/…`), authorised or not.
+    Graph,
     /// The `/_sandbox/…` admin routes (including refused ones).
     Admin,
     /// Anything else.
@@ -25,11 +27,12 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::Discovery,
         Endpoint::Jwks,
         Endpoint::Token,
         Endpoint::Api,
+        Endpoint::Graph,
         Endpoint::Admin,
         Endpoint::Other,
     ];
@@ -45,6 +48,7 @@ impl Endpoint {
             Endpoint::Jwks => "jwks",
             Endpoint::Token => "token",
             Endpoint::Api => "api",
+            Endpoint::Graph => "graph",
             Endpoint::Admin => "admin",
             Endpoint::Other => "other",
         }

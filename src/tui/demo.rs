@@ -9,14 +9,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::Profile;
-use crate::sandbox::SandboxHandle;
+use crate::sandbox::{MEMBER_USER, SandboxHandle, TokenVersion};
 use crate::time::human_secs;
+
+/// The User-only app role the popup can add to the API (and configure on the client).
+pub const USER_ONLY_ROLE: &str = "Weather.Audit";
+
+/// The propagation delay the popup switches on.
+pub const DEMO_GRANT_DELAY: Duration = Duration::from_secs(30);
 
 /// The sandbox the demo runs against.
 #[derive(Clone)]
 pub struct DemoSetup {
     pub sandbox: Arc<SandboxHandle>,
-    /// The API's app roles (the sandbox's tenant model).
+    /// The API's app roles (the sandbox's tenant model), in popup order; roles the popup
+    /// adds later (the User-only one) follow them.
     pub api_roles: Vec<String>,
     /// The lifetime of new tokens the popup set (the sandbox does not report it back).
     lifetime: Arc<Mutex<Option<Duration>>>,
@@ -41,16 +48,45 @@ impl DemoSetup {
 
     /// The tenant as `client` sees it, for the popup.
     pub fn state(&self, client: &str) -> Option<DemoState> {
-        let c = self.sandbox.client(client)?;
+        let sb = &self.sandbox;
+        let c = sb.client(client)?;
         let has_secret = c.has_secret();
+        let live = sb.app_roles();
+        let mut api_roles: Vec<String> = self
+            .api_roles
+            .iter()
+            .filter(|r| live.iter().any(|l| l.value.eq_ignore_ascii_case(r)))
+            .cloned()
+            .collect();
+        for role in &live {
+            if !api_roles
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&role.value))
+            {
+                api_roles.push(role.value.clone());
+            }
+        }
+        let user_only = live
+            .iter()
+            .filter(|r| !r.allows_applications())
+            .map(|r| r.value.clone())
+            .collect();
+        let grant_delay = sb.grant_delay();
         Some(DemoState {
             client: c.name,
-            api_roles: self.api_roles.clone(),
+            api_roles,
             granted: c.granted_roles,
-            required_role: self.sandbox.required_role(),
+            required_role: sb.required_role(),
             token_lifetime: self.lifetime.lock().ok().and_then(|l| *l),
             secret_expired: c.secret_expired,
             has_secret,
+            situations: Situations {
+                configured: c.configured_roles,
+                user_only,
+                v1_tokens: sb.access_token_version() == TokenVersion::V1,
+                assignment_required: sb.assignment_required(),
+                grant_delay: (!grant_delay.is_zero()).then_some(grant_delay),
+            },
         })
     }
 
@@ -66,7 +102,17 @@ impl DemoSetup {
         match op {
             AdminOp::GrantRole(r) => sb
                 .grant_role(client, r)
-                .map(|()| format!("granted {r} to {client}"))
+                .map(|()| {
+                    let delay = sb.grant_delay();
+                    if delay.is_zero() {
+                        format!("granted {r} to {client}")
+                    } else {
+                        format!(
+                            "granted {r} to {client}; it reaches new tokens in {}",
+                            human_secs(delay.as_secs() as i64)
+                        )
+                    }
+                })
                 .map_err(err),
             AdminOp::RevokeRole(r) => sb
                 .revoke_role(client, r)
@@ -107,6 +153,70 @@ impl DemoSetup {
                 .renew_secret(client)
                 .map(|_| format!("added a new secret to {client}; the dashboard switches to it"))
                 .map_err(err),
+            _ => self.apply_situation(client, op),
+        }
+    }
+
+    /// The set-up situations (what tokenscope's Setup view explains).
+    fn apply_situation(&self, client: &str, op: &AdminOp) -> Result<String, String> {
+        let sb = &self.sandbox;
+        let err = |e: crate::sandbox::SandboxError| e.report();
+        match op {
+            AdminOp::ConfigureRole(r) => sb
+                .configure_role(client, r)
+                .map(|()| {
+                    format!(
+                        "{r} is configured on {client} without admin consent: no grant, so no token carries it"
+                    )
+                })
+                .map_err(err),
+            AdminOp::UnconfigureRole(r) => sb
+                .unconfigure_role(client, r)
+                .map(|()| format!("removed {r} from {client}'s API permissions"))
+                .map_err(err),
+            AdminOp::UserOnlyRole(true) => sb
+                .define_app_role(USER_ONLY_ROLE, &[MEMBER_USER])
+                .and_then(|()| sb.configure_role(client, USER_ONLY_ROLE))
+                .map(|()| {
+                    format!(
+                        "the API defines {USER_ONLY_ROLE} for User members only; {client} has it configured, but no application can be granted it"
+                    )
+                })
+                .map_err(err),
+            AdminOp::UserOnlyRole(false) => sb
+                .remove_app_role(USER_ONLY_ROLE)
+                .map(|()| format!("the API no longer defines {USER_ONLY_ROLE}"))
+                .map_err(err),
+            AdminOp::AcceptedTokenVersion(v) => {
+                sb.set_access_token_version(*v);
+                Ok(match v {
+                    TokenVersion::V1 => {
+                        "the API's requestedAccessTokenVersion is null: new tokens are v1".into()
+                    }
+                    TokenVersion::V2 => {
+                        "the API's requestedAccessTokenVersion is 2: new tokens are v2".into()
+                    }
+                })
+            }
+            AdminOp::AssignmentRequired(on) => {
+                sb.set_assignment_required(*on);
+                Ok(if *on {
+                    "the API requires assignment: a client with no role gets AADSTS501051".into()
+                } else {
+                    "the API no longer requires assignment".into()
+                })
+            }
+            AdminOp::GrantDelay(delay) => {
+                sb.set_grant_delay(delay.unwrap_or_default());
+                Ok(match delay {
+                    Some(d) => format!(
+                        "new grants reach tokens {} after they are made, as in a real tenant",
+                        human_secs(d.as_secs() as i64)
+                    ),
+                    None => "new grants reach tokens at once".into(),
+                })
+            }
+            _ => Err(format!("{op:?} is not a set-up situation")),
         }
     }
 }
@@ -122,6 +232,18 @@ pub enum AdminOp {
     RotateKey,
     ExpireSecret,
     RenewSecret,
+    /// Configure the role on the client without granting it (consent missing).
+    ConfigureRole(String),
+    /// Remove the role from the client's API permissions.
+    UnconfigureRole(String),
+    /// `true`: define [`USER_ONLY_ROLE`] for User members only and configure it on the
+    /// client; `false`: delete it again.
+    UserOnlyRole(bool),
+    /// Set the API's `requestedAccessTokenVersion` (V1: null).
+    AcceptedTokenVersion(TokenVersion),
+    AssignmentRequired(bool),
+    /// Delay new grants' propagation to tokens (`None`: at once).
+    GrantDelay(Option<Duration>),
 }
 
 impl AdminOp {
@@ -141,6 +263,27 @@ impl AdminOp {
             AdminOp::RotateKey => "Rotate the signing key".into(),
             AdminOp::ExpireSecret => format!("Expire {client}'s client secret"),
             AdminOp::RenewSecret => format!("Renew {client}'s client secret"),
+            AdminOp::ConfigureRole(r) => {
+                format!("Configure {r} on {client} without admin consent")
+            }
+            AdminOp::UnconfigureRole(r) => format!("Remove {r} from {client}'s API permissions"),
+            AdminOp::UserOnlyRole(true) => {
+                format!("Configure User-only role {USER_ONLY_ROLE} on {client}")
+            }
+            AdminOp::UserOnlyRole(false) => format!("Delete the User-only role {USER_ONLY_ROLE}"),
+            AdminOp::AcceptedTokenVersion(TokenVersion::V1) => {
+                "Set requestedAccessTokenVersion to null (v1 tokens)".into()
+            }
+            AdminOp::AcceptedTokenVersion(TokenVersion::V2) => {
+                "Set requestedAccessTokenVersion to 2 (v2 tokens)".into()
+            }
+            AdminOp::AssignmentRequired(true) => "Require assignment on the API".into(),
+            AdminOp::AssignmentRequired(false) => "Stop requiring assignment on the API".into(),
+            AdminOp::GrantDelay(Some(d)) => format!(
+                "Delay new grants by {} (propagation)",
+                human_secs(d.as_secs() as i64)
+            ),
+            AdminOp::GrantDelay(None) => "Let new grants reach tokens at once".into(),
         }
     }
 }
@@ -161,14 +304,38 @@ pub struct DemoState {
     pub secret_expired: bool,
     /// The client has a client secret (certificate and federated clients have none).
     pub has_secret: bool,
+    /// How the tenant is set up beyond grants (what the situation ops toggle).
+    pub situations: Situations,
+}
+
+/// The tenant set-up the popup's situation operations toggle.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Situations {
+    /// API roles configured on the client (API permissions), granted or not.
+    pub configured: Vec<String>,
+    /// API roles that allow only User members.
+    pub user_only: Vec<String>,
+    /// The API's `requestedAccessTokenVersion` is null: v1 tokens.
+    pub v1_tokens: bool,
+    pub assignment_required: bool,
+    /// New grants reach tokens only this long after they are made.
+    pub grant_delay: Option<Duration>,
 }
 
 impl DemoState {
-    /// The operations that make sense now, in popup order.
+    /// The operations that make sense now, in popup order: grants, the API's requirement,
+    /// tokens and keys, the secret, then the set-up situations (after the others, so their
+    /// number keys stay put).
     pub fn ops(&self) -> Vec<AdminOp> {
+        let has = |list: &[String], r: &str| list.iter().any(|g| g.eq_ignore_ascii_case(r));
+        let s = &self.situations;
         let mut ops = Vec::new();
         for r in &self.api_roles {
-            if self.granted.iter().any(|g| g.eq_ignore_ascii_case(r)) {
+            if has(&s.user_only, r) {
+                // Entra cannot grant it to an application.
+                continue;
+            }
+            if has(&self.granted, r) {
                 ops.push(AdminOp::RevokeRole(r.clone()));
             } else {
                 ops.push(AdminOp::GrantRole(r.clone()));
@@ -191,6 +358,105 @@ impl DemoState {
                 AdminOp::ExpireSecret
             });
         }
+        for r in &self.api_roles {
+            if has(&s.user_only, r) || has(&self.granted, r) {
+                continue;
+            }
+            ops.push(if has(&s.configured, r) {
+                AdminOp::UnconfigureRole(r.clone())
+            } else {
+                AdminOp::ConfigureRole(r.clone())
+            });
+        }
+        ops.push(AdminOp::UserOnlyRole(
+            !self.api_roles.iter().any(|r| r == USER_ONLY_ROLE),
+        ));
+        ops.push(AdminOp::AcceptedTokenVersion(if s.v1_tokens {
+            TokenVersion::V2
+        } else {
+            TokenVersion::V1
+        }));
+        ops.push(AdminOp::AssignmentRequired(!s.assignment_required));
+        ops.push(AdminOp::GrantDelay(match s.grant_delay {
+            Some(_) => None,
+            None => Some(DEMO_GRANT_DELAY),
+        }));
         ops
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> DemoState {
+        DemoState {
+            client: "console-rw".into(),
+            api_roles: vec![
+                "Weather.Read".into(),
+                "Weather.Write".into(),
+                "Weather.Admin".into(),
+            ],
+            granted: vec!["Weather.Read".into(), "Weather.Write".into()],
+            required_role: "Weather.Read".into(),
+            token_lifetime: None,
+            secret_expired: false,
+            has_secret: true,
+            situations: Situations::default(),
+        }
+    }
+
+    /// The ops after the eight that were there first, where the situations live.
+    fn situation_ops(state: &DemoState) -> Vec<AdminOp> {
+        state.ops().split_off(8)
+    }
+
+    #[test]
+    fn situations_come_last_and_each_toggles_back() {
+        let fresh = state();
+        assert_eq!(
+            situation_ops(&fresh),
+            [
+                AdminOp::ConfigureRole("Weather.Admin".into()),
+                AdminOp::UserOnlyRole(true),
+                AdminOp::AcceptedTokenVersion(TokenVersion::V1),
+                AdminOp::AssignmentRequired(true),
+                AdminOp::GrantDelay(Some(DEMO_GRANT_DELAY)),
+            ]
+        );
+        let mut set_up = fresh.clone();
+        set_up.api_roles.push(USER_ONLY_ROLE.into());
+        set_up.situations = Situations {
+            configured: vec![
+                "Weather.Read".into(),
+                "Weather.Write".into(),
+                "Weather.Admin".into(),
+                USER_ONLY_ROLE.into(),
+            ],
+            user_only: vec![USER_ONLY_ROLE.into()],
+            v1_tokens: true,
+            assignment_required: true,
+            grant_delay: Some(DEMO_GRANT_DELAY),
+        };
+        let ops = set_up.ops();
+        // The User-only role can be required, never granted.
+        assert!(ops.contains(&AdminOp::RequireRole(USER_ONLY_ROLE.into())));
+        assert!(!ops.contains(&AdminOp::GrantRole(USER_ONLY_ROLE.into())));
+        assert_eq!(
+            ops[ops.len() - 5..],
+            [
+                AdminOp::UnconfigureRole("Weather.Admin".into()),
+                AdminOp::UserOnlyRole(false),
+                AdminOp::AcceptedTokenVersion(TokenVersion::V2),
+                AdminOp::AssignmentRequired(false),
+                AdminOp::GrantDelay(None),
+            ]
+        );
+        for op in &ops {
+            assert!(
+                op.label("console-rw").chars().count() <= 66,
+                "{op:?} fits the popup"
+            );
+        }
     }
 }

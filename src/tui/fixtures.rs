@@ -74,6 +74,7 @@ pub fn demo_state() -> DemoState {
         token_lifetime: None,
         secret_expired: false,
         has_secret: true,
+        situations: Default::default(),
     }
 }
 

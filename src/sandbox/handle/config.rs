@@ -1,5 +1,7 @@
 //! Writing tokenscope configurations for a running sandbox: one profile per client, with
-//! its secret inline or its certificate / federated token file next to the config.
+//! its secret inline or its certificate / federated token file next to the config, and
+//! where the profile reads the app-role set-up (the sandbox's Graph, with the profile's own
+//! credential when its client holds Application.Read.All, else another profile's).
 //!
 //! Owns the config's text and the files written with it. Must not change the tenant beyond
 //! registering a certificate it generates for a client that has none it can write.
@@ -67,7 +69,16 @@ impl SandboxHandle {
         let authority = self.authority();
         let scope = self.api_scope();
         let api_url = self.api_url_template();
+        let graph_url = self.graph_url();
         let ca = self.ca_pem_path();
+        let written = |c: &crate::sandbox::ClientInfo| {
+            c.has_secret() || extra.iter().any(|(n, _)| *n == c.name)
+        };
+        // The profile that reads Graph for those whose client cannot.
+        let graph_reader = clients
+            .iter()
+            .find(|c| c.reads_graph() && written(c))
+            .map(|c| c.name.clone());
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
 
         let mut out = String::new();
@@ -119,6 +130,15 @@ impl SandboxHandle {
             out.push_str(&format!("scope = {}\n", q(&scope)));
             out.push_str(&format!("api_url = {}\n", q(&api_url)));
             out.push_str(&format!("expected_roles = {roles}\n"));
+            out.push_str(&format!("graph_url = {}\n", q(&graph_url)));
+            match (&graph_reader, c.reads_graph()) {
+                (_, true) => out.push_str("graph_credential = \"profile\"\n"),
+                (Some(reader), false) => {
+                    out.push_str(&format!("graph_credential = {}\n", q(reader)))
+                }
+                // No client can read Graph: the profile keeps the default (none).
+                (None, false) => {}
+            }
             if let Some(ca) = &ca {
                 out.push_str(&format!("ca_file = {}\n", q(&ca.display().to_string())));
             }

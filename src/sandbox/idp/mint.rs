@@ -1,5 +1,6 @@
 //! Minting an access token for a granted request: the claims Entra puts in app-only v1 and
-//! v2 tokens, signed with the current key, and the token response of either endpoint.
+//! v2 tokens (and Microsoft Graph's, with their header `nonce`), signed with the current
+//! key, and the token response of either endpoint.
 //!
 //! Owns the token's shape. Must not decide whether a request is granted (the token
 //! endpoint does) or read the request.
@@ -31,6 +32,8 @@ pub(super) struct Grant {
     pub api_client_id: String,
     pub client_id: String,
     pub client_oid: String,
+    /// `app_displayname` (Graph tokens carry it).
+    pub client_display_name: String,
     pub audience: String,
     pub version: TokenVersion,
     pub roles: Vec<String>,
@@ -38,6 +41,8 @@ pub(super) struct Grant {
     pub resource: String,
     /// `azpacr` / `appidacr`.
     pub acr: &'static str,
+    /// A token for Microsoft Graph (header `nonce`, `app_displayname`).
+    pub graph: bool,
 }
 
 fn random_b64(bytes: usize, url: bool) -> String {
@@ -86,6 +91,12 @@ pub(super) fn mint(
             c.insert("azpacr".into(), g.acr.into());
         }
         TokenVersion::V1 => {
+            if g.graph {
+                c.insert(
+                    "app_displayname".into(),
+                    g.client_display_name.clone().into(),
+                );
+            }
             c.insert("appid".into(), g.client_id.clone().into());
             c.insert("appidacr".into(), g.acr.into());
             c.insert("idp".into(), iss.into());
@@ -103,17 +114,23 @@ pub(super) fn mint(
     c.insert("ver".into(), g.version.claim().into());
 
     let key = shared.read().current_key.clone();
-    let token = key
-        .sign(&Value::Object(c), g.version == TokenVersion::V1)
-        .map_err(|e| {
-            tracing::error!(error = %e, "sandbox: signing a token failed");
-            AadError {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                error: "temporarily_unavailable",
-                code: 90033,
-                message: "A transient error has occurred. Please try again.".into(),
-            }
-        })?;
+    let claims = Value::Object(c);
+    let signed = if g.graph {
+        // Graph's tokens carry a header `nonce`, so the real ones cannot be verified by
+        // anyone but Graph; the sandbox's still verify against its JWKS.
+        key.sign_with_nonce(&claims, &random_b64(32, true))
+    } else {
+        key.sign(&claims, g.version == TokenVersion::V1)
+    };
+    let token = signed.map_err(|e| {
+        tracing::error!(error = %e, "sandbox: signing a token failed");
+        AadError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            error: "temporarily_unavailable",
+            code: 90033,
+            message: "A transient error has occurred. Please try again.".into(),
+        }
+    })?;
     let expires_in = exp - now.timestamp();
     Ok(match flavor {
         Flavor::V2 => json!({

@@ -1,7 +1,7 @@
 //! The token endpoints (`/{tenant}/oauth2/v2.0/token` and v1's `/{tenant}/oauth2/token`):
 //! the client-credentials grant as Entra runs it — tenant, grant type, client, its
-//! credential (secret, certificate assertion or federated token), resource, roles — failing
-//! with Entra's AADSTS codes and wording.
+//! credential (secret, certificate assertion or federated token), resource (the weather API
+//! or Microsoft Graph), roles — failing with Entra's AADSTS codes and wording.
 //!
 //! Owns the decision whether a request gets a token. Must not build the token itself
 //! (`mint` does) or check assertions itself (`assertion` does).
@@ -22,7 +22,9 @@ use super::mint::{Flavor, Grant, mint};
 use super::tenant::{TenantRef, resolve_tenant, tenant_error};
 use crate::sandbox::assertion::{self, ClientAuth, ExternalKeys};
 use crate::sandbox::federation;
-use crate::sandbox::model::{ClientApp, TenantModel, TokenVersion};
+use crate::sandbox::model::{
+    ClientApp, GRAPH_APP_ID, GRAPH_RESOURCE, Resource, TenantModel, TokenVersion,
+};
 use crate::sandbox::oauth::{
     AadError, correlation_id, is_form, json_body, parse_form, sts_headers,
 };
@@ -102,7 +104,14 @@ fn issue(shared: &Shared, req: &TokenRequest<'_>, flavor: Flavor) -> Result<Valu
         check_tenant_and_grant_type(model, req)?;
         let (client, auth) = authenticate_client(shared, model, req)?;
         let resource = requested_resource(&req.params, flavor)?;
-        grant_for(model, client, auth, &resource, state.token_lifetime)?
+        grant_for(
+            model,
+            client,
+            auth,
+            &resource,
+            state.token_lifetime,
+            req.now,
+        )?
     };
     mint(shared, &grant, req.now, flavor)
 }
@@ -228,15 +237,39 @@ fn requested_resource(
     }
 }
 
-/// What the authenticated client gets for `resource`: the API, its granted roles and the
-/// token's audience and lifetime, or why not.
+/// What the authenticated client gets for `resource` (the API or Graph): the roles granted
+/// to it that have reached tokens by `now`, and the token's audience and lifetime, or why
+/// not.
 fn grant_for(
     model: &TenantModel,
     client: &ClientApp,
     auth: ClientAuth,
     resource: &str,
     token_lifetime: Option<std::time::Duration>,
+    now: DateTime<Utc>,
 ) -> Result<Grant, AadError> {
+    let lifetime_secs = match token_lifetime {
+        Some(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        None => rand::rng().random_range(3600..=5400),
+    };
+    if let Some(audience) = graph_audience(resource) {
+        // Graph's own tokens are v1-shaped whatever endpoint issued them, and Graph
+        // requires no assignment.
+        return Ok(Grant {
+            tenant_id: model.tenant.id.clone(),
+            api_client_id: GRAPH_APP_ID.to_string(),
+            client_id: client.client_id.clone(),
+            client_oid: client.object_id.clone(),
+            client_display_name: client.display_name.clone(),
+            resource: audience.to_string(),
+            audience: audience.to_string(),
+            version: TokenVersion::V1,
+            roles: model.token_roles(client, Resource::Graph, now),
+            lifetime_secs,
+            acr: auth.acr(),
+            graph: true,
+        });
+    }
     let api = &model.api;
     let by_uri = resource.eq_ignore_ascii_case(&api.app_id_uri);
     let by_id = resource.eq_ignore_ascii_case(&api.client_id);
@@ -251,17 +284,7 @@ fn grant_for(
         ));
     }
 
-    let roles: Vec<String> = api
-        .app_roles
-        .iter()
-        .filter(|r| {
-            client
-                .granted_roles
-                .iter()
-                .any(|g| g.eq_ignore_ascii_case(&r.value))
-        })
-        .map(|r| r.value.clone())
-        .collect();
+    let roles = model.token_roles(client, Resource::Api, now);
     if api.assignment_required && roles.is_empty() {
         return Err(AadError::new(
             "invalid_grant",
@@ -280,15 +303,12 @@ fn grant_for(
         TokenVersion::V1 if by_uri => api.app_id_uri.clone(),
         TokenVersion::V1 => api.client_id.clone(),
     };
-    let lifetime_secs = match token_lifetime {
-        Some(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        None => rand::rng().random_range(3600..=5400),
-    };
     Ok(Grant {
         tenant_id: model.tenant.id.clone(),
         api_client_id: api.client_id.clone(),
         client_id: client.client_id.clone(),
         client_oid: client.object_id.clone(),
+        client_display_name: client.display_name.clone(),
         audience,
         version,
         roles,
@@ -299,7 +319,21 @@ fn grant_for(
             api.client_id.clone()
         },
         acr: auth.acr(),
+        graph: false,
     })
+}
+
+/// The `aud` of a Graph token when `resource` names Microsoft Graph (its App ID URI, with
+/// or without the trailing slash, or its application id), as requested.
+fn graph_audience(resource: &str) -> Option<&'static str> {
+    let uri = resource.strip_suffix('/').unwrap_or(resource);
+    if uri.eq_ignore_ascii_case(GRAPH_RESOURCE) {
+        Some(GRAPH_RESOURCE)
+    } else if resource.eq_ignore_ascii_case(GRAPH_APP_ID) {
+        Some(GRAPH_APP_ID)
+    } else {
+        None
+    }
 }
 
 /// Credentials from `Authorization: Basic`, URL-decoded per RFC 6749 §2.3.1.

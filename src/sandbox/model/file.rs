@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
-    ApiApp, AppRole, ClientApp, PasswordCredential, TenantInfo, TenantModel, TokenVersion,
-    derived_guid,
+    ApiApp, AppRole, ClientApp, ConfiguredRole, GraphApp, MEMBER_APPLICATION, PasswordCredential,
+    Resource, RoleGrant, TenantInfo, TenantModel, TokenVersion, assignment_id, derived_guid,
+    member_type,
 };
 use crate::sandbox::credentials::{
     CertificateCredential, FederatedCredential, TOKEN_EXCHANGE_AUDIENCE,
@@ -87,6 +88,7 @@ struct RawApi {
     client_id: String,
     app_id_uri: Option<String>,
     object_id: Option<String>,
+    application_object_id: Option<String>,
     access_token_version: Option<u8>,
     #[serde(default)]
     assignment_required: bool,
@@ -103,6 +105,10 @@ struct RawRole {
     display_name: Option<String>,
     #[serde(default)]
     description: String,
+    /// Default `["Application"]`.
+    allowed_member_types: Option<Vec<String>>,
+    /// Default true.
+    enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -112,8 +118,18 @@ struct RawClient {
     display_name: Option<String>,
     client_id: String,
     object_id: Option<String>,
+    application_object_id: Option<String>,
+    /// Granted (and, unless `configured_roles` says otherwise, configured) API roles.
     #[serde(default)]
     granted_roles: Vec<String>,
+    /// API roles under "API permissions", consented or not. Default: `granted_roles`.
+    configured_roles: Option<Vec<String>>,
+    /// Microsoft Graph application permissions, configured and granted.
+    #[serde(default)]
+    graph_roles: Vec<String>,
+    /// Roles defined on the client's own registration (a mistake the sandbox can show).
+    #[serde(default)]
+    app_roles: Vec<RawRole>,
     #[serde(default)]
     secrets: Vec<RawSecret>,
     #[serde(default)]
@@ -146,6 +162,8 @@ struct RawFederated {
 struct RawSecret {
     id: Option<String>,
     value: String,
+    display_name: Option<String>,
+    start: Option<RawDate>,
     expires: RawDate,
 }
 
@@ -188,10 +206,18 @@ impl RawModel {
     fn into_model(self, origin: &str, dir: &Path) -> Result<TenantModel, SandboxError> {
         let tenant_id = normalise_guid(&self.tenant.id);
         let api = self.api.into_api(origin, &tenant_id)?;
+        let graph = GraphApp::new(&tenant_id);
+        let resources = Resources {
+            api: &api,
+            graph: &graph,
+            origin,
+            dir,
+            tenant_id: &tenant_id,
+        };
         let clients = self
             .clients
             .into_iter()
-            .map(|c| c.into_client(origin, dir, &tenant_id))
+            .map(|c| c.into_client(&resources))
             .collect::<Result<_, _>>()?;
         Ok(TenantModel {
             tenant: TenantInfo {
@@ -203,7 +229,52 @@ impl RawModel {
                 id: tenant_id,
             },
             api,
+            graph,
             clients,
+        })
+    }
+}
+
+/// What a client's entries are resolved against.
+struct Resources<'a> {
+    api: &'a ApiApp,
+    graph: &'a GraphApp,
+    origin: &'a str,
+    /// The tenant file's directory (certificate paths are relative to it).
+    dir: &'a Path,
+    tenant_id: &'a str,
+}
+
+impl RawRole {
+    /// `owner` (an application id) and the value derive the id when the file gives none.
+    fn into_role(self, origin: &str, owner: &str) -> Result<AppRole, SandboxError> {
+        let allowed_member_types = match self.allowed_member_types {
+            None => vec![MEMBER_APPLICATION.to_string()],
+            Some(types) => types
+                .iter()
+                .map(|t| member_type(t).map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    invalid(
+                        origin,
+                        format!(
+                            "app role '{}' has allowed_member_types {types:?}",
+                            self.value
+                        ),
+                        "use [\"Application\"], [\"User\"] or both",
+                    )
+                })?,
+        };
+        Ok(AppRole {
+            id: self
+                .id
+                .map(|s| normalise_guid(&s))
+                .unwrap_or_else(|| derived_guid(&format!("role:{owner}:{}", self.value))),
+            display_name: self.display_name.unwrap_or_else(|| self.value.clone()),
+            value: self.value,
+            description: self.description,
+            allowed_member_types,
+            enabled: self.enabled.unwrap_or(true),
         })
     }
 }
@@ -222,18 +293,11 @@ impl RawApi {
                 ));
             }
         };
-        let app_roles =
-            self.app_roles
-                .into_iter()
-                .map(|r| AppRole {
-                    id: r.id.map(|s| normalise_guid(&s)).unwrap_or_else(|| {
-                        derived_guid(&format!("role:{api_client_id}:{}", r.value))
-                    }),
-                    display_name: r.display_name.unwrap_or_else(|| r.value.clone()),
-                    value: r.value,
-                    description: r.description,
-                })
-                .collect();
+        let app_roles = self
+            .app_roles
+            .into_iter()
+            .map(|r| r.into_role(origin, &api_client_id))
+            .collect::<Result<_, _>>()?;
         Ok(ApiApp {
             display_name: self.display_name.unwrap_or_else(|| "Weather API".into()),
             app_id_uri: self
@@ -243,6 +307,10 @@ impl RawApi {
                 .object_id
                 .map(|s| normalise_guid(&s))
                 .unwrap_or_else(|| derived_guid(&format!("sp:{tenant_id}:{api_client_id}"))),
+            app_object_id: self
+                .application_object_id
+                .map(|s| normalise_guid(&s))
+                .unwrap_or_else(|| derived_guid(&format!("app:{tenant_id}:{api_client_id}"))),
             client_id: api_client_id,
             access_token_version: version,
             assignment_required: self.assignment_required,
@@ -253,38 +321,22 @@ impl RawApi {
 }
 
 impl RawClient {
-    fn into_client(
-        self,
-        origin: &str,
-        dir: &Path,
-        tenant_id: &str,
-    ) -> Result<ClientApp, SandboxError> {
+    fn into_client(self, res: &Resources<'_>) -> Result<ClientApp, SandboxError> {
+        let origin = res.origin;
         let client_id = normalise_guid(&self.client_id);
-        let name = self.name;
-        let mut secrets = Vec::new();
-        for (i, s) in self.secrets.into_iter().enumerate() {
-            let expires = s.expires.parse().ok_or_else(|| {
-                invalid(
-                    origin,
-                    format!("a secret of client '{name}' has an unreadable expiry"),
-                    "write expiry dates in RFC 3339, e.g. \"2099-12-31T23:59:59Z\"",
-                )
-            })?;
-            secrets.push(PasswordCredential {
-                id: s
-                    .id
-                    .map(|id| normalise_guid(&id))
-                    .unwrap_or_else(|| derived_guid(&format!("secret:{client_id}:{i}"))),
-                value: s.value,
-                expires,
-            });
-        }
+        let name = self.name.clone();
+        let secrets = self
+            .secrets
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| s.into_secret(origin, &name, &client_id, i))
+            .collect::<Result<_, _>>()?;
         let mut certificates = Vec::new();
         let mut generate_certificate = false;
         for raw in self.certificates {
             match (raw.path, raw.generate) {
                 (Some(path), false) => {
-                    certificates.push(load_certificate(origin, &dir.join(&path), &name)?)
+                    certificates.push(load_certificate(origin, &res.dir.join(&path), &name)?)
                 }
                 (None, true) => generate_certificate = true,
                 _ => {
@@ -313,20 +365,176 @@ impl RawClient {
                     .unwrap_or_else(|| vec![TOKEN_EXCHANGE_AUDIENCE.to_string()]),
             })
             .collect();
+        let app_roles: Vec<AppRole> = self
+            .app_roles
+            .into_iter()
+            .map(|r| r.into_role(origin, &client_id))
+            .collect::<Result<_, _>>()?;
+        let permissions = Permissions {
+            name: &name,
+            client_id: &client_id,
+            own: &app_roles,
+            res,
+        };
+        let mut grants = permissions.grants(Resource::Api, &self.granted_roles)?;
+        let mut configured = permissions.configured(
+            Resource::Api,
+            self.configured_roles
+                .as_ref()
+                .unwrap_or(&self.granted_roles),
+        )?;
+        grants.extend(permissions.grants(Resource::Graph, &self.graph_roles)?);
+        configured.extend(permissions.configured(Resource::Graph, &self.graph_roles)?);
         Ok(ClientApp {
             object_id: self
                 .object_id
                 .map(|s| normalise_guid(&s))
-                .unwrap_or_else(|| derived_guid(&format!("sp:{tenant_id}:{client_id}"))),
+                .unwrap_or_else(|| derived_guid(&format!("sp:{}:{client_id}", res.tenant_id))),
+            app_object_id: self
+                .application_object_id
+                .map(|s| normalise_guid(&s))
+                .unwrap_or_else(|| derived_guid(&format!("app:{}:{client_id}", res.tenant_id))),
             display_name: self.display_name.unwrap_or_else(|| name.clone()),
             name,
             client_id,
-            granted_roles: self.granted_roles,
+            configured,
+            grants,
+            app_roles,
             secrets,
             certificates,
             generate_certificate,
             federated_credentials,
         })
+    }
+}
+
+impl RawSecret {
+    fn into_secret(
+        self,
+        origin: &str,
+        name: &str,
+        client_id: &str,
+        index: usize,
+    ) -> Result<PasswordCredential, SandboxError> {
+        let date = |raw: &RawDate, what: &str| {
+            raw.parse().ok_or_else(|| {
+                invalid(
+                    origin,
+                    format!("a secret of client '{name}' has an unreadable {what}"),
+                    "write dates in RFC 3339, e.g. \"2099-12-31T23:59:59Z\"",
+                )
+            })
+        };
+        Ok(PasswordCredential {
+            id: self
+                .id
+                .map(|id| normalise_guid(&id))
+                .unwrap_or_else(|| derived_guid(&format!("secret:{client_id}:{index}"))),
+            value: self.value,
+            display_name: self.display_name,
+            start: self.start.as_ref().map(|d| date(d, "start")).transpose()?,
+            expires: date(&self.expires, "expiry")?,
+        })
+    }
+}
+
+/// Resolves a client's role values (granted, configured) to role ids.
+struct Permissions<'a> {
+    name: &'a str,
+    client_id: &'a str,
+    /// The roles of the client's own registration.
+    own: &'a [AppRole],
+    res: &'a Resources<'a>,
+}
+
+impl Permissions<'_> {
+    fn roles(&self, resource: Resource) -> &[AppRole] {
+        match resource {
+            Resource::Api => &self.res.api.app_roles,
+            Resource::Graph => &self.res.graph.app_roles,
+        }
+    }
+
+    fn unknown(&self, resource: Resource, what: &str, value: &str) -> SandboxError {
+        let (owner, hint) = match resource {
+            Resource::Api => (
+                "the API does not define",
+                format!("{what} only values of the [[api.app_roles]]"),
+            ),
+            Resource::Graph => (
+                "Microsoft Graph has no such application permission in the sandbox",
+                "the sandbox's Graph defines only Application.Read.All".to_string(),
+            ),
+        };
+        let verb = if what == "grant" {
+            "is granted"
+        } else {
+            "has configured"
+        };
+        invalid(
+            self.res.origin,
+            format!(
+                "client '{}' {verb} role '{value}', which {owner}",
+                self.name
+            ),
+            &hint,
+        )
+    }
+
+    /// Grants from a tenant file: made when the sandbox starts, in effect at once.
+    fn grants(
+        &self,
+        resource: Resource,
+        values: &[String],
+    ) -> Result<Vec<RoleGrant>, SandboxError> {
+        let mut out: Vec<RoleGrant> = Vec::new();
+        for value in values {
+            let role = self
+                .roles(resource)
+                .iter()
+                .find(|r| r.value.eq_ignore_ascii_case(value))
+                .ok_or_else(|| self.unknown(resource, "grant", value))?;
+            if out.iter().any(|g| g.role_id == role.id) {
+                continue;
+            }
+            out.push(RoleGrant {
+                id: assignment_id(&format!("grant:{}:{}", self.client_id, role.id)),
+                resource,
+                role_id: role.id.clone(),
+                created: None,
+                propagation: std::time::Duration::ZERO,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Configured permissions: a role of the resource, or (for the API) of the client's
+    /// own registration.
+    fn configured(
+        &self,
+        resource: Resource,
+        values: &[String],
+    ) -> Result<Vec<ConfiguredRole>, SandboxError> {
+        let own = match resource {
+            Resource::Api => self.own,
+            Resource::Graph => &[],
+        };
+        let mut out: Vec<ConfiguredRole> = Vec::new();
+        for value in values {
+            let role = self
+                .roles(resource)
+                .iter()
+                .chain(own)
+                .find(|r| r.value.eq_ignore_ascii_case(value))
+                .ok_or_else(|| self.unknown(resource, "configure", value))?;
+            if !out.iter().any(|c| c.role_id == role.id) {
+                out.push(ConfiguredRole {
+                    resource,
+                    role_id: role.id.clone(),
+                });
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -280,7 +280,7 @@ fn admin_popup_only_in_demo() {
     app.update(key(KeyCode::Up));
     assert_eq!(
         app.overlay(),
-        Overlay::Admin { selected: 7 },
+        Overlay::Admin { selected: 12 },
         "wraps around"
     );
     app.update(key(KeyCode::Down));
@@ -324,13 +324,23 @@ fn demo_ops_follow_the_tenant_state() {
             AdminOp::TokenLifetime(None),
             AdminOp::RotateKey,
             AdminOp::RenewSecret,
+            AdminOp::ConfigureRole("Weather.Read".into()),
+            AdminOp::ConfigureRole("Weather.Admin".into()),
+            AdminOp::UserOnlyRole(true),
+            AdminOp::AcceptedTokenVersion(crate::sandbox::TokenVersion::V1),
+            AdminOp::AssignmentRequired(true),
+            AdminOp::GrantDelay(Some(Duration::from_secs(30))),
         ]
     );
     // A certificate or federated client has no secret to expire or renew.
     let mut no_secret = state.clone();
     no_secret.has_secret = false;
     let ops = no_secret.ops();
-    assert_eq!(ops.last(), Some(&AdminOp::RotateKey), "{ops:?}");
+    assert!(
+        !ops.iter()
+            .any(|op| matches!(op, AdminOp::ExpireSecret | AdminOp::RenewSecret)),
+        "{ops:?}"
+    );
     let mut app = app(true);
     app.update(Msg::Demo {
         profile: P0,
