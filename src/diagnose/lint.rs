@@ -238,6 +238,7 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             cache: true,
             secret_expires: None,
+            graph: Default::default(),
             config_path: None,
         }
     }
