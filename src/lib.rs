@@ -13,8 +13,10 @@
 //! 3. [`credential`] (secret / certificate / federated credentials, thumbprints);
 //! 4. [`config`] (model, loading, precedence: a resolved `Profile`);
 //! 5. [`auth`] (token endpoint, cache, token manager) and [`api`] (the protected API);
-//! 6. [`diagnose`] (lint, AADSTS knowledge, refusal explanations);
-//! 7. front ends: [`cli`] and [`tui`], the only modules that may use a terminal crate.
+//! 6. [`graph`] (the app-role set-up read from Microsoft Graph or exported files; its token
+//!    comes through `auth`);
+//! 7. [`diagnose`] (lint, AADSTS knowledge, refusal explanations);
+//! 8. front ends: [`cli`] and [`tui`], the only modules that may use a terminal crate.
 //!
 //! [`sandbox`] stands apart: a local identity provider and API that may use the base
 //! modules, `jwt` and `credential` (thumbprints), never the client side (`auth`, `api`,
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod credential;
 pub mod diagnose;
+pub mod graph;
 pub mod http;
 pub mod jwt;
 pub mod problem;

@@ -33,9 +33,10 @@ const LAYERS: &[(&str, u8)] = &[
     ("sandbox", 4),
     ("auth", 5),
     ("api", 5),
-    ("diagnose", 6),
-    ("tui", 7),
-    ("cli", 8),
+    ("graph", 6),
+    ("diagnose", 7),
+    ("tui", 8),
+    ("cli", 9),
 ];
 
 /// The front ends: the only modules that may use a terminal crate.
@@ -843,7 +844,7 @@ mod checker {
             assert!(problems.contains(want), "{want:?} not in:\n{problems}");
         }
         for fine in [
-            "`tui` (layer 7) uses",
+            "`tui` (layer 8) uses",
             "terminal crate `crossterm`",
             "uses `credential`",
         ] {
