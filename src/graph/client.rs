@@ -211,9 +211,25 @@ impl GraphClient {
         match (status, json) {
             (200..=299, Some(v)) => Ok(v),
             (200..=299, None) => Err(self.unexpected(status, bytes, path)),
-            (_, Some(v)) => Err(api_error(status, &v, path)),
+            (_, Some(v)) => Err(self.redacted(api_error(status, &v, path))),
             (_, None) => Err(self.unexpected(status, bytes, path)),
         }
+    }
+
+    /// Graph's error text with the token taken out, should a server echo it.
+    fn redacted(&self, mut e: GraphError) -> GraphError {
+        if let GraphError::Api {
+            code,
+            message,
+            request_id,
+            ..
+        } = &mut e
+        {
+            for field in [code, message, request_id].into_iter().flatten() {
+                *field = redact(field, Some(self.token.expose()));
+            }
+        }
+        e
     }
 
     fn unexpected(&self, status: u16, bytes: &[u8], path: &str) -> GraphError {
@@ -425,6 +441,12 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("canary"), "{text}");
+        let echoed = br#"{"error": {"code": "x", "message": "bad token opaque-canary-token"}}"#;
+        let text = c.interpret(403, echoed, "/x").unwrap_err().to_string();
+        assert!(
+            text.contains("bad token [redacted]") && !text.contains("canary"),
+            "{text}"
+        );
         let e = c.interpret(200, b"", "/x");
         assert!(e.unwrap_err().to_string().contains("an empty body"));
         assert!(c.interpret(200, b"{\"value\": []}", "/x").is_ok());

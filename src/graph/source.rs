@@ -128,7 +128,9 @@ pub async fn token_from_cli(argv: &[String], timeout: Duration) -> Result<GraphT
         }
         .into());
     };
-    tracing::debug!(target: "tokenscope::graph", %command, "running the Azure CLI");
+    // The program only: arguments are the user's to show, not the log's.
+    let shown_program = sanitize(program, false);
+    tracing::debug!(target: "tokenscope::graph", program = %shown_program, "running the Azure CLI");
     let run = async {
         let (out, err, status) =
             tokio::join!(read_capped(stdout), read_capped(stderr), child.wait());
@@ -154,7 +156,7 @@ pub async fn token_from_cli(argv: &[String], timeout: Duration) -> Result<GraphT
     let (stdout, stdout_cut) = out.map_err(io)?;
     let (stderr, _) = err.map_err(io)?;
     let stderr = String::from_utf8_lossy(&stderr);
-    tracing::debug!(target: "tokenscope::graph", %command, code = ?status.code(), "the Azure CLI finished");
+    tracing::debug!(target: "tokenscope::graph", program = %shown_program, code = ?status.code(), "the Azure CLI finished");
     if !status.success() {
         return Err(failure(&command, program, status.code(), &stderr).into());
     }
