@@ -34,7 +34,7 @@ pub use error::ConfigError;
 pub use file::{ConfigFile, ProfileFile, Seconds};
 pub use graph::{
     DEFAULT_GRAPH_CLI_COMMAND, GRAPH_HOSTS, GraphSettings, GraphSource, GraphUrlOrigin,
-    PUBLIC_GRAPH_HOST, graph_host_for_authority, resolve_graph_reader,
+    PUBLIC_GRAPH_HOST, graph_host_for_authority,
 };
 pub use resolve::resolve;
 
@@ -344,6 +344,22 @@ pub fn resolve_all(loaded: &Loaded, env: &Env) -> Vec<(String, Result<Profile, C
         .keys()
         .map(|name| (name.clone(), resolve(loaded, Some(name), env)))
         .collect()
+}
+
+/// The resolved "admin reader" profile a profile's `graph_credential` names, if it names
+/// one. It resolves like any profile other than the selected one: without azure-identity's
+/// per-app environment variables (they belong to the selected profile).
+pub fn resolve_graph_reader(
+    loaded: &Loaded,
+    profile: &Profile,
+    env: &Env,
+) -> Result<Option<Profile>, ConfigError> {
+    match &profile.graph.source {
+        GraphSource::Reader(name) => {
+            resolve(loaded, Some(name), &env.without_azure_overrides()).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]

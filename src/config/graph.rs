@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use super::authority::check_http_url;
 use super::error::{self, ConfigError, Ctx};
-use super::{ConfigFile, Env, Loaded, Profile, ProfileFile};
+use super::{ConfigFile, ProfileFile};
 
 /// `az account get-access-token --resource-type ms-graph -o json`: what azure-identity's
 /// AzureCliCredential runs (with `--resource`), printing `accessToken` and `expires_on`.
@@ -54,7 +54,7 @@ pub enum GraphSource {
     /// Microsoft Graph, with a token from the profile's own credential.
     Profile,
     /// Microsoft Graph, with a token from another profile of the same file (an "admin
-    /// reader" app); [`resolve_graph_reader`] resolves it.
+    /// reader" app); [`resolve_graph_reader`](super::resolve_graph_reader) resolves it.
     Reader(String),
     /// Microsoft Graph, with the signed-in developer's token from the Azure CLI.
     AzureCli,
@@ -286,28 +286,12 @@ fn source(p: &ProfileFile, file: &ConfigFile, ctx: &Ctx) -> Result<GraphSource, 
     ))
 }
 
-/// The resolved "admin reader" profile a profile's `graph_credential` names, if it names
-/// one. It resolves like any profile other than the selected one: without azure-identity's
-/// per-app environment variables (they belong to the selected profile).
-pub fn resolve_graph_reader(
-    loaded: &Loaded,
-    profile: &Profile,
-    env: &Env,
-) -> Result<Option<Profile>, ConfigError> {
-    match &profile.graph.source {
-        GraphSource::Reader(name) => {
-            super::resolve(loaded, Some(name), &env.without_azure_overrides()).map(Some)
-        }
-        _ => Ok(None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::config::{LoadOptions, load, load_file};
+    use crate::config::{Env, LoadOptions, load, load_file, resolve_graph_reader};
     use crate::problem::Problem;
 
     const TWO: &str = r#"

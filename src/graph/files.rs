@@ -38,27 +38,19 @@ pub fn read_files(
 ) -> Result<SetupFacts, FileError> {
     let resource = scope_resource(scope).trim_end_matches('/');
     let client_id = client_id.trim();
+    let names: Vec<String> = paths.iter().map(|p| short(p)).collect();
     let mut facts = SetupFacts {
-        source: format!(
-            "files {}",
-            paths
-                .iter()
-                .map(|p| short(p))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        source: format!("files {}", names.join(", ")),
         read_at: crate::time::now(),
         ..SetupFacts::default()
     };
-    let mut sps = Vec::new();
-    let mut assignments = Vec::new();
-    let mut federated = Vec::new();
     let unmatched = |path: &Path, what: String| FileError::Unmatched {
         path: path.to_path_buf(),
         what,
         scope: wire::clean(scope),
         client_id: wire::clean(client_id),
     };
+    let (mut sps, mut assignments, mut federated) = (Vec::new(), Vec::new(), Vec::new());
     for path in paths {
         let found = classify(path, &read_json(path)?)?;
         if found.is_empty() {
@@ -69,32 +61,16 @@ pub fn read_files(
         for f in found {
             match f {
                 Found::App(app) => {
-                    let is_api = app_is_api(&app, resource);
-                    let is_client = app.app_id.eq_ignore_ascii_case(client_id);
-                    if !is_api && !is_client {
-                        return Err(unmatched(
-                            path,
-                            describe("an application", &app.display_name, &app.app_id),
-                        ));
+                    let roles = [
+                        app_is_api(&app, resource),
+                        app.app_id.eq_ignore_ascii_case(client_id),
+                    ];
+                    if roles == [false, false] {
+                        let what = describe("an application", &app.display_name, &app.app_id);
+                        return Err(unmatched(path, what));
                     }
-                    if is_api {
-                        keep(
-                            &mut facts.api_app,
-                            app.clone(),
-                            "the API's application",
-                            path,
-                            &mut facts.notes,
-                        );
-                    }
-                    if is_client {
-                        keep(
-                            &mut facts.client_app,
-                            app,
-                            "the client's application",
-                            path,
-                            &mut facts.notes,
-                        );
-                    }
+                    let slots = [&mut facts.api_app, &mut facts.client_app];
+                    place(slots, roles, app, "application", path, &mut facts.notes);
                 }
                 Found::Sp(sp) => sps.push((sp, path)),
                 Found::Assignment(a) => assignments.push((a, path)),
@@ -105,35 +81,26 @@ pub fn read_files(
     // Service principals, once the API's appId is known.
     let api_app_id = facts.api_app.as_ref().map(|a| a.app_id.clone());
     for (sp, path) in sps {
-        let is_api = api_app_id
+        let by_app_id = api_app_id
             .as_deref()
-            .is_some_and(|id| !id.is_empty() && sp.app_id.eq_ignore_ascii_case(id))
-            || sp_is_api(&sp, resource);
-        let is_client = sp.app_id.eq_ignore_ascii_case(client_id);
-        if !is_api && !is_client {
-            return Err(unmatched(
-                path,
-                describe("a service principal", &sp.display_name, &sp.app_id),
-            ));
+            .is_some_and(|id| !id.is_empty() && sp.app_id.eq_ignore_ascii_case(id));
+        let roles = [
+            by_app_id || sp_is_api(&sp, resource),
+            sp.app_id.eq_ignore_ascii_case(client_id),
+        ];
+        if roles == [false, false] {
+            let what = describe("a service principal", &sp.display_name, &sp.app_id);
+            return Err(unmatched(path, what));
         }
-        if is_api {
-            keep(
-                &mut facts.api_sp,
-                sp.clone(),
-                "the API's service principal",
-                path,
-                &mut facts.notes,
-            );
-        }
-        if is_client {
-            keep(
-                &mut facts.client_sp,
-                sp,
-                "the client's service principal",
-                path,
-                &mut facts.notes,
-            );
-        }
+        let slots = [&mut facts.api_sp, &mut facts.client_sp];
+        place(
+            slots,
+            roles,
+            sp,
+            "service principal",
+            path,
+            &mut facts.notes,
+        );
     }
     facts.assignments = client_assignments(assignments, facts.client_sp.as_ref(), &mut facts.notes);
     if !federated.is_empty() {
@@ -146,6 +113,40 @@ pub fn read_files(
             ),
         }
     }
+    missing_notes(&mut facts);
+    Ok(facts)
+}
+
+/// Put an object into the API's and/or the client's slot (`roles` says which); a slot
+/// already filled keeps its first object, with a note.
+fn place<T: Clone>(
+    slots: [&mut Option<T>; 2],
+    roles: [bool; 2],
+    value: T,
+    kind: &str,
+    path: &Path,
+    notes: &mut Vec<String>,
+) {
+    for ((slot, is), whose) in slots
+        .into_iter()
+        .zip(roles)
+        .zip(["the API's", "the client's"])
+    {
+        if !is {
+            continue;
+        }
+        if slot.is_some() {
+            notes.push(format!(
+                "{} holds {whose} {kind} again; the first one is used",
+                short(path)
+            ));
+        } else {
+            *slot = Some(value.clone());
+        }
+    }
+}
+
+fn missing_notes(facts: &mut SetupFacts) {
     for (missing, what) in [
         (facts.api_app.is_none(), "the API's application"),
         (facts.api_sp.is_none(), "the API's service principal"),
@@ -156,7 +157,6 @@ pub fn read_files(
             facts.notes.push(format!("no file holds {what}"));
         }
     }
-    Ok(facts)
 }
 
 /// The assignments the client's service principal holds (all of them when it is unknown).
@@ -185,18 +185,6 @@ fn client_assignments(
         ));
     }
     mine.into_iter().map(|(a, _)| a).collect()
-}
-
-/// Put `value` in `slot` unless it is already filled (then note the duplicate).
-fn keep<T>(slot: &mut Option<T>, value: T, what: &str, path: &Path, notes: &mut Vec<String>) {
-    if slot.is_some() {
-        notes.push(format!(
-            "{} holds {what} again; the first one is used",
-            short(path)
-        ));
-    } else {
-        *slot = Some(value);
-    }
 }
 
 fn app_is_api(app: &Application, resource: &str) -> bool {
@@ -405,6 +393,20 @@ mod tests {
             read_files(&[scalar], "s", "c"),
             Err(FileError::Unrecognised { .. })
         ));
+    }
+
+    #[test]
+    fn one_app_may_be_both_and_a_second_copy_is_noted() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = json!({"appId": "c", "identifierUris": ["api://c"], "appRoles": []});
+        let a = write(dir.path(), "a.json", &app);
+        let b = write(dir.path(), "b.json", &app);
+        let facts = read_files(&[a, b], "api://c/.default", "c").unwrap();
+        assert_eq!(facts.api_app, facts.client_app);
+        assert!(facts.api_app.is_some());
+        let again: Vec<&String> = facts.notes.iter().filter(|n| n.contains("again")).collect();
+        assert_eq!(again.len(), 2, "{:?}", facts.notes);
+        assert!(again[0].starts_with("b.json holds the API's application again"));
     }
 
     #[test]
