@@ -14,6 +14,9 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::error::{CliError, GraphError, redact};
+/// Which source a profile uses (resolved by `config`).
+pub use crate::config::GraphSource;
+
 use crate::auth::{ManagerOptions, TokenCache, TokenManager};
 use crate::config::{DEFAULT_GRAPH_CLI_COMMAND, Profile};
 use crate::secret::AccessToken;
