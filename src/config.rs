@@ -4,7 +4,9 @@
 //! Precedence for a value of the selected profile, highest first:
 //! 1. azure-identity's environment variables (`AZURE_CLIENT_SECRET`, `AZURE_CLIENT_ID`,
 //!    `AZURE_TENANT_ID`, `AZURE_AUTHORITY_HOST`),
-//! 2. the profile in the config file.
+//! 2. the profile in the config file,
+//! 3. for the Graph keys (`graph_credential`, `graph_url`, `graph_cli_command`,
+//!    `setup_files`), the file's top-level defaults.
 //!
 //! The config file itself is found by `--config PATH`, then `$TOKENSCOPE_CONFIG`, then
 //! `config.toml` in the platform config directory.
@@ -17,6 +19,7 @@
 mod authority;
 mod error;
 mod file;
+mod graph;
 mod resolve;
 mod resolve_credential;
 
@@ -29,6 +32,10 @@ pub use crate::credential::{Credential, PathSource, SecretSource};
 pub use authority::{CLOUDS, DEFAULT_AUTHORITY_HOST, authority_host};
 pub use error::ConfigError;
 pub use file::{ConfigFile, ProfileFile, Seconds};
+pub use graph::{
+    DEFAULT_GRAPH_CLI_COMMAND, GRAPH_HOSTS, GraphSettings, GraphSource, GraphUrlOrigin,
+    PUBLIC_GRAPH_HOST, graph_host_for_authority,
+};
 pub use resolve::resolve;
 
 use crate::http::HttpOptions;
@@ -173,6 +180,8 @@ pub struct Profile {
     pub cache: bool,
     /// When the client secret expires, if the profile says.
     pub secret_expires: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where and how the app-role set-up is read (`graph_credential`, `graph_url`, …).
+    pub graph: GraphSettings,
     /// The config file this profile came from.
     pub config_path: Option<PathBuf>,
 }
@@ -338,6 +347,22 @@ pub fn resolve_all(loaded: &Loaded, env: &Env) -> Vec<(String, Result<Profile, C
         .keys()
         .map(|name| (name.clone(), resolve(loaded, Some(name), env)))
         .collect()
+}
+
+/// The resolved "admin reader" profile a profile's `graph_credential` names, if it names
+/// one. It resolves like any profile other than the selected one: without azure-identity's
+/// per-app environment variables (they belong to the selected profile).
+pub fn resolve_graph_reader(
+    loaded: &Loaded,
+    profile: &Profile,
+    env: &Env,
+) -> Result<Option<Profile>, ConfigError> {
+    match &profile.graph.source {
+        GraphSource::Reader(name) => {
+            resolve(loaded, Some(name), &env.without_azure_overrides()).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]

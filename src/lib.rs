@@ -9,13 +9,17 @@
 //!
 //! 1. base, importing nothing of the crate: [`text`] (sanitising), [`time`] (the clock),
 //!    [`secret`] (redacted secrets), [`severity`], [`problem`] (errors as summary/hint data);
-//! 2. [`files`] (bounded reads of local files), then [`http`] (the client and transport
-//!    rules), then [`jwt`] (decode, claims, verification);
-//! 3. [`credential`] (secret / certificate / federated credentials, thumbprints);
-//! 4. [`config`] (model, loading, precedence: a resolved `Profile`);
-//! 5. [`auth`] (token endpoint, cache, token manager) and [`api`] (the protected API);
-//! 6. [`diagnose`] (lint, AADSTS knowledge, refusal explanations);
-//! 7. front ends: [`cli`] and [`tui`], the only modules that may use a terminal crate.
+//! 2. [`files`] (bounded, non-blocking reads of local files);
+//! 3. [`http`] (the client and transport rules), then [`jwt`] (decode, claims,
+//!    verification);
+//! 4. [`credential`] (secret / certificate / federated credentials, thumbprints);
+//! 5. [`config`] (model, loading, precedence: a resolved `Profile`);
+//! 6. [`auth`] (token endpoint, cache, token manager) and [`api`] (the protected API);
+//! 7. [`graph`] (the app-role set-up read from Microsoft Graph or exported files; its token
+//!    comes through `auth`);
+//! 8. [`diagnose`] (lint, AADSTS knowledge, role checks, refusal explanations, the doctor
+//!    run — its one module that does I/O);
+//! 9. front ends: [`tui`], then [`cli`], the only modules that may use a terminal crate.
 //!
 //! [`sandbox`] stands apart: a local identity provider and API that may use the base
 //! modules, `jwt` and `credential` (thumbprints), never the client side (`auth`, `api`,
@@ -28,6 +32,7 @@ pub mod config;
 pub mod credential;
 pub mod diagnose;
 pub mod files;
+pub mod graph;
 pub mod http;
 pub mod jwt;
 pub mod problem;

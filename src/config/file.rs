@@ -9,7 +9,14 @@ use serde::{Deserialize, Deserializer};
 use super::error::{self, ConfigError};
 
 /// Keys allowed at the top level of the file.
-pub const TOP_LEVEL_KEYS: &[&str] = &["default_profile", "profiles"];
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "default_profile",
+    "profiles",
+    "graph_credential",
+    "graph_url",
+    "graph_cli_command",
+    "setup_files",
+];
 
 /// Keys allowed in a `[profiles.NAME]` table.
 pub const PROFILE_KEYS: &[&str] = &[
@@ -35,8 +42,10 @@ pub const PROFILE_KEYS: &[&str] = &[
     "timeout",
     "cache",
     "secret_expires",
-    "graph_url",
     "graph_credential",
+    "graph_url",
+    "graph_cli_command",
+    "setup_files",
 ];
 
 /// The whole file.
@@ -44,6 +53,11 @@ pub const PROFILE_KEYS: &[&str] = &[
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub default_profile: Option<String>,
+    /// Defaults of the Graph keys for every profile (see [`ProfileFile::graph_credential`]).
+    pub graph_credential: Option<String>,
+    pub graph_url: Option<String>,
+    pub graph_cli_command: Option<Vec<String>>,
+    pub setup_files: Option<Vec<String>>,
     /// Profiles in file order.
     #[serde(default)]
     pub profiles: IndexMap<String, ProfileFile>,
@@ -86,9 +100,16 @@ pub struct ProfileFile {
     pub cache: Option<bool>,
     /// When the client secret expires (`2027-02-27` or RFC 3339), for expiry warnings.
     pub secret_expires: Option<String>,
-    /// Accepted so configs the sandbox writes load; the Graph reader (issue 14) reads them.
-    pub graph_url: Option<String>,
+    /// Where the app-role set-up is read from: `none` (default), `profile`, `azure-cli` or
+    /// another profile's name.
     pub graph_credential: Option<String>,
+    /// Microsoft Graph's v1.0 base URL (default: the cloud's).
+    pub graph_url: Option<String>,
+    /// The Azure CLI command line for `graph_credential = "azure-cli"`.
+    pub graph_cli_command: Option<Vec<String>>,
+    /// Exported JSON (az / portal manifest), relative to the config file; Graph is then not
+    /// called.
+    pub setup_files: Option<Vec<String>>,
 }
 
 /// A duration written as `"10s"`, `"1m 30s"` or a number of seconds.

@@ -1,7 +1,7 @@
 //! Turning one `[profiles.NAME]` table (plus the environment) into a [`Profile`]: which
 //! profile, then each field group in the order errors are reported — authority and token
 //! endpoint (`authority.rs`), client id, credential (`resolve_credential.rs`), scope and API
-//! URL, CA file, timeouts and cache, secret expiry.
+//! URL, CA file, timeouts and cache, secret expiry, Graph settings (`graph.rs`).
 //!
 //! Reads only what the profile names (a CA file's existence, credential files through
 //! `credential`); sends nothing.
@@ -28,6 +28,7 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
     let (scope, api_url) = scope_and_api_url(p, &ctx)?;
     let ca_file = ca_file(p, &ctx)?;
     let secret_expires = secret_expires(p, &ctx)?;
+    let graph = super::graph::resolve(p, &loaded.file, &authority.authority, &ctx)?;
     Ok(Profile {
         authority: authority.authority,
         authority_origin: authority.origin,
@@ -44,6 +45,7 @@ pub fn resolve(loaded: &Loaded, profile: Option<&str>, env: &Env) -> Result<Prof
         timeout: p.timeout.map_or(DEFAULT_TIMEOUT, |s| s.0),
         cache: p.cache.unwrap_or(true),
         secret_expires,
+        graph,
         config_path: (!loaded.implicit).then(|| path.clone()),
         name,
     })

@@ -27,6 +27,7 @@ pub fn profile() -> Profile {
         timeout: std::time::Duration::from_secs(1),
         cache: true,
         secret_expires: None,
+        graph: Default::default(),
         config_path: None,
     }
 }

@@ -57,6 +57,7 @@ pub fn profile() -> Profile {
         timeout: Duration::from_secs(30),
         cache: false,
         secret_expires: None,
+        graph: Default::default(),
         config_path: Some(PathBuf::from("/home/ada/.config/tokenscope/config.toml")),
     }
 }
