@@ -161,12 +161,14 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
     in_terminal(&mut app, &mut runtime).await
 }
 
-/// [`config::resolve_all`]'s answer with each error as text (what the picker shows).
+/// [`config::resolve_all`]'s answer with each error as its one-line summary (what the
+/// picker and the compare view show).
 pub fn resolved(
     all: Vec<(String, Result<Profile, config::ConfigError>)>,
 ) -> Vec<(String, Result<Profile, String>)> {
+    use crate::problem::Problem as _;
     all.into_iter()
-        .map(|(n, r)| (n, r.map_err(|e| e.to_string())))
+        .map(|(n, r)| (n, r.map_err(|e| e.summary())))
         .collect()
 }
 

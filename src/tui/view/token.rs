@@ -55,7 +55,7 @@ fn state_line(app: &App, snap: Option<&TokenSnapshot>) -> Line<'static> {
 
 /// The scrollable part of the pane: its lines, and which lines each claim row occupies
 /// (indexed like [`App::claim_names`]).
-pub struct Body {
+pub struct PaneLines {
     pub lines: Vec<Line<'static>>,
     pub rows: Vec<Range<usize>>,
 }
@@ -175,13 +175,13 @@ fn verification(app: &App, v: &Verification, width: usize) -> Vec<Line<'static>>
 }
 
 /// Every line of the scrollable part of the pane.
-pub fn body(app: &App, width: usize) -> Body {
+pub fn body(app: &App, width: usize) -> PaneLines {
     let th = &app.theme;
     let mut out: Vec<Line<'static>> = Vec::new();
     let mut rows: Vec<Range<usize>> = Vec::new();
     let snap = app.cur().snapshot.as_ref();
     let kvl = |label: &str, value: &str| kv(label, value, LABEL_W, width, th.label(), Style::new());
-    let done = |lines, rows| Body { lines, rows };
+    let done = |lines, rows| PaneLines { lines, rows };
 
     if let Some(err) = snap.and_then(|s| s.last_error.as_ref()) {
         out.extend(token_error(err, width, th));
@@ -448,7 +448,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
             gauge_area,
         );
     }
-    let Body { mut lines, rows } = body(app, body_area.width as usize);
+    let PaneLines { mut lines, rows } = body(app, body_area.width as usize);
     let h = body_area.height;
     let max = (lines.len() as u16).saturating_sub(h);
     let scroll = if app.raw {
