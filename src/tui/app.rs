@@ -16,6 +16,7 @@ mod calls;
 mod city;
 mod keys;
 mod profiles;
+mod setup;
 mod token;
 
 pub use activity::{ACTIVITY_CAP, ActivityLog, Entry, Level};
@@ -24,6 +25,7 @@ pub use city::{CityBox, HISTORY_CAP};
 pub use profiles::{
     ConfigRow, CredentialFacts, LintLine, ProfileState, RENEW_WITHIN_DAYS, expiry, response_summary,
 };
+pub use setup::SetupRead;
 pub use token::{ClaimCursor, Decoded, Verification};
 
 use super::demo::{AdminOp, DemoState};
@@ -80,6 +82,8 @@ pub enum Overlay {
     },
     /// Every profile's roles side by side against the roles the API requires.
     Compare,
+    /// The app-role set-up of the active profile, read from Microsoft Graph, as a chain.
+    Setup,
 }
 
 /// Per-pane scroll offsets (lines from the top; for Activity, lines up from the newest).
@@ -89,6 +93,8 @@ pub struct Scroll {
     pub weather: u16,
     pub activity: u16,
     pub config: u16,
+    /// The Setup view (when open).
+    pub setup: u16,
 }
 
 /// Settings for a new [`App`].
@@ -132,6 +138,8 @@ pub struct App {
     /// Scroll offsets of Token, Weather and Config (Activity's is in [`ActivityLog`]).
     pub(in crate::tui) scroll: Scroll,
     pub(in crate::tui) claims: ClaimCursor,
+    /// Lines scrolled in the Setup view.
+    pub(in crate::tui) setup_scroll: u16,
     /// The largest useful scroll offset per pane, as of the last frame drawn. Written by the
     /// view (it alone knows the pane sizes), read by `update` to clamp scrolling.
     pub(in crate::tui) max_scroll: std::cell::Cell<Scroll>,
@@ -190,6 +198,7 @@ impl App {
             raw: false,
             scroll: Scroll::default(),
             claims: ClaimCursor::default(),
+            setup_scroll: 0,
             max_scroll: std::cell::Cell::new(Scroll::default()),
             city: CityBox::default(),
             activity: ActivityLog::default(),
@@ -401,6 +410,10 @@ impl App {
                     self.demo = Some(*state);
                 }
             }
+            Msg::Setup { profile, result } if profile.0 < self.profiles.len() => {
+                self.on_setup(profile, result)
+            }
+            Msg::Setup { .. } => self.dirty = false,
             Msg::Warning(w) => self.log(Level::Warn, w),
             Msg::Quit => self.quit = true,
         }

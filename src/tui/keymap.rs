@@ -57,6 +57,10 @@ pub enum Action {
     ConfirmNo,
     /// Ctrl-Z: give the terminal back and stop, as a shell job does.
     Suspend,
+    /// Open the Setup view (the app-role set-up read from Microsoft Graph).
+    Setup,
+    /// In the Setup view: read the set-up again (with a fresh Graph token).
+    ReadSetup,
 }
 
 /// Where a key applies.
@@ -81,6 +85,8 @@ pub enum Scope {
     Compare,
     /// "Copy the access token? y/n".
     Confirm,
+    /// The Setup view.
+    SetupView,
 }
 
 /// What is on screen, as far as keys care.
@@ -171,6 +177,7 @@ pub struct Binding {
 use Key::{Char, Code, Ctrl, Digits};
 use Scope::{
     Admin, CityBox, Claims, Compare, Confirm, Everywhere, Help, Main, Panes, Picker, Scroll,
+    SetupView,
 };
 
 const fn row(
@@ -213,6 +220,14 @@ pub const BINDINGS: &[Binding] = &[
     row(&[(Char('r'), Compare), (Code(KeyCode::F(5)), Compare)], Action::RefreshAll, "", "", Some(("r refresh all", 6))),
     row(&[(Code(KeyCode::F(3)), Picker), (Char('c'), Picker)], Action::Compare, "", "", Some(("c compare", 5))),
     row(&[(Code(KeyCode::F(2)), Compare), (Char('p'), Compare)], Action::Profiles, "", "", Some(("p profiles", 5))),
+    row(&[(Char('r'), SetupView)], Action::ReadSetup, "", "", Some(("r read again", 7))),
+    row(&[(Code(KeyCode::F(5)), SetupView)], Action::Refresh, "", "", Some(("F5 refresh token", 6))),
+    row(&[(Code(KeyCode::Up), SetupView), (Char('k'), SetupView)], Action::Up, "", "", Some(("↑↓ scroll", 4))),
+    row(&[(Code(KeyCode::Down), SetupView), (Char('j'), SetupView)], Action::Down, "", "", None),
+    row(&[(Code(KeyCode::PageUp), SetupView)], Action::PageUp, "", "", None),
+    row(&[(Code(KeyCode::PageDown), SetupView)], Action::PageDown, "", "", None),
+    row(&[(Code(KeyCode::Esc), SetupView), (Char('s'), SetupView), (Char('q'), SetupView), (Code(KeyCode::F(4)), SetupView)],
+        Action::Close, "", "", Some(("Esc close", 9))),
     row(&[(Code(KeyCode::Esc), Admin), (Char('a'), Admin), (Char('q'), Admin),
           (Code(KeyCode::Esc), Picker), (Char('p'), Picker), (Char('q'), Picker), (Code(KeyCode::F(2)), Picker),
           (Code(KeyCode::Esc), Compare), (Char('c'), Compare), (Char('q'), Compare), (Code(KeyCode::F(3)), Compare)],
@@ -222,8 +237,8 @@ pub const BINDINGS: &[Binding] = &[
     row(&[(Code(KeyCode::Enter), Main)], Action::Call, "Enter", "call the weather API for the city in the box", Some(("Enter call", 10))),
     row(&[(Code(KeyCode::Up), CityBox)], Action::HistoryPrev, "↑ / ↓ (city box)", "previous / next city from history", Some(("↑↓ history", 7))),
     row(&[(Code(KeyCode::Down), CityBox)], Action::HistoryNext, "", "", None),
-    row(&[(Code(KeyCode::Esc), CityBox)], Action::EscapeCity, "Esc (city box)", "clear the city box; on an empty box, leave it", None),
-    row(&[(Code(KeyCode::Esc), Panes)], Action::FocusCity, "Esc (elsewhere)", "back to the city box", None),
+    row(&[(Code(KeyCode::Esc), CityBox)], Action::EscapeCity, "Esc", "clear the box, then leave it (elsewhere: back)", None),
+    row(&[(Code(KeyCode::Esc), Panes)], Action::FocusCity, "", "", None),
     row(&[(Code(KeyCode::Up), Scroll), (Char('k'), Scroll)], Action::Up, "↑ ↓ PgUp PgDn Home End", "scroll the focused pane", Some(("↑↓ scroll", 4))),
     row(&[(Code(KeyCode::Down), Scroll), (Char('j'), Scroll)], Action::Down, "", "", None),
     row(&[(Code(KeyCode::PageUp), Panes)], Action::PageUp, "", "", None),
@@ -242,16 +257,18 @@ pub const BINDINGS: &[Binding] = &[
     only(row(&[(Code(KeyCode::F(3)), CityBox)], Action::Compare, "", "", Some(("F3 compare", 6))), Show::Profiles),
     row(&[(Char('p'), Panes), (Code(KeyCode::F(2)), Panes)], Action::Profiles, "p  or  F2", "switch profile (visited ones keep refreshing)", None),
     row(&[(Char('c'), Panes), (Code(KeyCode::F(3)), Panes)], Action::Compare, "c  or  F3", "compare the profiles' roles side by side", None),
+    row(&[(Char('s'), Panes), (Code(KeyCode::F(4)), Panes)], Action::Setup, "s  or  F4", "the app-role set-up (Graph), as a chain", Some(("s setup", 3))),
+    row(&[(Code(KeyCode::F(4)), CityBox)], Action::Setup, "", "", Some(("F4 setup", 3))),
     only(row(&[(Char('p'), Panes)], Action::Profiles, "", "", Some(("p profiles", 6))), Show::Profiles),
     only(row(&[(Char('c'), Panes)], Action::Compare, "", "", Some(("c compare", 6))), Show::Profiles),
     row(&[(Char('t'), Panes)], Action::ToggleRaw, "t", "toggle raw token header and payload JSON", Some(("t raw", 3))),
     row(&[(Char('y'), Panes)], Action::Copy, "y", "copy the access token (OSC 52), asks y/n first", Some(("y copy", 2))),
-    only(row(&[(Char('a'), Panes)], Action::Admin, "a", "demo admin: roles, required role, lifetime, key, secret", Some(("a admin", 3))), Show::Demo),
+    only(row(&[(Char('a'), Panes)], Action::Admin, "a", "demo admin: change the sandbox tenant", Some(("a admin", 3))), Show::Demo),
     row(&[(Code(KeyCode::F(1)), CityBox)], Action::Help, "", "", Some(("F1 help", 9))),
     row(&[(Char('?'), Panes), (Code(KeyCode::F(1)), Panes)], Action::Help, "?  or  F1", "this help", Some(("? help", 9))),
     row(&[(Char('q'), Panes)], Action::Quit, "q", "quit (in the city box q types q)", Some(("q quit", 8))),
-    row(&[(Ctrl('c'), Everywhere)], Action::Quit, "Ctrl-C", "quit, from anywhere", None),
-    row(&[(Ctrl('z'), Everywhere)], Action::Suspend, "Ctrl-Z", "suspend to the shell (fg comes back)", None),
+    row(&[(Ctrl('c'), Everywhere)], Action::Quit, "Ctrl-C / Ctrl-Z", "quit / suspend to the shell (fg), from anywhere", None),
+    row(&[(Ctrl('z'), Everywhere)], Action::Suspend, "", "", None),
     // Shown in the city box, where q types.
     row(&[(Ctrl('c'), CityBox)], Action::Quit, "", "", Some(("Ctrl-C quit", 8))),
 ];

@@ -77,6 +77,12 @@ pub enum Msg {
         profile: ProfileId,
         state: Box<DemoState>,
     },
+    /// The app-role set-up of `profile` as read from Microsoft Graph (or its exported files).
+    /// Sent by the task spawned for [`Effect::ReadSetup`].
+    Setup {
+        profile: ProfileId,
+        result: Result<Box<crate::graph::SetupFacts>, crate::graph::GraphError>,
+    },
     /// A non-fatal set-up problem (token cache unavailable, …). Sent by the front end at
     /// start.
     Warning(String),
@@ -162,6 +168,9 @@ pub enum Effect {
     StartProfiles(Vec<ProfileId>),
     /// Report the sandbox tenant as `profile`'s client sees it (demo only; after a switch).
     DemoState { profile: ProfileId },
+    /// Read `profile`'s app-role set-up from Microsoft Graph (or its exported files); `fresh`
+    /// asks for a new Graph token (after granting the reader Application.Read.All).
+    ReadSetup { profile: ProfileId, fresh: bool },
     /// Give the terminal back and stop the process until `fg` (Ctrl-Z); the runtime redraws
     /// everything when it continues. Ignored when not on a real terminal (tests).
     Suspend,

@@ -356,6 +356,7 @@ impl Runtime {
                     self.ensure_started(id);
                 }
             }
+            Effect::ReadSetup { profile, fresh } => self.read_setup(profile, fresh),
             // Needs the terminal: the loop performs it (see `run`).
             Effect::Suspend => {}
         }
@@ -404,6 +405,45 @@ impl Runtime {
             };
             let _ = tx.send(msg).await;
         }));
+    }
+
+    /// Read profile `id`'s app-role set-up off the UI task; the facts (or why not) come back
+    /// as [`Msg::Setup`].
+    fn read_setup(&mut self, id: ProfileId, fresh: bool) {
+        self.ensure_started(id);
+        let Some(slot) = self.slots.get(id.0) else {
+            return;
+        };
+        let (Some(profile), Some(http)) = (slot.profile.clone(), slot.http.clone()) else {
+            return;
+        };
+        // An "admin reader" profile of the same file reads Graph for this one.
+        let reader = match &profile.graph.source {
+            crate::config::GraphSource::Reader(name) => self
+                .slots
+                .iter()
+                .filter_map(|s| s.profile.as_ref())
+                .find(|p| p.name == *name)
+                .cloned(),
+            _ => None,
+        };
+        let cache = self.cache.clone().filter(|_| profile.cache);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let mut opts = crate::graph::ReadOptions::new(http);
+            opts.reader = reader.as_ref();
+            opts.cache = cache;
+            opts.fresh_token = fresh;
+            let result = crate::graph::read_for_profile(&profile, &opts)
+                .await
+                .map(Box::new);
+            let _ = tx
+                .send(Msg::Setup {
+                    profile: id,
+                    result,
+                })
+                .await;
+        });
     }
 
     /// Ctrl-Z / SIGTSTP: stop with the terminal given back, then take it again and redraw

@@ -3,6 +3,7 @@
 
 mod overlay;
 mod profiles;
+mod setup;
 mod token;
 mod weather;
 mod wrap;
@@ -77,20 +78,22 @@ pub fn view(app: &App, f: &mut Frame) {
     let weather = weather::render(app, f, inner);
     let activity = activity(app, f, activity_area);
     footer_line(app, f, footer);
-    app.max_scroll.set(Scroll {
-        token,
-        weather,
-        activity,
-        config,
-    });
-
+    let mut setup = 0;
     match app.overlay {
         Overlay::Help => overlay::help(app, f, area),
         Overlay::Admin { selected } => overlay::admin(app, f, area, selected),
         Overlay::Profiles { selected } => profiles::picker(app, f, area, selected),
         Overlay::Compare => profiles::compare(app, f, area),
+        Overlay::Setup => setup = setup::render(app, f, area),
         Overlay::ConfirmCopy | Overlay::None => {}
     }
+    app.max_scroll.set(Scroll {
+        token,
+        weather,
+        activity,
+        config,
+        setup,
+    });
 }
 
 fn token_title(app: &App, narrow: bool) -> Option<&'static str> {

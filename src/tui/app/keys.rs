@@ -19,6 +19,7 @@ impl App {
                 Overlay::ConfirmCopy => Some(Scope::Confirm),
                 Overlay::Profiles { .. } => Some(Scope::Picker),
                 Overlay::Compare => Some(Scope::Compare),
+                Overlay::Setup => Some(Scope::SetupView),
             },
             city_focused: self.focus == Focus::City,
             claims: self.focus == Focus::Token && !self.raw && self.jwt().is_some(),
@@ -142,6 +143,8 @@ impl App {
                 self.set_status(Level::Info, "copy cancelled");
             }
             Action::Suspend => self.effects.push(Effect::Suspend),
+            Action::Setup => self.open_setup(),
+            Action::ReadSetup => self.read_setup(self.active, true),
         }
     }
 
@@ -168,6 +171,11 @@ impl App {
 
     /// Scroll the focused pane by `delta` lines, or in the claims list move the selection.
     fn move_in_pane(&mut self, delta: i32) {
+        if self.overlay == Overlay::Setup {
+            let max = self.max_scroll.get().setup;
+            self.setup_scroll = (self.setup_scroll as i32 + delta).clamp(0, max as i32) as u16;
+            return;
+        }
         if self.key_context().claims {
             match delta {
                 d if d <= i32::MIN / 2 => self.first_claim(),

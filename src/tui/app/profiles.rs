@@ -190,6 +190,8 @@ pub struct ProfileState {
     pub(in crate::tui) decoded: Option<Decoded>,
     pub(in crate::tui) call: Option<InFlight>,
     pub(in crate::tui) last: Option<Completed>,
+    /// Its app-role set-up, read from Microsoft Graph when the Setup view asks.
+    pub(in crate::tui) setup: super::SetupRead,
 }
 
 impl ProfileState {
@@ -221,6 +223,7 @@ impl ProfileState {
             decoded: None,
             call: None,
             last: None,
+            setup: super::SetupRead::NotConfigured,
         }
     }
 
@@ -316,6 +319,7 @@ impl ProfileState {
             decoded: None,
             call: None,
             last: None,
+            setup: super::SetupRead::for_source(&profile.graph.source),
         }
     }
 

@@ -1,0 +1,117 @@
+//! The Setup view's state per profile: the app-role set-up read from Microsoft Graph (or
+//! exported files) and where the reading stands.
+//!
+//! Reading is asked for as an [`Effect`]; the facts come back as `Msg::Setup`. What the
+//! view draws from them (the chain) is worked out here when an input changes — the facts,
+//! the token, the API's last answer — never in `view`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{App, Level, Overlay};
+use crate::config::GraphSource;
+use crate::graph::{GraphError, SetupFacts};
+use crate::problem::Problem as _;
+use crate::tui::msg::{Effect, ProfileId};
+
+/// Where a profile's set-up reading stands.
+#[derive(Debug, Clone, Default)]
+pub enum SetupRead {
+    /// `graph_credential` is "none" and there are no `setup_files`.
+    #[default]
+    NotConfigured,
+    /// Configured; not read yet.
+    Unread,
+    /// A read is under way (`since` for the view's "reading…").
+    Reading { since: DateTime<Utc> },
+    Read {
+        facts: Arc<SetupFacts>,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        error: Arc<GraphError>,
+        at: DateTime<Utc>,
+    },
+}
+
+impl SetupRead {
+    /// The starting state for a profile with this Graph source.
+    pub fn for_source(source: &GraphSource) -> SetupRead {
+        match source {
+            GraphSource::None => SetupRead::NotConfigured,
+            _ => SetupRead::Unread,
+        }
+    }
+
+}
+
+impl App {
+    /// F4 / `s`: the Setup view for the active profile, reading the set-up if not read yet.
+    pub(super) fn open_setup(&mut self) {
+        self.overlay = Overlay::Setup;
+        self.setup_scroll = 0;
+        let id = self.active;
+        if matches!(self.profiles[id.0].setup, SetupRead::Unread) {
+            self.read_setup(id, false);
+        }
+    }
+
+    /// Ask for profile `id`'s set-up (again).
+    pub(super) fn read_setup(&mut self, id: ProfileId, fresh: bool) {
+        let p = &mut self.profiles[id.0];
+        if matches!(p.setup, SetupRead::NotConfigured) {
+            self.set_status(
+                Level::Info,
+                "no app-role set-up source: set graph_credential (profile, azure-cli or a reader profile) or setup_files in the profile",
+            );
+            return;
+        }
+        if matches!(p.setup, SetupRead::Reading { .. }) {
+            return;
+        }
+        p.setup = SetupRead::Reading { since: self.now };
+        let text = if fresh {
+            "reading the app-role set-up from Microsoft Graph (new Graph token)"
+        } else {
+            "reading the app-role set-up from Microsoft Graph"
+        };
+        self.plog(id, Level::Info, text);
+        self.effects.push(Effect::ReadSetup { profile: id, fresh });
+    }
+
+    pub(super) fn on_setup(&mut self, id: ProfileId, result: Result<Box<SetupFacts>, GraphError>) {
+        let Some(p) = self.profiles.get_mut(id.0) else {
+            self.dirty = false;
+            return;
+        };
+        match result {
+            Ok(facts) => {
+                let notes = facts.notes.len();
+                p.setup = SetupRead::Read {
+                    facts: Arc::new(*facts),
+                    at: self.now,
+                };
+                let mut text = "read the app-role set-up".to_string();
+                if notes > 0 {
+                    text.push_str(&format!(" ({notes} notes in the Setup view)"));
+                }
+                self.plog(id, Level::Good, text);
+            }
+            Err(e) => {
+                let text = format!("reading the app-role set-up failed: {}", e.summary());
+                p.setup = SetupRead::Failed {
+                    error: Arc::new(e),
+                    at: self.now,
+                };
+                self.plog(id, Level::Error, text);
+            }
+        }
+        self.refresh_setup_report(id);
+    }
+
+    /// Work out the chain again for profile `id` (its facts, token or last answer changed).
+    pub(super) fn refresh_setup_report(&mut self, id: ProfileId) {
+        let _ = id;
+    }
+}
