@@ -1,20 +1,23 @@
 //! Diagnosis: naming the cause of a failure and the fix, the way an experienced identity
 //! engineer would — config lint and credential expiry ([`lint`]), the role check
 //! ([`roles`]), token-endpoint failures and the AADSTS knowledge base ([`aadsts`]), refused
-//! API calls ([`refusal`]), `doctor`'s checklist ([`doctor`]), and what well-known claims
-//! mean.
+//! API calls ([`refusal`]), the app-role chain from the tenant's set-up to the token
+//! ([`setup`]), `doctor`'s checklist ([`doctor`]), and what well-known claims mean.
 //!
 //! Every judgement the front ends show is made here once and returned typed ([`Advice`],
-//! [`roles::RoleCheck`], [`refusal::Refusal`], [`doctor::DoctorReport`]); the CLI and the
-//! TUI only render. Pure functions over core types, except [`doctor::gather`], which fetches
-//! the facts `doctor` judges through `auth`, `api` and `jwt`. Nothing here prints. Layer:
-//! above `config`, `auth`, `api` and `jwt`; it must not import the front ends.
+//! [`roles::RoleCheck`], [`refusal::Refusal`], [`setup::SetupReport`],
+//! [`doctor::DoctorReport`]); the CLI and the TUI only render. Pure functions over core
+//! types, except [`doctor::gather`], which fetches the facts `doctor` judges through `auth`,
+//! `api`, `graph` and `jwt`, and [`setup::wait_for_role`], which asks a token manager for
+//! fresh tokens. Nothing here prints. Layer: above `config`, `auth`, `api`, `graph` and
+//! `jwt`; it must not import the front ends.
 
 pub mod aadsts;
 pub mod doctor;
 pub mod lint;
 pub mod refusal;
 pub mod roles;
+pub mod setup;
 #[cfg(test)]
 mod testing;
 
