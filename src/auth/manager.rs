@@ -134,6 +134,11 @@ pub enum Phase {
     Refreshing,
     /// The last fetch failed; the next attempt is at `at`.
     Retrying { at: DateTime<Utc>, attempt: u32 },
+    /// The last fetch failed in a way no retry can fix (a wrong or expired secret, an
+    /// unknown app, a bad scope, …): the background refresher waits for a new attempt asked
+    /// for by hand (`r`) instead of filling the tenant's sign-in log. A valid token is still
+    /// served.
+    Stopped,
     /// The token expired and no new one could be had.
     Expired,
     /// No token could be acquired.
@@ -198,6 +203,13 @@ impl TokenSnapshot {
             }
             Phase::Expired => "expired".into(),
             Phase::Failed => format!("failed: {}", reason()),
+            Phase::Stopped if expired || self.token.is_none() => {
+                format!("stopped: {} (fix it, then refresh)", reason())
+            }
+            Phase::Stopped => format!(
+                "stale: {} · the current token is served until it expires",
+                reason()
+            ),
         }
     }
 }
@@ -219,6 +231,9 @@ pub enum TokenEvent {
         at: DateTime<Utc>,
         retry: Option<u32>,
     },
+    /// The background refresher stopped after a failure no retry can fix; it starts again
+    /// when a token is asked for by hand.
+    Stopped { error: TokenError },
     /// The token expired and no new one could be had.
     Expired,
     /// A non-fatal problem (the token cache could not be read or written).
@@ -557,6 +572,37 @@ impl TokenHandle {
                 None => {
                     attempt = 0;
                     retry_at = None;
+                }
+                Some(e) if !e.is_transient() => {
+                    drop(_flight);
+                    attempt = 0;
+                    retry_at = None;
+                    let error = e.clone();
+                    self.publish(TokenEvent::Stopped { error }, |s| {
+                        s.phase = Phase::Stopped;
+                        s.next_refresh = None;
+                    });
+                    // Until a new token arrives by another path (`r`, a call): then the
+                    // schedule starts again from it.
+                    loop {
+                        let gen_before = rx.borrow_and_update().generation;
+                        if rx.changed().await.is_err() {
+                            return;
+                        }
+                        if rx.borrow().generation != gen_before {
+                            break;
+                        }
+                        // A request by hand failed the same way: still stopped.
+                        let again = {
+                            let s = rx.borrow();
+                            s.phase != Phase::Stopped
+                                && !matches!(s.phase, Phase::Acquiring | Phase::Refreshing)
+                                && s.last_error.as_ref().is_some_and(|e| !e.is_transient())
+                        };
+                        if again {
+                            self.inner.state.send_modify(|s| s.phase = Phase::Stopped);
+                        }
+                    }
                 }
                 Some(_) => {
                     attempt += 1;

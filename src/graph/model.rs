@@ -125,3 +125,61 @@ pub struct SetupFacts {
     /// Non-fatal: "the API's application is not in this tenant".
     pub notes: Vec<String>,
 }
+
+impl SetupFacts {
+    /// The values of the API's app roles granted to the client (assignments on the API's
+    /// service principal), in the API's role order. Empty when the API's service principal
+    /// was not read.
+    pub fn granted_api_roles(&self) -> Vec<String> {
+        let Some(sp) = &self.api_sp else {
+            return Vec::new();
+        };
+        let roles = match &self.api_app {
+            Some(app) if !app.app_roles.is_empty() => &app.app_roles,
+            _ => &sp.app_roles,
+        };
+        roles
+            .iter()
+            .filter(|r| {
+                self.assignments
+                    .iter()
+                    .any(|a| a.resource_id == sp.id && a.app_role_id == r.id)
+            })
+            .map(|r| r.value.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn granted_roles_are_the_assignments_on_the_api() {
+        let role = |id: &str, value: &str| AppRoleDef {
+            id: id.into(),
+            value: value.into(),
+            ..Default::default()
+        };
+        let grant = |role: &str, resource: &str| Assignment {
+            app_role_id: role.into(),
+            resource_id: resource.into(),
+            ..Default::default()
+        };
+        let facts = SetupFacts {
+            api_app: Some(Application {
+                app_roles: vec![role("r", "Weather.Read"), role("w", "Weather.Write")],
+                ..Default::default()
+            }),
+            api_sp: Some(ServicePrincipal {
+                id: "api-sp".into(),
+                ..Default::default()
+            }),
+            // A grant of the same role id on another resource does not count.
+            assignments: vec![grant("w", "api-sp"), grant("r", "graph-sp")],
+            ..Default::default()
+        };
+        assert_eq!(facts.granted_api_roles(), ["Weather.Write"]);
+        assert!(SetupFacts::default().granted_api_roles().is_empty());
+    }
+}

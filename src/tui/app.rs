@@ -475,9 +475,17 @@ impl App {
         };
     }
 
-    /// Open the compare view, starting the token managers it needs to fill every row.
+    /// Open the compare view, starting the token managers it needs to fill every row (and
+    /// reading each profile's set-up, for the "granted" column).
     fn open_compare(&mut self) {
         self.overlay = Overlay::Compare;
+        let unread: Vec<ProfileId> = self
+            .ids()
+            .filter(|id| self.loads(*id) && matches!(self.profiles[id.0].setup, SetupRead::Unread))
+            .collect();
+        for id in unread {
+            self.read_setup(id, false);
+        }
         let start: Vec<ProfileId> = self
             .ids()
             .filter(|id| self.loads(*id) && !self.profiles[id.0].started)

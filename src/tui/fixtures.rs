@@ -461,3 +461,108 @@ pub fn profiles_app(demo: bool, cert_days: i64) -> App {
     };
     app
 }
+
+/// The API's app roles in the fixtures' tenant: (id, value).
+pub const API_ROLES: [(&str, &str); 3] = [
+    ("4c0bd6f6-0000-4000-8000-000000000001", "Weather.Read"),
+    ("4c0bd6f6-0000-4000-8000-000000000002", "Weather.Write"),
+    ("4c0bd6f6-0000-4000-8000-000000000003", "Weather.Admin"),
+];
+const API_SP: &str = "9f1c2b3a-0000-4000-8000-0000000000a1";
+const CLIENT_SP: &str = "6cd8d0a5-66d8-43d4-87e7-81db44d2fa71";
+
+/// The set-up Microsoft Graph would report for the fixtures' profile: the API defines its
+/// three roles for applications (v2 tokens); the client has `configured` under API
+/// permissions and holds a grant of each of `granted`, made at the time given.
+pub fn setup_facts(
+    configured: &[&str],
+    granted: &[(&str, DateTime<Utc>)],
+) -> crate::graph::SetupFacts {
+    use crate::graph::{
+        AppRoleDef, Application, Assignment, RequiredResource, ResourceAccess, ServicePrincipal,
+        SetupFacts,
+    };
+    let id_of = |v: &str| {
+        API_ROLES
+            .iter()
+            .find(|(_, value)| *value == v)
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default()
+    };
+    let roles: Vec<AppRoleDef> = API_ROLES
+        .iter()
+        .map(|(id, value)| AppRoleDef {
+            id: id.to_string(),
+            value: value.to_string(),
+            display_name: value.to_string(),
+            allowed_member_types: vec!["Application".into()],
+            is_enabled: true,
+        })
+        .collect();
+    SetupFacts {
+        api_app: Some(Application {
+            object_id: "b1d4a5c6-0000-4000-8000-0000000000b1".into(),
+            app_id: API.into(),
+            display_name: "Weather API".into(),
+            identifier_uris: vec![format!("api://{API}")],
+            requested_token_version: Some(2),
+            app_roles: roles.clone(),
+            ..Default::default()
+        }),
+        api_sp: Some(ServicePrincipal {
+            id: API_SP.into(),
+            app_id: API.into(),
+            display_name: "Weather API".into(),
+            app_roles: roles,
+            ..Default::default()
+        }),
+        client_app: Some(Application {
+            object_id: "c2e5b6d7-0000-4000-8000-0000000000c2".into(),
+            app_id: CLIENT.into(),
+            display_name: "Weather console".into(),
+            required_resource_access: vec![RequiredResource {
+                resource_app_id: API.into(),
+                access: configured
+                    .iter()
+                    .map(|r| ResourceAccess {
+                        id: id_of(r),
+                        kind: "Role".into(),
+                    })
+                    .collect(),
+            }],
+            ..Default::default()
+        }),
+        client_sp: Some(ServicePrincipal {
+            id: CLIENT_SP.into(),
+            app_id: CLIENT.into(),
+            display_name: "Weather console".into(),
+            ..Default::default()
+        }),
+        assignments: granted
+            .iter()
+            .enumerate()
+            .map(|(i, (r, at))| Assignment {
+                id: format!("assignment-{i}"),
+                app_role_id: id_of(r),
+                principal_id: CLIENT_SP.into(),
+                resource_id: API_SP.into(),
+                resource_display_name: Some("Weather API".into()),
+                created: Some(*at),
+            })
+            .collect(),
+        source:
+            "Microsoft Graph https://graph.microsoft.com/v1.0 (token from profile `console-rw`)"
+                .into(),
+        read_at: now(),
+        notes: Vec::new(),
+    }
+}
+
+/// `app` read `facts` for its active profile (as the runtime reports it).
+pub fn read_setup(app: &mut App, facts: crate::graph::SetupFacts) {
+    let profile = ProfileId(app.active());
+    app.update(Msg::Setup {
+        profile,
+        result: Ok(Box::new(facts)),
+    });
+}

@@ -381,3 +381,91 @@ fn config_secret_expired() {
     );
     assert!(!screen.contains("renew within"), "{screen}");
 }
+
+/// The Setup view with a set-up where everything lines up: every link ✓.
+#[test]
+fn setup_view_healthy() {
+    let mut app = with_token(&["Weather.Read"]);
+    let long_ago = now() - chrono::Duration::days(30);
+    read_setup(
+        &mut app,
+        setup_facts(&["Weather.Read"], &[("Weather.Read", long_ago)]),
+    );
+    app.update(key(KeyCode::F(4)));
+    both("setup_healthy", &app);
+    let screen = render(&app, 120, 40);
+    assert!(!screen.contains('✗'), "{screen}");
+    assert!(!screen.contains("broken here"), "{screen}");
+}
+
+/// Scenario 6: the permission is configured but admin consent was never given.
+#[test]
+fn setup_view_not_consented() {
+    let mut app = with_token(&["Weather.Read"]);
+    let long_ago = now() - chrono::Duration::days(30);
+    read_setup(
+        &mut app,
+        setup_facts(
+            &["Weather.Read", "Weather.Admin"],
+            &[("Weather.Read", long_ago)],
+        ),
+    );
+    call(&mut app, "Seattle", forbidden("Weather.Admin"));
+    app.update(key(KeyCode::F(4)));
+    both("setup_not_consented", &app);
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("broken here"), "{screen}");
+    assert!(
+        screen.contains("admin consent was never granted"),
+        "{screen}"
+    );
+    let narrow = render(&app, 80, 24);
+    assert!(narrow.contains("broken here"), "{narrow}");
+}
+
+/// Scenario 7: the role was granted a minute ago; the token on screen is older.
+#[test]
+fn setup_view_stale_token() {
+    let mut app = with_token(&["Weather.Read"]);
+    let long_ago = now() - chrono::Duration::days(30);
+    let just_now = now() - chrono::Duration::minutes(1);
+    read_setup(
+        &mut app,
+        setup_facts(
+            &["Weather.Read", "Weather.Admin"],
+            &[("Weather.Read", long_ago), ("Weather.Admin", just_now)],
+        ),
+    );
+    call(&mut app, "Seattle", forbidden("Weather.Admin"));
+    app.update(key(KeyCode::F(4)));
+    both("setup_stale_token", &app);
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("predates the grant"), "{screen}");
+}
+
+/// With the set-up read, the compare view shows beside each role whether the tenant
+/// granted it: granted but missing from the token reads "✗✓" (the token predates the grant).
+#[test]
+fn compare_shows_what_the_tenant_granted() {
+    // The token predates the grant of the role the profile expects.
+    let mut app = with_token(&[]);
+    let just_now = now() - chrono::Duration::minutes(1);
+    read_setup(
+        &mut app,
+        setup_facts(
+            &["Weather.Read", "Weather.Write"],
+            &[("Weather.Read", just_now), ("Weather.Write", just_now)],
+        ),
+    );
+    app.update(key(KeyCode::F(3)));
+    let screen = render(&app, 120, 40);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("│console-rw"))
+        .unwrap_or_default();
+    assert!(row.contains("✗✓"), "{screen}");
+    assert!(
+        screen.contains("second mark: granted in the tenant"),
+        "{screen}"
+    );
+}

@@ -384,6 +384,23 @@ fn footer_line(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// "↓ 4 more" on the bottom border of the bordered `area`, when `hidden` lines are below
+/// what it shows (↑↓ / PgDn scroll to them).
+fn more_below(f: &mut Frame, area: Rect, hidden: u16, th: &super::Theme) {
+    if hidden == 0 || area.height < 2 || area.width < 16 {
+        return;
+    }
+    let text = format!(" ↓ {hidden} more ");
+    let w = wrap::width(&text) as u16;
+    let at = Rect {
+        x: area.x + area.width.saturating_sub(w + 2),
+        y: area.y + area.height - 1,
+        width: w.min(area.width.saturating_sub(2)),
+        height: 1,
+    };
+    f.render_widget(Paragraph::new(Span::styled(text, th.warn())), at);
+}
+
 /// A rectangle of at most `w`×`h` centred in `area`.
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);

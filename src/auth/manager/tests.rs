@@ -276,6 +276,7 @@ fn drain(rx: &mut broadcast::Receiver<TokenUpdate>) -> Vec<String> {
             TokenEvent::Failed { repeat, .. } => format!("failed repeat={repeat}"),
             TokenEvent::Scheduled { retry, .. } => format!("scheduled retry={retry:?}"),
             TokenEvent::Expired => "expired".into(),
+            TokenEvent::Stopped { .. } => "stopped".into(),
             TokenEvent::Warning(_) => "warning".into(),
         });
     }
@@ -337,4 +338,65 @@ async fn events_say_what_happened_once() {
     let expired = seen.iter().position(|s| s == "expired");
     let recovered = seen.iter().position(|s| s == "new gen=2 Network");
     assert!(expired < recovered && recovered.is_some(), "{seen:?}");
+}
+
+fn expired_secret() -> TokenError {
+    TokenError::Rejected {
+        status: 401,
+        entra: Box::new(EntraError {
+            error: "invalid_client".into(),
+            error_description: Some(
+                "AADSTS7000222: The provided client secret keys are expired.".into(),
+            ),
+            error_codes: vec![7000222],
+            ..Default::default()
+        }),
+        retry_after: None,
+    }
+}
+
+/// A failure no retry can fix (an expired secret) stops the background refresher instead of
+/// retrying for as long as the dashboard is open; a request by hand starts it again.
+#[tokio::test(start_paused = true)]
+async fn a_permanent_failure_stops_the_refresher_until_asked_by_hand() {
+    let (script, h) = setup(vec![Ok(3600), Err(expired_secret())], Duration::ZERO);
+    let mut rx = h.events();
+    h.token().await.unwrap();
+    let _guard = h.spawn_refresher();
+    advance(Duration::from_millis(10)).await;
+    advance(Duration::from_secs(55 * 60 + 1)).await;
+    assert_eq!(
+        script.calls.load(Ordering::SeqCst),
+        2,
+        "the refresh was tried"
+    );
+    assert_eq!(h.snapshot().phase, Phase::Stopped);
+    let seen = drain(&mut rx);
+    assert!(seen.iter().any(|s| s.starts_with("failed")), "{seen:?}");
+    assert!(
+        !seen.iter().any(|s| s.starts_with("scheduled retry=Some")),
+        "{seen:?}"
+    );
+    // An hour later: no retry was made, the valid token was served while it lasted.
+    for _ in 0..60 {
+        advance(Duration::from_secs(60)).await;
+    }
+    assert_eq!(
+        script.calls.load(Ordering::SeqCst),
+        2,
+        "no retries while stopped"
+    );
+    // The same failure by hand keeps it stopped; a success starts the schedule again.
+    script
+        .queue
+        .lock()
+        .unwrap()
+        .push_back(Err(expired_secret()));
+    assert!(h.refresh_now().await.is_err());
+    advance(Duration::from_millis(10)).await;
+    assert_eq!(h.snapshot().phase, Phase::Stopped);
+    h.refresh_now().await.unwrap();
+    advance(Duration::from_millis(10)).await;
+    assert!(h.snapshot().next_refresh.is_some(), "scheduled again");
+    assert_eq!(h.snapshot().phase, Phase::Fresh);
 }

@@ -197,5 +197,7 @@ impl App {
             level,
             summary,
         });
+        // A 403 may name the role the API requires: the chain is drawn for it.
+        self.refresh_setup_report(id);
     }
 }

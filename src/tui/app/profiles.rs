@@ -192,6 +192,10 @@ pub struct ProfileState {
     pub(in crate::tui) last: Option<Completed>,
     /// Its app-role set-up, read from Microsoft Graph when the Setup view asks.
     pub(in crate::tui) setup: super::SetupRead,
+    /// The chain worked out from the set-up, the token and the last answer.
+    pub(in crate::tui) setup_report: Option<crate::diagnose::setup::SetupReport>,
+    /// The client id (for the chain: which application is the client).
+    pub(in crate::tui) client_id: String,
 }
 
 impl ProfileState {
@@ -224,6 +228,8 @@ impl ProfileState {
             call: None,
             last: None,
             setup: super::SetupRead::NotConfigured,
+            setup_report: None,
+            client_id: String::new(),
         }
     }
 
@@ -320,6 +326,8 @@ impl ProfileState {
             call: None,
             last: None,
             setup: super::SetupRead::for_source(&profile.graph.source),
+            setup_report: None,
+            client_id: profile.client_id.clone(),
         }
     }
 

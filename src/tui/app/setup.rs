@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::{App, Level, Overlay};
 use crate::config::GraphSource;
+use crate::diagnose::setup::{Required, SetupInput, analyse};
 use crate::graph::{GraphError, SetupFacts};
 use crate::problem::Problem as _;
 use crate::tui::msg::{Effect, ProfileId};
@@ -43,7 +44,6 @@ impl SetupRead {
             _ => SetupRead::Unread,
         }
     }
-
 }
 
 impl App {
@@ -110,8 +110,48 @@ impl App {
         self.refresh_setup_report(id);
     }
 
-    /// Work out the chain again for profile `id` (its facts, token or last answer changed).
+    /// Work out the chain again for profile `id`: its facts, its token or the API's last
+    /// answer changed. Cheap (a walk over the facts), and done here so `view` only draws.
     pub(super) fn refresh_setup_report(&mut self, id: ProfileId) {
-        let _ = id;
+        let now = self.now;
+        let Some(p) = self.profiles.get_mut(id.0) else {
+            return;
+        };
+        let SetupRead::Read { facts, .. } = &p.setup else {
+            p.setup_report = None;
+            return;
+        };
+        let claims = p.decoded.as_ref().and_then(|d| d.jwt()).map(|j| &j.claims);
+        let token_issued = claims
+            .and_then(|c| c.iat)
+            .and_then(|t| DateTime::from_timestamp(t, 0));
+        // The role the API named in its last 403, else what the profile expects.
+        let named = p
+            .last
+            .as_ref()
+            .and_then(|l| l.advice.as_ref())
+            .and_then(|a| a.required_role.as_deref());
+        let required = match named {
+            Some(role) => Required::from_403(role),
+            None => Required::expected(&p.expected_roles),
+        };
+        let thumbprint = p
+            .credential
+            .certificate
+            .as_ref()
+            .map(|c| c.thumbprint.clone());
+        let input = SetupInput {
+            facts,
+            claims,
+            token_issued,
+            required,
+            scope: &p.scope,
+            client_id: &p.client_id,
+            presented_thumbprint: thumbprint.as_deref(),
+            federated: None,
+            now,
+        };
+        let report = analyse(&input);
+        p.setup_report = Some(report);
     }
 }

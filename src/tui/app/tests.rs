@@ -889,3 +889,24 @@ fn a_refusal_is_explained_against_the_token_that_was_sent() {
         "judged against generation 1, not the newer token"
     );
 }
+
+#[test]
+fn a_stopped_refresher_is_logged_with_what_to_do() {
+    let mut app = with_token();
+    app.update(token_msg(
+        P0,
+        crate::auth::TokenEvent::Stopped {
+            error: expired_secret_error(),
+        },
+        fresh(&["Weather.Read"], 1),
+    ));
+    let last = app.activity().last().unwrap();
+    assert_eq!(last.level, Level::Error);
+    assert!(
+        last.text
+            .starts_with("token requests stopped: AADSTS7000222")
+            && last.text.contains("then refresh (r)"),
+        "{}",
+        last.text
+    );
+}

@@ -171,6 +171,7 @@ impl App {
                     relative(t.expires_on, self.now)
                 );
                 self.plog(id, Level::Good, text);
+                self.refresh_setup_report(id);
             }
             TokenEvent::Failed { error, repeat } => {
                 if !repeat {
@@ -200,6 +201,13 @@ impl App {
                     );
                     self.log(Level::Info, text);
                 }
+            }
+            TokenEvent::Stopped { error } => {
+                let text = format!(
+                    "token requests stopped: {} — retrying cannot fix this; fix the credential or the profile, then refresh (r)",
+                    error.short_reason()
+                );
+                self.plog(id, Level::Error, text);
             }
             TokenEvent::Expired => self.plog(
                 id,

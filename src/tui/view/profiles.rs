@@ -11,7 +11,7 @@ use super::{centered, clear, popup, popup_block, wrap};
 use crate::diagnose::roles::{self, same_role};
 use crate::text::sanitize;
 use crate::tui::Theme;
-use crate::tui::app::{App, Level, ProfileState};
+use crate::tui::app::{App, Level, ProfileState, SetupRead};
 
 fn level_style(th: &Theme, level: Level) -> Style {
     match level {
@@ -232,6 +232,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     let mut rows = Vec::new();
     let mut token_w = 5;
     let mut outcome_w = 9;
+    let mut any_graph = false;
     for (i, p) in app.profiles.iter().enumerate() {
         let mut cells = Vec::new();
         let name = if i == app.active.0 {
@@ -249,15 +250,35 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
             .and_then(|d| d.jwt())
             .filter(|_| p.error.is_none())
             .map(|j| roles::check(Some(&j.claims), &p.expected_roles));
+        // What Microsoft Graph says is granted, when the set-up was read.
+        let granted = match &p.setup {
+            SetupRead::Read { facts, .. } => Some(facts.granted_api_roles()),
+            _ => None,
+        };
+        any_graph |= granted.is_some();
         for r in &roles {
+            let in_grant = granted.as_ref().map(|g| g.iter().any(|x| same_role(x, r)));
+            let grant_mark = match in_grant {
+                None => "",
+                Some(true) => "✓",
+                Some(false) => "✗",
+            };
             let cell = match &check {
-                None => Cell::from(Span::styled("—", th.dim())),
-                Some(c) if c.grants(r) => Cell::from(Span::styled("✓", th.ok())),
+                None => Cell::from(Span::styled(format!("—{grant_mark}"), th.dim())),
+                Some(c) if c.grants(r) => {
+                    Cell::from(Span::styled(format!("✓{grant_mark}"), th.ok()))
+                }
                 Some(c) => {
                     // A missing role the API needs, or the profile expects, is the problem;
-                    // any other missing role is just not granted.
+                    // any other missing role is just not granted. Granted but not in the
+                    // token: the token predates the grant.
                     let matters = is_required(r) || c.missing.iter().any(|m| same_role(m, r));
-                    Cell::from(Span::styled("✗", if matters { th.err() } else { th.dim() }))
+                    let style = match in_grant {
+                        Some(true) => th.warn(),
+                        _ if matters => th.err(),
+                        _ => th.dim(),
+                    };
+                    Cell::from(Span::styled(format!("✗{grant_mark}"), style))
                 }
             };
             cells.push(cell);
@@ -333,6 +354,13 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         inner_w as usize,
         th.dim(),
     ));
+    if any_graph {
+        notes.extend(wrap::styled(
+            "second mark: granted in the tenant (Microsoft Graph) · ✗✓ granted but not in the token: it predates the grant (r)",
+            inner_w as usize,
+            th.dim(),
+        ));
+    }
     let next = match app.compare_city() {
         Some(city) => format!(
             "Enter calls the API for {} as every profile, each with its own token.",

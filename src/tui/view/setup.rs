@@ -10,15 +10,36 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{centered, clear, popup_block, wrap};
+use crate::diagnose::Severity;
+use crate::diagnose::setup::{Link, LinkKind, RoleChain, SetupReport};
 use crate::problem::Problem as _;
 use crate::text::sanitize;
 use crate::tui::Theme;
 use crate::tui::app::{App, SetupRead};
+
+/// The boxes' titles, in chain order.
+fn title(kind: LinkKind) -> &'static str {
+    match kind {
+        LinkKind::Defined => "API defines",
+        LinkKind::Configured => "configured",
+        LinkKind::Granted => "granted",
+        LinkKind::InToken => "in token",
+        LinkKind::Required => "API requires",
+    }
+}
+
+fn style(th: &Theme, s: Severity) -> Style {
+    match s {
+        Severity::Ok | Severity::Info => th.ok(),
+        Severity::Warning => th.warn(),
+        Severity::Error => th.err(),
+    }
+}
 
 /// Draw the view over `area`; returns the largest useful scroll offset.
 pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
@@ -80,17 +101,22 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
                 width,
                 th.dim(),
             ));
-            lines.extend(facts_lines(facts, width, th));
+            match &p.setup_report {
+                Some(report) => lines.extend(report_lines(report, width, th)),
+                None => lines.push(Line::from(Span::styled(
+                    "waiting for a token to compare the set-up with",
+                    th.dim(),
+                ))),
+            }
             for n in &facts.notes {
                 lines.extend(wrap::hang("note: ", &sanitize(n, false), width, th.dim()));
             }
         }
     }
     let max = (lines.len() as u16).saturating_sub(inner.height);
-    f.render_widget(
-        Paragraph::new(lines).scroll((app.setup_scroll.min(max), 0)),
-        inner,
-    );
+    let scroll = app.setup_scroll.min(max);
+    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    super::more_below(f, rect, max - scroll, th);
     max
 }
 
@@ -123,35 +149,246 @@ fn not_configured(width: usize, th: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-/// What was read, until the chain is drawn from it.
-fn facts_lines(facts: &crate::graph::SetupFacts, width: usize, th: &Theme) -> Vec<Line<'static>> {
+/// Every role's chain (the first broken one drawn as the diagram), then the findings.
+fn report_lines(report: &SetupReport, width: usize, th: &Theme) -> Vec<Line<'static>> {
+    let mut out = vec![Line::default()];
+    let first_broken = report
+        .chains
+        .iter()
+        .position(|c| c.first_broken().is_some())
+        .unwrap_or(0);
+    for (i, chain) in report.chains.iter().enumerate() {
+        if i == first_broken {
+            out.extend(diagram(chain, width, th));
+        } else {
+            out.push(compact(chain, th));
+        }
+    }
+    if report.chains.is_empty() {
+        out.push(Line::from(Span::styled(
+            "no role to check: the API named none in a 403 and the profile lists no expected_roles",
+            th.dim(),
+        )));
+    }
+    if !report.findings.is_empty() {
+        out.push(Line::default());
+        out.push(Line::from(Span::styled("around the chain", th.label())));
+    }
+    for finding in &report.findings {
+        let topic = finding.topic.replace('_', " ");
+        let mark = format!("{} {topic:<20} ", finding.severity.mark());
+        out.extend(wrap::hang(
+            &mark,
+            &sanitize(&finding.summary, false),
+            width,
+            style(th, finding.severity),
+        ));
+        if let Some(fix) = finding
+            .fix
+            .as_ref()
+            .filter(|_| finding.severity >= Severity::Warning)
+        {
+            out.extend(wrap::hang(
+                "    fix: ",
+                &sanitize(fix, false),
+                width,
+                th.dim(),
+            ));
+        }
+    }
+    out
+}
+
+/// One line for a chain that is not the one drawn: "Weather.Read  ✓ → ✓ → ✓ → ✓ → ✓".
+fn compact(chain: &RoleChain, th: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::styled(
+        format!("{:<18} ", sanitize(&chain.role, false)),
+        th.label(),
+    )];
+    for (i, link) in chain.links.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" → ", style(th, link.severity)));
+        }
+        spans.push(Span::styled(
+            format!("{} {}", link.severity.mark(), title(link.kind)),
+            style(th, link.severity),
+        ));
+    }
+    Line::from(spans)
+}
+
+/// The chain of one role: boxes with arrows when there is room, else one link per line;
+/// then the first broken link's summary, cause and fix.
+fn diagram(chain: &RoleChain, width: usize, th: &Theme) -> Vec<Line<'static>> {
+    let mut out = vec![Line::from(Span::styled(
+        sanitize(&chain.role, false),
+        th.title().add_modifier(Modifier::BOLD),
+    ))];
+    let broken = chain.first_broken().map(|l| l.kind);
+    const ARROW: usize = 4;
+    let n = chain.links.len().max(1);
+    let box_w = (width.saturating_sub(ARROW * (n - 1))) / n;
+    if box_w >= 18 {
+        out.extend(boxes(chain, box_w, broken, th));
+        if let Some(link) = chain.first_broken() {
+            out.extend(explain(link, width, th, false));
+        }
+    } else {
+        // Narrow: what is broken and the fix first, where a small screen still shows them.
+        if let Some(link) = chain.first_broken() {
+            out.extend(explain(link, width, th, true));
+            out.push(Line::default());
+        }
+        out.extend(vertical(chain, width, broken, th));
+        if let Some(cause) = chain.first_broken().and_then(|l| l.cause.as_ref()) {
+            out.push(Line::default());
+            out.extend(wrap::kv(
+                "why",
+                &sanitize(cause, false),
+                4,
+                width,
+                th.label(),
+                Style::new(),
+            ));
+        }
+    }
+    out.push(Line::default());
+    out
+}
+
+/// Lines of text inside a box.
+const BOX_LINES: usize = 3;
+
+/// The words inside a box: the link's summary, cut to fit [`BOX_LINES`] lines.
+fn box_text(link: &Link, w: usize) -> Vec<String> {
+    let mut lines = wrap::wrap(&sanitize(&link.summary, false), w);
+    if lines.len() > BOX_LINES {
+        lines.truncate(BOX_LINES);
+        if let Some(last) = lines.last_mut() {
+            let keep: String = last.chars().take(w.saturating_sub(1)).collect();
+            *last = keep + "…";
+        }
+    }
+    while lines.len() < BOX_LINES {
+        lines.push(String::new());
+    }
+    lines
+}
+
+fn boxes(
+    chain: &RoleChain,
+    box_w: usize,
+    broken: Option<LinkKind>,
+    th: &Theme,
+) -> Vec<Line<'static>> {
+    let inner = box_w.saturating_sub(2);
+    // Top border, the text lines, bottom border.
+    let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new(); BOX_LINES + 2];
+    let middle = BOX_LINES.div_ceil(2);
+    for (i, link) in chain.links.iter().enumerate() {
+        let st = style(th, link.severity);
+        let border = if Some(link.kind) == broken {
+            st.add_modifier(Modifier::BOLD)
+        } else {
+            th.dim()
+        };
+        if i > 0 {
+            // The arrow into this link takes its colour.
+            for (r, row) in rows.iter_mut().enumerate() {
+                row.push(if r == middle {
+                    Span::styled(" ━▶ ", st)
+                } else {
+                    Span::raw("    ")
+                });
+            }
+        }
+        let head = format!(" {} {} ", link.severity.mark(), title(link.kind));
+        let head: String = head.chars().take(inner).collect();
+        let fill = inner.saturating_sub(wrap::width(&head));
+        rows[0].push(Span::styled("┌".to_string(), border));
+        rows[0].push(Span::styled(head, st.add_modifier(Modifier::BOLD)));
+        rows[0].push(Span::styled(format!("{}┐", "─".repeat(fill)), border));
+        let text = box_text(link, inner.saturating_sub(1));
+        for (r, t) in text.iter().enumerate() {
+            let pad = inner.saturating_sub(wrap::width(t) + 1);
+            rows[1 + r].push(Span::styled("│ ".to_string(), border));
+            rows[1 + r].push(Span::styled(t.clone(), st));
+            rows[1 + r].push(Span::styled(format!("{}│", " ".repeat(pad)), border));
+        }
+        let mark = if Some(link.kind) == broken {
+            format!("┴ broken here {}", "─".repeat(inner.saturating_sub(14)))
+        } else {
+            "─".repeat(inner)
+        };
+        let mark: String = mark.chars().take(inner).collect();
+        rows[BOX_LINES + 1].push(Span::styled(format!("└{mark}┘"), border));
+    }
+    rows.into_iter().map(Line::from).collect()
+}
+
+fn vertical(
+    chain: &RoleChain,
+    width: usize,
+    broken: Option<LinkKind>,
+    th: &Theme,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    if let Some(api) = &facts.api_app {
-        let roles: Vec<String> = api
-            .app_roles
-            .iter()
-            .map(|r| sanitize(&r.value, false))
-            .collect();
+    for (i, link) in chain.links.iter().enumerate() {
+        let st = style(th, link.severity);
+        if i > 0 {
+            out.push(Line::from(Span::styled("  ↓", st)));
+        }
+        let here = if Some(link.kind) == broken {
+            " ◀ broken here"
+        } else {
+            ""
+        };
+        let lead = format!("{} {:<18} ", link.severity.mark(), title(link.kind));
+        let text = format!("{}{here}", sanitize(&link.summary, false));
+        let mut lines = wrap::hang(&lead, &text, width, st);
+        if Some(link.kind) == broken
+            && let Some(first) = lines.first_mut()
+        {
+            for span in &mut first.spans {
+                span.style = span.style.add_modifier(Modifier::BOLD);
+            }
+        }
+        out.extend(lines);
+    }
+    out
+}
+
+/// The broken link in words: what, why (unless `brief`: the caller shows it later), the fix.
+fn explain(link: &Link, width: usize, th: &Theme, brief: bool) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    if !brief {
+        out.push(Line::default());
+    }
+    out.extend(wrap::hang(
+        &format!("{} ", link.severity.mark()),
+        &sanitize(&link.summary, false),
+        width,
+        style(th, link.severity).add_modifier(Modifier::BOLD),
+    ));
+    if let Some(c) = link.cause.as_ref().filter(|_| !brief) {
         out.extend(wrap::kv(
-            "API",
-            &format!(
-                "{} · roles {}",
-                sanitize(&api.display_name, false),
-                roles.join(", ")
-            ),
-            8,
+            "why",
+            &sanitize(c, false),
+            4,
             width,
             th.label(),
             Style::new(),
         ));
     }
-    out.extend(wrap::kv(
-        "grants",
-        &facts.assignments.len().to_string(),
-        8,
-        width,
-        th.label(),
-        Style::new(),
-    ));
+    if let Some(fix) = &link.fix {
+        out.extend(wrap::kv(
+            "fix",
+            &sanitize(fix, false),
+            4,
+            width,
+            th.label(),
+            th.warn(),
+        ));
+    }
     out
 }

@@ -36,6 +36,8 @@ fn state_line(app: &App, snap: Option<&TokenSnapshot>) -> Line<'static> {
         Phase::Fresh => th.ok(),
         Phase::Idle | Phase::Acquiring | Phase::Refreshing | Phase::Retrying { .. } => th.warn(),
         Phase::Expired | Phase::Failed => th.err(),
+        Phase::Stopped if s.token.is_some() => th.warn(),
+        Phase::Stopped => th.err(),
     };
     let mut spans = vec![Span::styled(
         format!("● {text}"),
