@@ -401,3 +401,41 @@ async fn switch_profile_then_compare_every_profile() {
     d.keys([KeyCode::Esc, KeyCode::Tab]);
     d.quit().await;
 }
+
+/// SCENARIOS.md 6 and 7 in the Setup view: Weather.Admin configured but never consented is
+/// the broken link; once granted (with the tenant's propagation delay) the token on screen
+/// predates the grant; `w` asks for new tokens until the role is in one, then calls again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_view_shows_the_broken_link_and_waits_for_the_grant() {
+    let mut d = Demo::start(160, 50).await;
+    d.wait_for(&["● fresh", "verified   ✓ signature"]).await;
+    d.sandbox
+        .configure_role("console-rw", "Weather.Admin")
+        .unwrap();
+    d.sandbox.set_required_role("Weather.Admin").unwrap();
+    d.typed("Seattle");
+    d.keys([KeyCode::Enter]);
+    d.wait_for(&["403 Forbidden"]).await;
+    d.keys([KeyCode::F(4)]);
+    d.wait_for(&[
+        "Setup · console-rw",
+        "broken here",
+        "Weather.Admin is configured on the client but admin consent was never granted",
+    ])
+    .await;
+    // Grant it; new tokens carry it only after the delay.
+    d.sandbox.set_grant_delay(std::time::Duration::from_secs(3));
+    d.sandbox.grant_role("console-rw", "Weather.Admin").unwrap();
+    d.keys([KeyCode::Char('r')]);
+    d.wait_for(&["✓ granted", "✗ in token"]).await;
+    d.keys([KeyCode::Char('w')]);
+    d.wait_for(&["waiting for Weather.Admin to reach new tokens"])
+        .await;
+    d.wait_for(&["Weather.Admin is in the new token; calling the API for Seattle again"])
+        .await;
+    d.keys([KeyCode::Esc]);
+    let screen = d.wait_for(&["200 OK", "temperature"]).await;
+    assert!(!screen.contains("403 Forbidden"), "{screen}");
+    d.keys([KeyCode::Tab]);
+    d.quit().await;
+}

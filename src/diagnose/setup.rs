@@ -29,7 +29,7 @@ use crate::jwt::Claims;
 use crate::text::sanitize;
 
 pub use compare::mark_difference;
-pub use wait::{Attempt, WaitDone, WaitError, wait_for_role};
+pub use wait::{Attempt, DEFAULT_BOUND, WaitDone, WaitError, wait_for_role};
 
 /// Everything the chain is judged from.
 #[derive(Debug, Clone)]

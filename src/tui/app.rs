@@ -414,6 +414,15 @@ impl App {
                 self.on_setup(profile, result)
             }
             Msg::Setup { .. } => self.dirty = false,
+            Msg::Waiting { profile, progress } if profile.0 < self.profiles.len() => {
+                self.on_waiting(profile, progress)
+            }
+            Msg::WaitDone {
+                profile,
+                role,
+                result,
+            } if profile.0 < self.profiles.len() => self.on_wait_done(profile, role, result),
+            Msg::Waiting { .. } | Msg::WaitDone { .. } => self.dirty = false,
             Msg::Warning(w) => self.log(Level::Warn, w),
             Msg::Quit => self.quit = true,
         }

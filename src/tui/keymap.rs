@@ -61,6 +61,8 @@ pub enum Action {
     Setup,
     /// In the Setup view: read the set-up again (with a fresh Graph token).
     ReadSetup,
+    /// In the Setup view: wait for the role to reach new tokens (or stop waiting).
+    WaitForRole,
 }
 
 /// Where a key applies.
@@ -222,6 +224,7 @@ pub const BINDINGS: &[Binding] = &[
     row(&[(Code(KeyCode::F(2)), Compare), (Char('p'), Compare)], Action::Profiles, "", "", Some(("p profiles", 5))),
     row(&[(Char('r'), SetupView)], Action::ReadSetup, "", "", Some(("r read again", 7))),
     row(&[(Code(KeyCode::F(5)), SetupView)], Action::Refresh, "", "", Some(("F5 refresh token", 6))),
+    row(&[(Char('w'), SetupView)], Action::WaitForRole, "", "", Some(("w wait for the role", 6))),
     row(&[(Code(KeyCode::Up), SetupView), (Char('k'), SetupView)], Action::Up, "", "", Some(("↑↓ scroll", 4))),
     row(&[(Code(KeyCode::Down), SetupView), (Char('j'), SetupView)], Action::Down, "", "", None),
     row(&[(Code(KeyCode::PageUp), SetupView)], Action::PageUp, "", "", None),

@@ -83,6 +83,18 @@ pub enum Msg {
         profile: ProfileId,
         result: Result<Box<crate::graph::SetupFacts>, crate::graph::GraphError>,
     },
+    /// Progress of a wait for a role to reach `profile`'s tokens ([`Effect::WaitForRole`]):
+    /// one line per attempt. Sent by the waiting task.
+    Waiting {
+        profile: ProfileId,
+        progress: String,
+    },
+    /// The wait ended: `Ok` with the token that carries the role, or why not.
+    WaitDone {
+        profile: ProfileId,
+        role: String,
+        result: Result<(), String>,
+    },
     /// A non-fatal set-up problem (token cache unavailable, …). Sent by the front end at
     /// start.
     Warning(String),
@@ -168,6 +180,11 @@ pub enum Effect {
     StartProfiles(Vec<ProfileId>),
     /// Report the sandbox tenant as `profile`'s client sees it (demo only; after a switch).
     DemoState { profile: ProfileId },
+    /// Ask for fresh tokens for `profile` (bypassing the cache), backing off, until `role`
+    /// is in them or 10 minutes pass (a grant propagating). A new wait replaces one running.
+    WaitForRole { profile: ProfileId, role: String },
+    /// Stop `profile`'s wait.
+    CancelWait { profile: ProfileId },
     /// Read `profile`'s app-role set-up from Microsoft Graph (or its exported files); `fresh`
     /// asks for a new Graph token (after granting the reader Application.Read.All).
     ReadSetup { profile: ProfileId, fresh: bool },

@@ -122,6 +122,8 @@ struct Slot {
     call: Option<JoinHandle<()>>,
     /// The verification in flight; a newer token's replaces it.
     verify: Option<JoinHandle<()>>,
+    /// A wait for a role to reach the tokens (Setup view, `w`).
+    wait: Option<JoinHandle<()>>,
 }
 
 /// Everything the loop needs besides the [`App`]: a token manager per profile started so
@@ -184,6 +186,7 @@ impl Runtime {
                 manager: None,
                 call: None,
                 verify: None,
+                wait: None,
             })
             .collect();
         let mut rt = Runtime {
@@ -357,6 +360,12 @@ impl Runtime {
                 }
             }
             Effect::ReadSetup { profile, fresh } => self.read_setup(profile, fresh),
+            Effect::WaitForRole { profile, role } => self.wait_for_role(profile, role),
+            Effect::CancelWait { profile } => {
+                if let Some(w) = self.slots.get_mut(profile.0).and_then(|s| s.wait.take()) {
+                    w.abort();
+                }
+            }
             // Needs the terminal: the loop performs it (see `run`).
             Effect::Suspend => {}
         }
@@ -404,6 +413,64 @@ impl Runtime {
                 result,
             };
             let _ = tx.send(msg).await;
+        }));
+    }
+
+    /// Ask for fresh tokens until `role` is in them (see [`crate::diagnose::setup::wait_for_role`]),
+    /// reporting every attempt; the token manager publishes each new token as usual.
+    fn wait_for_role(&mut self, id: ProfileId, role: String) {
+        self.ensure_started(id);
+        let tx = self.tx.clone();
+        let Some(slot) = self.slots.get_mut(id.0) else {
+            return;
+        };
+        let Some(handle) = slot.manager.as_ref().map(|m| m.token.clone()) else {
+            return;
+        };
+        if let Some(old) = slot.wait.take() {
+            old.abort();
+        }
+        slot.wait = Some(tokio::spawn(async move {
+            use crate::diagnose::setup::{DEFAULT_BOUND, WaitError, wait_for_role};
+            let progress = |a: &crate::diagnose::setup::Attempt| {
+                let has = if a.roles.is_empty() {
+                    "no roles".to_string()
+                } else {
+                    a.roles.join(", ")
+                };
+                let next = a
+                    .next_in
+                    .map(|d| format!("; next try in {}s", d.as_secs()))
+                    .unwrap_or_default();
+                let text = format!(
+                    "attempt {}, {}s so far: the token has {has}{next}",
+                    a.attempt,
+                    a.elapsed.as_secs()
+                );
+                let _ = tx.try_send(Msg::Waiting {
+                    profile: id,
+                    progress: text,
+                });
+            };
+            let result = wait_for_role(&handle, &role, DEFAULT_BOUND, progress)
+                .await
+                .map(|_| ())
+                .map_err(|e| match e {
+                    WaitError::TimedOut {
+                        attempts, elapsed, ..
+                    } => format!(
+                        "not in new tokens after {attempts} tries in {}s: check the grant (Setup view) or wait longer",
+                        elapsed.as_secs()
+                    ),
+                    WaitError::Token(e) => e.short_reason(),
+                });
+            let _ = tx
+                .send(Msg::WaitDone {
+                    profile: id,
+                    role,
+                    result,
+                })
+                .await;
         }));
     }
 
@@ -506,7 +573,8 @@ impl Runtime {
         B::Error: Send + Sync + 'static,
         S: Stream<Item = io::Result<Event>>,
     {
-        let mut input = std::pin::pin!(input);
+        // Fused: the batch loop may poll again after the stream ended.
+        let mut input = std::pin::pin!(input.fuse());
         let panic_on_key = match std::env::var(PANIC_HOOK_ENV).ok().as_deref() {
             Some("1") => Some(PanicIn::Loop),
             Some("task") => Some(PanicIn::Task),
@@ -581,7 +649,10 @@ impl Runtime {
             }
         }
         for slot in &mut self.slots {
-            for task in [slot.call.take(), slot.verify.take()].into_iter().flatten() {
+            for task in [slot.call.take(), slot.verify.take(), slot.wait.take()]
+                .into_iter()
+                .flatten()
+            {
                 task.abort();
             }
         }

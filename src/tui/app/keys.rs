@@ -105,6 +105,13 @@ impl App {
                 self.scroll.weather =
                     (self.scroll.weather.saturating_add(10)).min(self.max_scroll.get().weather);
             }
+            // Esc in the Setup view stops a wait first, then closes.
+            Action::Close
+                if self.overlay == Overlay::Setup
+                    && self.profiles[self.active.0].wait.is_some() =>
+            {
+                self.stop_wait(self.active, "stopped waiting");
+            }
             Action::Close => self.overlay = Overlay::None,
             Action::MenuUp | Action::MenuDown => self.menu_step(action == Action::MenuDown),
             Action::Apply => match self.overlay {
@@ -145,6 +152,7 @@ impl App {
             Action::Suspend => self.effects.push(Effect::Suspend),
             Action::Setup => self.open_setup(),
             Action::ReadSetup => self.read_setup(self.active, true),
+            Action::WaitForRole => self.toggle_wait(),
         }
     }
 

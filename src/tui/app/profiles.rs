@@ -196,6 +196,8 @@ pub struct ProfileState {
     pub(in crate::tui) setup_report: Option<crate::diagnose::setup::SetupReport>,
     /// The client id (for the chain: which application is the client).
     pub(in crate::tui) client_id: String,
+    /// A wait for a role to reach its tokens, while one runs.
+    pub(in crate::tui) wait: Option<super::setup::RoleWait>,
 }
 
 impl ProfileState {
@@ -230,6 +232,7 @@ impl ProfileState {
             setup: super::SetupRead::NotConfigured,
             setup_report: None,
             client_id: String::new(),
+            wait: None,
         }
     }
 
@@ -328,6 +331,7 @@ impl ProfileState {
             setup: super::SetupRead::for_source(&profile.graph.source),
             setup_report: None,
             client_id: profile.client_id.clone(),
+            wait: None,
         }
     }
 

@@ -16,6 +16,15 @@ use crate::graph::{GraphError, SetupFacts};
 use crate::problem::Problem as _;
 use crate::tui::msg::{Effect, ProfileId};
 
+/// A wait for a role to reach a profile's tokens (a grant propagating).
+#[derive(Debug, Clone)]
+pub struct RoleWait {
+    pub role: String,
+    pub since: DateTime<Utc>,
+    /// The last attempt, in words.
+    pub progress: Option<String>,
+}
+
 /// Where a profile's set-up reading stands.
 #[derive(Debug, Clone, Default)]
 pub enum SetupRead {
@@ -108,6 +117,90 @@ impl App {
             }
         }
         self.refresh_setup_report(id);
+    }
+
+    /// `w` in the Setup view: wait for the role of the first broken chain (or the role the
+    /// API requires) to reach the tokens; `w` or Esc again stops it.
+    pub(super) fn toggle_wait(&mut self) {
+        let id = self.active;
+        if self.profiles[id.0].wait.is_some() {
+            self.stop_wait(id, "stopped waiting");
+            return;
+        }
+        let report = self.profiles[id.0].setup_report.as_ref();
+        let role = report
+            .and_then(|r| r.chains.iter().find(|c| c.first_broken().is_some()))
+            .or_else(|| report.and_then(|r| r.chains.first()))
+            .map(|c| c.role.clone())
+            .or_else(|| self.profiles[id.0].expected_roles.first().cloned());
+        let Some(role) = role else {
+            self.set_status(
+                Level::Warn,
+                "no role to wait for: the API named none in a 403 and the profile expects none",
+            );
+            return;
+        };
+        self.profiles[id.0].wait = Some(RoleWait {
+            role: role.clone(),
+            since: self.now,
+            progress: None,
+        });
+        self.plog(
+            id,
+            Level::Info,
+            format!("waiting for {role} to reach new tokens (w or Esc stops)"),
+        );
+        self.effects.push(Effect::WaitForRole { profile: id, role });
+    }
+
+    pub(super) fn stop_wait(&mut self, id: ProfileId, why: &str) {
+        if self.profiles[id.0].wait.take().is_some() {
+            self.plog(id, Level::Info, why.to_string());
+            self.effects.push(Effect::CancelWait { profile: id });
+        }
+    }
+
+    pub(super) fn on_waiting(&mut self, id: ProfileId, progress: String) {
+        match self.profiles.get_mut(id.0).and_then(|p| p.wait.as_mut()) {
+            Some(w) => w.progress = Some(crate::text::sanitize(&progress, false)),
+            None => self.dirty = false,
+        }
+    }
+
+    /// The wait ended: on success call the API again for the last city, as scenario 7 does.
+    pub(super) fn on_wait_done(&mut self, id: ProfileId, role: String, result: Result<(), String>) {
+        if self
+            .profiles
+            .get_mut(id.0)
+            .and_then(|p| p.wait.take())
+            .is_none()
+        {
+            self.dirty = false;
+            return;
+        }
+        match result {
+            Ok(()) => {
+                let city = self.profiles[id.0].last.as_ref().map(|l| l.city.clone());
+                let text = match &city {
+                    Some(c) => format!("{role} is in the new token; calling the API for {c} again"),
+                    None => format!("{role} is in the new token"),
+                };
+                self.plog(id, Level::Good, text.clone());
+                if id == self.active {
+                    self.set_status(Level::Good, text);
+                }
+                if let Some(city) = city {
+                    self.call_as(id, city);
+                }
+            }
+            Err(e) => {
+                let text = format!("waiting for {role}: {e}");
+                self.plog(id, Level::Warn, text.clone());
+                if id == self.active {
+                    self.set_status(Level::Warn, text);
+                }
+            }
+        }
     }
 
     /// Work out the chain again for profile `id`: its facts, its token or the API's last

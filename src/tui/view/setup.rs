@@ -52,7 +52,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
     clear(f, rect);
     let p = app.cur();
     let title = format!(" Setup · {} ", p.name);
-    let block = popup_block(&title, " r read again · F5 token · Esc close ", th);
+    let block = popup_block(&title, " r read again · w wait · Esc close ", th);
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let width = inner.width as usize;
@@ -92,6 +92,18 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
             )));
         }
         SetupRead::Read { facts, at } => {
+            if let Some(w) = &p.wait {
+                let text = format!(
+                    "waiting for {} to reach new tokens (since {}){} · w or Esc stops",
+                    sanitize(&w.role, false),
+                    app.clock(w.since),
+                    w.progress
+                        .as_ref()
+                        .map(|p| format!(": {p}"))
+                        .unwrap_or_default()
+                );
+                lines.extend(wrap::styled(&text, width, th.warn()));
+            }
             lines.extend(wrap::styled(
                 &format!(
                     "{} · read {}",
