@@ -336,23 +336,41 @@ impl App {
         t.with_timezone(&self.offset).format("%H:%M:%S").to_string()
     }
 
+    /// Log a line about the active profile.
     fn log(&mut self, level: Level, text: impl Into<String>) {
-        self.activity.push(self.now, level, text);
+        self.plog(self.active, level, text);
+    }
+
+    /// Log a line about the dashboard as a whole (shown whichever profile is active).
+    fn glog(&mut self, level: Level, text: impl Into<String>) {
+        self.activity.push(self.now, level, text, None, None);
     }
 
     /// Log a line about profile `id`: tagged with its name unless it is the active one.
     fn plog(&mut self, id: ProfileId, level: Level, text: impl Into<String>) {
+        self.plog_fold(id, level, None, text);
+    }
+
+    /// [`App::plog`], folding into the previous line when it has the same `fold` key.
+    fn plog_fold(
+        &mut self,
+        id: ProfileId,
+        level: Level,
+        fold: Option<&'static str>,
+        text: impl Into<String>,
+    ) {
         let text = text.into();
-        if id == self.active {
-            self.log(level, text);
+        let text = if id == self.active {
+            text
         } else {
             let name = self
                 .profiles
                 .get(id.0)
                 .map(|p| p.name.clone())
                 .unwrap_or_default();
-            self.log(level, format!("[{name}] {text}"));
-        }
+            format!("[{name}] {text}")
+        };
+        self.activity.push(self.now, level, text, Some(id), fold);
     }
 
     fn set_status(&mut self, level: Level, text: impl Into<String>) {
@@ -423,7 +441,7 @@ impl App {
                 result,
             } if profile.0 < self.profiles.len() => self.on_wait_done(profile, role, result),
             Msg::Waiting { .. } | Msg::WaitDone { .. } => self.dirty = false,
-            Msg::Warning(w) => self.log(Level::Warn, w),
+            Msg::Warning(w) => self.glog(Level::Warn, w),
             Msg::Quit => self.quit = true,
         }
     }
@@ -503,7 +521,7 @@ impl App {
             for id in &start {
                 self.profiles[id.0].started = true;
             }
-            self.log(
+            self.glog(
                 Level::Info,
                 format!(
                     "compare: requesting tokens for {} more profiles",

@@ -63,6 +63,8 @@ pub enum Action {
     ReadSetup,
     /// In the Setup view: wait for the role to reach new tokens (or stop waiting).
     WaitForRole,
+    /// In the Activity pane: every profile's entries, or only the active one's.
+    ToggleActivity,
 }
 
 /// Where a key applies.
@@ -89,6 +91,8 @@ pub enum Scope {
     Confirm,
     /// The Setup view.
     SetupView,
+    /// The Activity pane has focus.
+    ActivityPane,
 }
 
 /// What is on screen, as far as keys care.
@@ -97,6 +101,7 @@ pub struct Context {
     /// The popup on top, if any.
     pub popup: Option<Scope>,
     pub city_focused: bool,
+    pub activity_focused: bool,
     /// The Token pane has focus and lists claims.
     pub claims: bool,
     pub demo: bool,
@@ -112,6 +117,7 @@ impl Scope {
             Scope::Panes => cx.popup.is_none() && !cx.city_focused,
             Scope::Claims => cx.popup.is_none() && cx.claims,
             Scope::Scroll => Scope::Panes.active(cx) && !cx.claims,
+            Scope::ActivityPane => cx.popup.is_none() && cx.activity_focused,
             Scope::CityBox => cx.popup.is_none() && cx.city_focused,
             popup => cx.popup == Some(popup),
         }
@@ -178,8 +184,8 @@ pub struct Binding {
 
 use Key::{Char, Code, Ctrl, Digits};
 use Scope::{
-    Admin, CityBox, Claims, Compare, Confirm, Everywhere, Help, Main, Panes, Picker, Scroll,
-    SetupView,
+    ActivityPane, Admin, CityBox, Claims, Compare, Confirm, Everywhere, Help, Main, Panes, Picker,
+    Scroll, SetupView,
 };
 
 const fn row(
@@ -250,6 +256,7 @@ pub const BINDINGS: &[Binding] = &[
     row(&[(Code(KeyCode::End), Panes)], Action::End, "", "", None),
     row(&[(Code(KeyCode::Up), Claims), (Char('k'), Claims)], Action::Up, "↑ / ↓ (Token pane)", "select a claim and show what it means", Some(("↑↓ claim", 7))),
     row(&[(Code(KeyCode::Down), Claims), (Char('j'), Claims)], Action::Down, "", "", None),
+    row(&[(Char('f'), ActivityPane)], Action::ToggleActivity, "f (Activity pane)", "this profile's entries / every profile's", Some(("f all profiles", 6))),
     row(&[(Code(KeyCode::PageUp), CityBox)], Action::ScrollWeatherUp, "PgUp / PgDn (city box)", "scroll the weather pane", None),
     row(&[(Code(KeyCode::PageDown), CityBox)], Action::ScrollWeatherDown, "", "", None),
     // Shift-Tab carries Tab's hint, so the footer starts with Enter.
@@ -313,6 +320,7 @@ pub fn help_rows(demo: bool) -> Vec<(&'static str, &'static str)> {
     let cx = Context {
         popup: None,
         city_focused: false,
+        activity_focused: false,
         claims: false,
         demo,
         multi: true,
@@ -362,6 +370,7 @@ mod tests {
         Context {
             popup,
             city_focused: city,
+            activity_focused: false,
             claims: false,
             demo: false,
             multi: false,

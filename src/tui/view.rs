@@ -299,7 +299,14 @@ fn city_box(app: &App, f: &mut Frame, area: Rect) {
 }
 
 fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
-    let hint = (app.activity.back > 0).then_some(" scrolled · End newest ");
+    // Which entries, and whether scrolled back: both said in the title.
+    let multi = app.profiles.len() > 1;
+    let hint = match (app.activity.back > 0, multi, app.activity.all) {
+        (true, _, _) => Some(" scrolled · End newest "),
+        (false, true, false) => Some(" this profile · f all "),
+        (false, true, true) => Some(" all profiles · f this one "),
+        (false, false, _) => None,
+    };
     let inner = pane(app, f, area, " Activity ", Focus::Activity, hint);
     let width = inner.width as usize;
     let th = &app.theme;
@@ -309,21 +316,21 @@ fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
     // The log holds up to ACTIVITY_CAP entries but the pane shows a few: count every
     // entry's lines (cached per width) for the scroll limit, wrap only the visible ones.
     let count = |e: &Entry| match e.wrapped.get() {
-        Some((w, n)) if w == avail => n,
+        Some((w, c, n)) if w == avail && c == e.count => n,
         _ => {
-            let n = wrap::wrap(&e.text, avail).len();
-            e.wrapped.set(Some((avail, n)));
+            let n = wrap::wrap(&e.shown(), avail).len();
+            e.wrapped.set(Some((avail, e.count, n)));
             n
         }
     };
-    let total: usize = app.activity.entries.iter().map(count).sum();
+    let total: usize = app.activity.visible(app.active).map(count).sum();
     let h = inner.height as usize;
     let max = total.saturating_sub(h);
     let back = (app.activity.back as usize).min(max);
     let (start, end) = (max - back, max - back + h);
     let mut shown: Vec<Line> = Vec::new();
     let mut pos = total;
-    for e in app.activity.entries.iter().rev() {
+    for e in app.activity.visible(app.active).rev() {
         if pos <= start {
             break;
         }
@@ -339,7 +346,7 @@ fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
             Level::Error => th.err(),
         };
         let stamp = format!("{} ", app.clock(e.at));
-        let lines = wrap::wrap(&e.text, avail).into_iter().enumerate();
+        let lines = wrap::wrap(&e.shown(), avail).into_iter().enumerate();
         let mut entry: Vec<Line> = lines
             .filter(|(i, _)| (start..end).contains(&(first + i)))
             .map(|(i, chunk)| {

@@ -96,7 +96,7 @@ impl App {
             }
         };
         let ready: Vec<ProfileId> = self.ids().filter(|id| self.loads(*id)).collect();
-        self.log(
+        self.glog(
             Level::Info,
             format!("calling the API for {city} as {} profiles", ready.len()),
         );

@@ -22,6 +22,7 @@ impl App {
                 Overlay::Setup => Some(Scope::SetupView),
             },
             city_focused: self.focus == Focus::City,
+            activity_focused: self.focus == Focus::Activity,
             claims: self.focus == Focus::Token && !self.raw && self.jwt().is_some(),
             demo: self.demo.is_some(),
             multi: self.profiles.len() > 1,
@@ -129,7 +130,7 @@ impl App {
             },
             Action::CallAll => self.call_all(),
             Action::RefreshAll => {
-                self.log(Level::Info, "refresh requested for every running profile");
+                self.glog(Level::Info, "refresh requested for every running profile");
                 let started: Vec<ProfileId> = self
                     .ids()
                     .filter(|id| self.profiles[id.0].started)
@@ -153,6 +154,10 @@ impl App {
             Action::Setup => self.open_setup(),
             Action::ReadSetup => self.read_setup(self.active, true),
             Action::WaitForRole => self.toggle_wait(),
+            Action::ToggleActivity => {
+                self.activity.all = !self.activity.all;
+                self.activity.back = 0;
+            }
         }
     }
 

@@ -910,3 +910,53 @@ fn a_stopped_refresher_is_logged_with_what_to_do() {
         last.text
     );
 }
+
+#[test]
+fn repeated_entries_fold_and_background_ones_are_filtered() {
+    let mut app = profiles_app(false, 90);
+    for _ in 0..3 {
+        app.update(Msg::Warning("cache unavailable".into()));
+    }
+    let folded: Vec<_> = app
+        .activity()
+        .filter(|e| e.text == "cache unavailable")
+        .collect();
+    assert_eq!(folded.len(), 1, "one line");
+    assert_eq!(folded[0].count, 3);
+    assert_eq!(folded[0].shown(), "cache unavailable (×3)");
+    // Retries fold into the newest, whatever their numbers.
+    let retry = |attempt: i64| {
+        token_msg(
+            P0,
+            crate::auth::TokenEvent::Scheduled {
+                at: now() + chrono::Duration::seconds(attempt * 2),
+                retry: Some(attempt as u32),
+            },
+            retrying(&["Weather.Read"]),
+        )
+    };
+    app.update(retry(1));
+    app.update(retry(2));
+    let retries: Vec<_> = app
+        .activity()
+        .filter(|e| e.text.starts_with("retry #"))
+        .collect();
+    assert_eq!(retries.len(), 1);
+    assert!(
+        retries[0].text.starts_with("retry #2"),
+        "{}",
+        retries[0].text
+    );
+    // A background profile's line is kept, tagged, and shown only when asked for.
+    step(&mut app, ProfileId(1), fresh(&["Weather.Read"], 1));
+    let tagged = |app: &App| {
+        app.activity
+            .visible(app.active)
+            .any(|e| e.text.starts_with("[mobile-ro]"))
+    };
+    assert!(app.activity().any(|e| e.text.starts_with("[mobile-ro]")));
+    assert!(!tagged(&app), "hidden by default");
+    focused_on(&mut app, Focus::Activity);
+    app.update(ch('f'));
+    assert!(tagged(&app), "f shows every profile's");
+}

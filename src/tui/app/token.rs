@@ -185,7 +185,7 @@ impl App {
             } => {
                 if active {
                     let text = format!("retry #{attempt} scheduled {}", relative(at, self.now));
-                    self.log(Level::Warn, text);
+                    self.plog_fold(id, Level::Warn, Some("retry"), text);
                 }
             }
             TokenEvent::Scheduled { at, retry: None } => {
