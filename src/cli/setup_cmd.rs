@@ -137,11 +137,11 @@ pub fn graph_failure(e: &GraphError) -> Failure {
 }
 
 /// The profile's API token, from the cache when it is good (as `token` gets it).
-async fn api_token(profile: &Profile, no_cache: bool) -> Result<Arc<CachedToken>, TokenError> {
-    let client = match http_client(profile) {
-        Ok(c) => c,
-        Err(_) => reqwest::Client::new(),
-    };
+async fn api_token(
+    profile: &Profile,
+    client: reqwest::Client,
+    no_cache: bool,
+) -> Result<Arc<CachedToken>, TokenError> {
     let cache = open_cache(no_cache || !profile.cache);
     let manager = TokenManager::for_profile(profile, client, cache, ManagerOptions::default());
     let got = manager.token().await;
@@ -161,7 +161,7 @@ pub async fn setup(profile: &Profile, access: &SetupAccess, json_out: bool) -> R
     let opts = access.options(profile)?;
     let (facts, token) = tokio::join!(
         graph::read_for_profile(profile, &opts),
-        api_token(profile, access.no_cache)
+        api_token(profile, opts.http.clone(), access.no_cache)
     );
     let facts = facts.map_err(|e| graph_failure(&e))?;
     let now = time::now();
@@ -233,7 +233,8 @@ fn token_finding(e: &TokenError) -> Finding {
     }
 }
 
-/// "from the cache, issued 11:55:01, roles Weather.Read, Weather.Write".
+/// "from the cache, iat 12m 3s ago, roles Weather.Read, Weather.Write" (Entra backdates
+/// `iat` by 5 minutes).
 fn token_words(t: &CachedToken, c: &jwt::Claims, now: chrono::DateTime<chrono::Utc>) -> String {
     let from = match t.source {
         crate::auth::TokenSource::Network => "from the token endpoint",
@@ -242,7 +243,7 @@ fn token_words(t: &CachedToken, c: &jwt::Claims, now: chrono::DateTime<chrono::U
     let issued = c
         .iat
         .and_then(|i| chrono::DateTime::from_timestamp(i, 0))
-        .map(|i| format!(", issued {}", time::relative(i, now)))
+        .map(|i| format!(", iat {}", time::relative(i, now)))
         .unwrap_or_default();
     let roles = if c.roles.is_empty() {
         "no roles".to_string()
