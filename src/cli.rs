@@ -5,12 +5,14 @@
 //! `main.rs`.
 //!
 //! Exit codes (documented in README.md):
-//! 0 ok · 2 usage or config error · 3 token acquisition failed · 4 the API refused (401/403) ·
-//! 5 other API or network failure.
+//! 0 ok · 1 `doctor` / `setup` found a problem · 2 usage or config error · 3 token
+//! acquisition failed (also: no Graph token, Graph refused, a role that never reached the
+//! token) · 4 the API refused (401/403) · 5 other API or network failure.
 
 mod decode_cmd;
 mod doctor_cmd;
 mod render;
+mod setup_cmd;
 mod token_cmd;
 
 use std::path::PathBuf;
@@ -38,7 +40,7 @@ pub const EXIT_API: u8 = 5;
     name = "tokenscope",
     version,
     about = "See what Entra ID hands a daemon app, and why a protected API lets it in or shuts it out.",
-    after_help = "Exit codes: 0 ok, 2 usage/config, 3 token acquisition failed, 4 API refused (401/403), 5 other API or network failure."
+    after_help = "Exit codes: 0 ok, 1 doctor/setup found a problem, 2 usage/config, 3 token acquisition failed (or no Graph token, Graph refused, the awaited role never came), 4 API refused (401/403), 5 other API or network failure."
 )]
 pub struct Cli {
     /// Config file (default: $TOKENSCOPE_CONFIG, then config.toml in the platform config dir).
@@ -69,6 +71,21 @@ pub enum Command {
     Call {
         /// City name, e.g. Seattle.
         city: String,
+        /// Machine-readable output (stable; see README).
+        #[arg(long)]
+        json: bool,
+        /// First ask for fresh tokens (backing off 2 s … 30 s) until ROLE is in one: a grant
+        /// just given takes a while to reach tokens.
+        #[arg(long, value_name = "ROLE")]
+        wait_for_role: Option<String>,
+        /// How long --wait-for-role waits, e.g. 90s, 10m.
+        #[arg(long, value_name = "DUR", requires = "wait_for_role", value_parser = humantime::parse_duration)]
+        wait_timeout: Option<std::time::Duration>,
+    },
+    /// Read the app-role set-up (Microsoft Graph or setup_files) and draw the chain for each
+    /// expected role: defined → configured → granted → in the token → required. Exit 0 when
+    /// nothing is broken, 1 when something is.
+    Setup {
         /// Machine-readable output (stable; see README).
         #[arg(long)]
         json: bool,
@@ -290,7 +307,8 @@ impl Command {
             Command::Token { json, .. }
             | Command::Call { json, .. }
             | Command::Decode { json, .. }
-            | Command::Doctor { json, .. } => *json,
+            | Command::Doctor { json, .. }
+            | Command::Setup { json } => *json,
             Command::Config { .. }
             | Command::Cache { .. }
             | Command::Sandbox(_)
@@ -330,13 +348,26 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             let profile = config::load(&opts, &env)?;
             token_cmd::token(&profile, cli.no_cache, json, raw).await
         }
-        Some(Command::Call { city, json }) => {
-            let profile = config::load(&opts, &env)?;
-            token_cmd::call(&profile, cli.no_cache, &city, json).await
+        Some(Command::Call {
+            city,
+            json,
+            wait_for_role,
+            wait_timeout,
+        }) => {
+            let (profile, access) = load_with_setup(&opts, &env, cli.no_cache)?;
+            let wait = wait_for_role.map(|role| token_cmd::WaitFor {
+                role,
+                bound: wait_timeout.unwrap_or(crate::diagnose::setup::wait::DEFAULT_BOUND),
+            });
+            token_cmd::call(&profile, cli.no_cache, &city, json, wait, &access).await
         }
         Some(Command::Doctor { city, json }) => {
-            let profile = config::load(&opts, &env)?;
-            doctor_cmd::doctor(&profile, &city, json).await
+            let (profile, access) = load_with_setup(&opts, &env, cli.no_cache)?;
+            doctor_cmd::doctor(&profile, &city, json, &access).await
+        }
+        Some(Command::Setup { json }) => {
+            let (profile, access) = load_with_setup(&opts, &env, cli.no_cache)?;
+            setup_cmd::setup(&profile, &access, json).await
         }
         Some(Command::Cache { command }) => cache_cmd(command, cli.profile.as_deref()),
         Some(Command::Sandbox(args)) => crate::sandbox::cli::run(args)
@@ -354,6 +385,20 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The selected profile, and what reading its app-role set-up needs: the profile its
+/// `graph_credential` names, resolved here (a reader that does not resolve fails only what
+/// needs it).
+fn load_with_setup(
+    opts: &LoadOptions,
+    env: &Env,
+    no_cache: bool,
+) -> Result<(Profile, setup_cmd::SetupAccess), Failure> {
+    let loaded = config::load_file(opts, env)?;
+    let profile = config::resolve(&loaded, opts.profile.as_deref(), env)?;
+    let reader = config::resolve_graph_reader(&loaded, &profile, env);
+    Ok((profile, setup_cmd::SetupAccess { reader, no_cache }))
 }
 
 fn cache_cmd(command: CacheCommand, profile: Option<&str>) -> Result<(), Failure> {

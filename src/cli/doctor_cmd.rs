@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::setup_cmd::SetupAccess;
 use super::{Failure, http_client};
 use crate::config::Profile;
 use crate::diagnose::doctor::{self, DoctorReport};
@@ -13,9 +14,14 @@ use crate::text::sanitize;
 /// Exit code of `doctor` when a check failed.
 pub const EXIT_DOCTOR_FAILED: u8 = 1;
 
-pub async fn doctor(profile: &Profile, city: &str, json_out: bool) -> Result<(), Failure> {
+pub async fn doctor(
+    profile: &Profile,
+    city: &str,
+    json_out: bool,
+    access: &SetupAccess,
+) -> Result<(), Failure> {
     let client = http_client(profile)?;
-    let report = doctor::run(profile, city, &client).await;
+    let report = doctor::run(profile, city, &client, access.for_doctor(profile)).await;
     if json_out {
         let out =
             json!({"profile": report.profile, "ok": !report.failed(), "checks": report.checks});

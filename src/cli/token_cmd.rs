@@ -1,15 +1,21 @@
-//! `tokenscope token` and `tokenscope call`.
+//! `tokenscope token` and `tokenscope call` (with `--wait-for-role`: fresh tokens until a
+//! role reaches them, then the call).
 //!
-//! Printing and exit codes only; tokens come from `auth`, explanations from `diagnose`.
+//! Printing and exit codes only; tokens come from `auth`, explanations and the wait from
+//! `diagnose`.
 
 use serde_json::{Value, json};
 
+use super::setup_cmd::SetupAccess;
 use super::{EXIT_API, EXIT_REFUSED, EXIT_TOKEN, EXIT_USAGE, Failure, http_client, render};
 use crate::api::{self, ApiError, ApiResponse, Body, Outcome};
 use std::sync::Arc;
 
-use crate::auth::{CachedToken, ManagerOptions, TokenCache, TokenError, TokenManager, TokenSource};
+use crate::auth::{
+    CachedToken, ManagerOptions, TokenCache, TokenError, TokenHandle, TokenManager, TokenSource,
+};
 use crate::config::Profile;
+use crate::diagnose::setup::wait::{self, WaitError};
 use crate::jwt::{self, TokenFormat};
 use crate::problem::Problem;
 use crate::text::sanitize;
@@ -66,12 +72,8 @@ fn api_failure(e: &ApiError) -> Failure {
     Failure::problem(code, "api", kind, e)
 }
 
-/// Get a token through the token manager: served from the persistent cache when it is
-/// still good (no network), fetched otherwise.
-async fn acquire(
-    profile: &Profile,
-    no_cache: bool,
-) -> Result<(reqwest::Client, Arc<CachedToken>), Failure> {
+/// The profile's HTTP client and token manager, with the persistent cache unless it is off.
+fn manager(profile: &Profile, no_cache: bool) -> Result<(reqwest::Client, TokenHandle), Failure> {
     let client = http_client(profile)?;
     let cache = if no_cache || !profile.cache {
         None
@@ -86,6 +88,16 @@ async fn acquire(
     };
     let manager =
         TokenManager::for_profile(profile, client.clone(), cache, ManagerOptions::default());
+    Ok((client, manager))
+}
+
+/// Get a token through the token manager: served from the persistent cache when it is
+/// still good (no network), fetched otherwise.
+async fn acquire(
+    profile: &Profile,
+    no_cache: bool,
+) -> Result<(reqwest::Client, Arc<CachedToken>), Failure> {
+    let (client, manager) = self::manager(profile, no_cache)?;
     let result = manager.token().await;
     let snap = manager.snapshot();
     for w in &snap.warnings {
@@ -248,15 +260,111 @@ pub async fn token(
     Ok(())
 }
 
+/// `--wait-for-role ROLE [--wait-timeout DUR]`.
+#[derive(Debug, Clone)]
+pub struct WaitFor {
+    pub role: String,
+    pub bound: std::time::Duration,
+}
+
+/// Fresh tokens until one carries the role, progress on stderr; Ctrl-C stops the wait.
+/// Ending without the role (the bound, Ctrl-C, a refusal waiting cannot fix) exits 3: no
+/// token with the role could be had.
+async fn acquire_with_role(
+    profile: &Profile,
+    no_cache: bool,
+    w: &WaitFor,
+) -> Result<(reqwest::Client, Arc<CachedToken>), Failure> {
+    let (client, manager) = self::manager(profile, no_cache)?;
+    let role = sanitize(&w.role, false);
+    let progress = |a: &wait::Attempt| {
+        let has = if a.roles.is_empty() {
+            "no roles".to_string()
+        } else {
+            sanitize(&a.roles.join(", "), false)
+        };
+        let token = match a.error {
+            Some(e) => format!("token request failed: {}", e.short_reason()),
+            None => format!("token has {has}"),
+        };
+        let next = a
+            .next_in
+            .map(|d| {
+                format!(
+                    "; next in {}",
+                    time::human_secs(d.as_secs_f64().round() as i64)
+                )
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "waiting for {role} in new tokens: attempt {}, {} so far; {token}{next}",
+            a.attempt,
+            time::human_secs(a.elapsed.as_secs() as i64)
+        );
+    };
+    let waited = tokio::select! {
+        r = wait::wait_for_role(&manager, &w.role, w.bound, progress) => r,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(Failure::new(
+                EXIT_TOKEN,
+                "token",
+                "wait_stopped",
+                format!("stopped waiting for {role} in new tokens (Ctrl-C); the API was not called"),
+            ));
+        }
+    };
+    match waited {
+        Ok(done) => {
+            eprintln!(
+                "{role} is in the token (attempt {}, after {}); calling the API",
+                done.attempts,
+                time::human_secs(done.elapsed.as_secs() as i64)
+            );
+            Ok((client, done.token))
+        }
+        Err(WaitError::Token(e)) => Err(token_failure(&e)),
+        Err(WaitError::TimedOut {
+            attempts,
+            elapsed,
+            roles,
+        }) => {
+            let has = if roles.is_empty() {
+                "no roles".to_string()
+            } else {
+                sanitize(&roles.join(", "), false)
+            };
+            Err(Failure::new(
+                EXIT_TOKEN,
+                "token",
+                "role_not_in_token",
+                format!(
+                    "{role} did not reach new tokens within {} ({attempts} attempts; the last \
+                     token has {has}); the API was not called",
+                    time::human_secs(elapsed.as_secs() as i64)
+                ),
+            )
+            .with_hint(format!(
+                "`tokenscope setup` shows whether {role} is granted at all (a grant never given \
+                 never arrives); a real grant can take longer: raise --wait-timeout"
+            )))
+        }
+    }
+}
+
 pub async fn call(
     profile: &Profile,
     no_cache: bool,
     city: &str,
     json_out: bool,
+    wait: Option<WaitFor>,
+    setup: &SetupAccess,
 ) -> Result<(), Failure> {
     // Check the city before spending a token request on it.
     api::validate_city(city).map_err(|e| api_failure(&e))?;
-    let (client, tok) = acquire(profile, no_cache).await?;
+    let (client, tok) = match &wait {
+        Some(w) => acquire_with_role(profile, no_cache, w).await?,
+        None => acquire(profile, no_cache).await?,
+    };
     let resp = api::call_weather(&client, &profile.api_url, city, &tok.access_token)
         .await
         .map_err(|e| api_failure(&e))?;
@@ -265,11 +373,17 @@ pub async fn call(
         TokenFormat::Opaque { .. } => None,
     };
     let roles: Vec<String> = claims.as_ref().map(|c| c.roles.clone()).unwrap_or_default();
-    let advice = crate::diagnose::refusal::explain(
+    // The set-up is read only after a 403: a call that succeeds costs nothing extra.
+    let facts = match resp.outcome() {
+        Outcome::Forbidden => setup.facts_for_refusal(profile).await,
+        _ => None,
+    };
+    let advice = crate::diagnose::refusal::explain_with_setup(
         &resp,
         claims.as_ref(),
         &profile.expected_roles,
         &profile.scope,
+        facts.as_ref(),
     );
     if json_out {
         let mut out = render::api_json(&resp);

@@ -1,10 +1,13 @@
 //! `doctor`'s checklist: config lint → credential → discovery → token → verification →
-//! roles → API call, each a [`Check`] with its cause and fix.
+//! roles → app-role set-up → API call, each a [`Check`] with its cause and fix.
 //!
 //! Two steps kept apart: [`gather`] does the I/O (discovery, a token from the network, the
-//! verification, one API call) through `auth`, `api` and `jwt::Verifier`, and records what
-//! happened as [`Facts`]; [`judge`] turns facts into checks and touches nothing. The only
-//! module of `diagnose` that does I/O. It prints nothing: the CLI renders the report.
+//! verification, one API call, the set-up from `graph`) through `auth`, `api`, `graph` and
+//! `jwt::Verifier`, and records what happened as [`Facts`]; [`judge`] turns facts into checks
+//! and touches nothing. Also what a profile presents that the set-up is checked against
+//! ([`Presented`]: its certificate's thumbprint, its federated token's claims), for `doctor`
+//! and `tokenscope setup`. The only module of `diagnose` that does I/O besides
+//! `setup::wait`. It prints nothing: the CLI renders the report.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,11 +15,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::setup::{self, FederatedClaims, Required, SetupInput};
 use super::{Severity, aadsts, lint, refusal, roles};
 use crate::api::{self, ApiError, ApiResponse, Outcome};
 use crate::auth::{CachedToken, ManagerOptions, TokenError, TokenManager};
-use crate::config::{Credential, PathSource, Profile};
-use crate::jwt::{self, Expectations, TokenFormat, Verifier};
+use crate::config::{Credential, GraphSource, PathSource, Profile};
+use crate::graph::{self, ReadOptions, SetupFacts};
+use crate::jwt::{self, Claims, Expectations, TokenFormat, Verifier};
 use crate::problem::Problem;
 use crate::text::sanitize;
 use crate::time;
@@ -83,19 +88,143 @@ pub struct Facts {
     pub verification: Option<Vec<jwt::Check>>,
     /// The API call with the token (`None` without a token).
     pub api: Option<Result<ApiResponse, ApiError>>,
+    /// The app-role set-up, read after the API call.
+    pub setup: SetupSeen,
+    /// What the profile presents that the set-up is checked against.
+    pub presented: Presented,
+}
+
+/// Where `doctor` reads the app-role set-up from.
+pub enum SetupSource<'a> {
+    /// No Graph source and no `setup_files`: the stage is skipped with a note.
+    NotConfigured,
+    /// Read through `graph::read_for_profile` with these options.
+    Read(ReadOptions<'a>),
+    /// Configured, but it cannot be used (the reader profile does not resolve).
+    Unusable {
+        summary: String,
+        hint: Option<String>,
+    },
+}
+
+/// What came of reading the set-up.
+#[derive(Debug, Clone)]
+pub enum SetupSeen {
+    Skipped,
+    Failed {
+        summary: String,
+        hint: Option<String>,
+    },
+    Read(Box<SetupFacts>),
+}
+
+impl SetupSeen {
+    pub fn facts(&self) -> Option<&SetupFacts> {
+        match self {
+            SetupSeen::Read(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// What a profile presents to Entra that the set-up can be checked against: its
+/// certificate's thumbprint, its federated token's issuer, subject and audience.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Presented {
+    /// SHA-1 hex (upper case), for a certificate credential.
+    pub thumbprint: Option<String>,
+    pub federated: Option<FederatedSeen>,
+}
+
+/// The claims of a federated token that Entra matches against federated credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FederatedSeen {
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+}
+
+impl Presented {
+    /// Read from the profile's credential; the federated token file is read (never shown)
+    /// and decoded without verification. A token that cannot be read or decoded presents
+    /// nothing (the token request says why).
+    pub fn of(profile: &Profile, now: DateTime<Utc>) -> Presented {
+        match &profile.credential {
+            Credential::Certificate { cert, .. } => Presented {
+                thumbprint: Some(cert.info().thumbprint.clone()),
+                federated: None,
+            },
+            Credential::Federated { token, .. } => {
+                let claims = token
+                    .assertion(now)
+                    .ok()
+                    .and_then(|t| jwt::decode(t.expose()).ok())
+                    .map(|d| d.claims);
+                Presented {
+                    thumbprint: None,
+                    federated: claims.map(|c| FederatedSeen {
+                        issuer: c.iss.unwrap_or_default(),
+                        subject: c.sub.unwrap_or_default(),
+                        audiences: c.aud.0,
+                    }),
+                }
+            }
+            Credential::Secret { .. } => Presented::default(),
+        }
+    }
+
+    pub fn federated_claims(&self) -> Option<FederatedClaims<'_>> {
+        self.federated.as_ref().map(|f| FederatedClaims {
+            issuer: &f.issuer,
+            subject: &f.subject,
+            audiences: &f.audiences,
+        })
+    }
+}
+
+/// The chain's input for `profile`: its facts, its token's claims, what it presents.
+pub fn setup_input<'a>(
+    profile: &'a Profile,
+    facts: &'a SetupFacts,
+    claims: Option<&'a Claims>,
+    required: Required,
+    presented: &'a Presented,
+    now: DateTime<Utc>,
+) -> SetupInput<'a> {
+    SetupInput {
+        facts,
+        claims,
+        token_issued: None,
+        required,
+        scope: &profile.scope,
+        client_id: &profile.client_id,
+        presented_thumbprint: presented.thumbprint.as_deref(),
+        federated: presented.federated_claims(),
+        now,
+    }
 }
 
 /// Gather the facts and judge them.
-pub async fn run(profile: &Profile, city: &str, client: &reqwest::Client) -> DoctorReport {
-    let facts = gather(profile, city, client).await;
+pub async fn run(
+    profile: &Profile,
+    city: &str,
+    client: &reqwest::Client,
+    setup: SetupSource<'_>,
+) -> DoctorReport {
+    let facts = gather(profile, city, client, setup).await;
     DoctorReport {
         profile: profile.name.clone(),
         checks: judge(profile, &facts),
     }
 }
 
-/// Talk to the identity provider and the API once each way `doctor` needs.
-pub async fn gather(profile: &Profile, city: &str, client: &reqwest::Client) -> Facts {
+/// Talk to the identity provider, the API and Graph once each way `doctor` needs.
+pub async fn gather(
+    profile: &Profile,
+    city: &str,
+    client: &reqwest::Client,
+    setup: SetupSource<'_>,
+) -> Facts {
     let now = time::now();
     let verifier = Verifier::new(client.clone());
     // The v2 document; the verification below reuses it (or fetches v1's for a v1 token).
@@ -122,6 +251,17 @@ pub async fn gather(profile: &Profile, city: &str, client: &reqwest::Client) -> 
         }
         api = Some(api::call_weather(client, &profile.api_url, city, &t.access_token).await);
     }
+    let setup = match setup {
+        SetupSource::NotConfigured => SetupSeen::Skipped,
+        SetupSource::Unusable { summary, hint } => SetupSeen::Failed { summary, hint },
+        SetupSource::Read(opts) => match graph::read_for_profile(profile, &opts).await {
+            Ok(f) => SetupSeen::Read(Box::new(f)),
+            Err(e) => SetupSeen::Failed {
+                summary: e.summary(),
+                hint: e.hint(),
+            },
+        },
+    };
     Facts {
         now,
         discovery_url,
@@ -132,7 +272,14 @@ pub async fn gather(profile: &Profile, city: &str, client: &reqwest::Client) -> 
         clock_skew,
         verification,
         api,
+        setup,
+        presented: Presented::of(profile, now),
     }
+}
+
+/// Where a profile's set-up is read from, when it is configured at all.
+pub fn setup_configured(profile: &Profile) -> bool {
+    profile.graph.source != GraphSource::None
 }
 
 /// The checklist, in doctor's order. Pure.
@@ -190,7 +337,111 @@ pub fn judge(profile: &Profile, facts: &Facts) -> Vec<Check> {
         }
         None => None,
     };
-    out.push(api_check(profile, facts.api.as_ref(), claims));
+    out.extend(setup_checks(profile, facts, claims));
+    out.push(api_check(profile, facts, claims));
+    out
+}
+
+/// The `setup` stage: skipped with a note without a source; otherwise each role's first
+/// broken link and every ✗ finding is a check, or one ✓ line when nothing is broken.
+fn setup_checks(profile: &Profile, facts: &Facts, claims: Option<&Claims>) -> Vec<Check> {
+    let set_up = match &facts.setup {
+        SetupSeen::Skipped => {
+            return vec![Check::new(
+                "setup",
+                Severity::Info,
+                "skipped: set graph_credential (\"profile\", \"azure-cli\" or an admin reader \
+                 profile) or setup_files to check the app-role set-up too",
+            )];
+        }
+        SetupSeen::Failed { summary, hint } => {
+            return vec![Check {
+                fix: hint.clone(),
+                ..Check::new(
+                    "setup",
+                    Severity::Warning,
+                    format!("could not read the app-role set-up: {summary}"),
+                )
+            }];
+        }
+        SetupSeen::Read(f) => f,
+    };
+    let required = match facts
+        .api
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .filter(|r| r.outcome() == Outcome::Forbidden)
+        .and_then(|r| refusal::read_api(r).required_role)
+    {
+        Some(role) => Required::from_403(&role),
+        None => Required::expected(&profile.expected_roles),
+    };
+    let input = setup_input(
+        profile,
+        set_up,
+        claims,
+        required,
+        &facts.presented,
+        facts.now,
+    );
+    let report = setup::analyse(&input);
+    let mut out: Vec<Check> = report
+        .chains
+        .iter()
+        .filter_map(|c| c.first_broken().map(|l| (c, l)))
+        .map(|(c, l)| Check {
+            cause: l.cause.clone(),
+            fix: l.fix.clone(),
+            ..Check::new(
+                "setup",
+                Severity::Error,
+                format!("{} ({}): {}", c.role, l.kind.label(), l.summary),
+            )
+        })
+        .collect();
+    out.extend(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| Check {
+                fix: f.fix.clone(),
+                ..Check::new(
+                    "setup",
+                    Severity::Error,
+                    format!("{}: {}", f.topic.replace('_', " "), f.summary),
+                )
+            }),
+    );
+    if out.is_empty() {
+        let warnings = report
+            .chains
+            .iter()
+            .flat_map(|c| &c.links)
+            .map(|l| l.severity)
+            .chain(report.findings.iter().map(|f| f.severity))
+            .filter(|s| *s == Severity::Warning)
+            .count();
+        let roles: Vec<&str> = report.chains.iter().map(|c| c.role.as_str()).collect();
+        let note = match warnings {
+            0 => String::new(),
+            1 => "; 1 warning (`tokenscope setup` shows it)".into(),
+            n => format!("; {n} warnings (`tokenscope setup` shows them)"),
+        };
+        out.push(Check::new(
+            "setup",
+            Severity::Ok,
+            format!(
+                "{} from {}: no broken link{note}",
+                if roles.is_empty() {
+                    "no role to check".to_string()
+                } else {
+                    roles.join(", ")
+                },
+                set_up.source
+            ),
+        ));
+    }
     out
 }
 
@@ -329,12 +580,8 @@ fn role_checks(r: &roles::RoleCheck) -> Vec<Check> {
     out
 }
 
-fn api_check(
-    profile: &Profile,
-    api: Option<&Result<ApiResponse, ApiError>>,
-    claims: Option<&jwt::Claims>,
-) -> Check {
-    let resp = match api {
+fn api_check(profile: &Profile, facts: &Facts, claims: Option<&jwt::Claims>) -> Check {
+    let resp = match facts.api.as_ref() {
         None => return Check::new("api", Severity::Warning, "not called: no token"),
         Some(Err(e)) => {
             return Check {
@@ -353,7 +600,14 @@ fn api_check(
     if resp.outcome() == Outcome::Success {
         return Check::new("api", Severity::Ok, line);
     }
-    match refusal::explain(resp, claims, &profile.expected_roles, &profile.scope) {
+    let explained = refusal::explain_with_setup(
+        resp,
+        claims,
+        &profile.expected_roles,
+        &profile.scope,
+        facts.setup.facts(),
+    );
+    match explained {
         Some(a) => Check {
             cause: Some(a.cause),
             fix: Some(a.fix),
@@ -410,6 +664,8 @@ mod tests {
             token_at: now,
             clock_skew: None,
             api: api.map(Ok),
+            setup: SetupSeen::Skipped,
+            presented: Presented::default(),
         }
     }
 
@@ -480,5 +736,123 @@ mod tests {
             (Severity::Warning, "not called: no token")
         );
         assert!(!report.checks.iter().any(|c| c.stage == "roles"));
+    }
+
+    #[test]
+    fn the_setup_stage_is_skipped_failed_or_a_check_per_broken_link() {
+        use crate::diagnose::testing::setup::{self as su, healthy};
+        let mut p = profile();
+        p.expected_roles = vec!["Weather.Read".into(), "Weather.Write".into()];
+        p.scope = su::SCOPE.into();
+        let t = token(
+            json!({"roles": ["Weather.Read", "Weather.Write"], "aud": su::API_ID,
+                             "ver": "2.0"}),
+        );
+        let mut f = facts(Ok(t.clone()), Some(response(200, "{}", None)));
+        let checks = judge(&p, &f);
+        let setup = stage(&checks, "setup");
+        assert_eq!(setup.severity, Severity::Info);
+        assert!(setup.detail.contains("set graph_credential"), "{setup:?}");
+        // The stage comes after roles and before the API call.
+        let order: Vec<&str> = checks.iter().map(|c| c.stage).collect();
+        let at = |s: &str| order.iter().position(|o| *o == s).unwrap();
+        assert!(
+            at("roles") < at("setup") && at("setup") < at("api"),
+            "{order:?}"
+        );
+
+        f.setup = SetupSeen::Failed {
+            summary: "Microsoft Graph refused GET /applications (HTTP 403)".into(),
+            hint: Some("Application.Read.All".into()),
+        };
+        let c = stage(&judge(&p, &f), "setup").clone();
+        assert_eq!(c.severity, Severity::Warning);
+        assert_eq!(c.fix.as_deref(), Some("Application.Read.All"));
+
+        f.setup = SetupSeen::Read(Box::new(healthy()));
+        let c = stage(&judge(&p, &f), "setup").clone();
+        assert_eq!(c.severity, Severity::Ok, "{c:?}");
+        assert!(
+            c.detail == "Weather.Read, Weather.Write from test: no broken link",
+            "{c:?}"
+        );
+
+        // The API asks for Weather.Admin, configured but never consented: one ✗ check, and
+        // the refusal says what the set-up says.
+        let mut facts_admin = healthy();
+        facts_admin
+            .client_app
+            .as_mut()
+            .unwrap()
+            .required_resource_access[0]
+            .access
+            .push(su::access(su::ADMIN, "Role"));
+        f.setup = SetupSeen::Read(Box::new(facts_admin));
+        f.api = Some(Ok(response(
+            403,
+            "IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found",
+            None,
+        )));
+        let checks = judge(&p, &f);
+        let broken: Vec<&Check> = checks.iter().filter(|c| c.stage == "setup").collect();
+        assert_eq!(broken.len(), 1, "{broken:#?}");
+        assert_eq!(broken[0].severity, Severity::Error);
+        assert_eq!(
+            broken[0].detail,
+            "Weather.Admin (granted): Weather.Admin is configured on the client but admin \
+             consent was never granted"
+        );
+        assert!(broken[0].fix.as_deref().unwrap().contains("admin-consent"));
+        let api = stage(&checks, "api");
+        assert!(
+            api.cause
+                .as_deref()
+                .unwrap()
+                .starts_with("Weather.Admin is configured on the client but admin consent"),
+            "{api:?}"
+        );
+    }
+
+    #[test]
+    fn what_a_profile_presents() {
+        let p = profile();
+        assert_eq!(Presented::of(&p, time::now()), Presented::default());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fed.token");
+        let payload = json!({"iss": "https://issuer", "sub": "system:serviceaccount:a:b",
+                             "aud": ["api://AzureADTokenExchange"]});
+        std::fs::write(
+            &path,
+            format!(
+                "{}.{}.sig",
+                jwt::b64url(br#"{"alg":"RS256"}"#),
+                jwt::b64url(payload.to_string().as_bytes())
+            ),
+        )
+        .unwrap();
+        let mut p = profile();
+        p.credential = Credential::Federated {
+            token: crate::credential::FederatedToken::new(path.clone()).into(),
+            source: PathSource::File,
+        };
+        let seen = Presented::of(&p, time::now());
+        assert_eq!(
+            seen.federated,
+            Some(FederatedSeen {
+                issuer: "https://issuer".into(),
+                subject: "system:serviceaccount:a:b".into(),
+                audiences: vec!["api://AzureADTokenExchange".into()],
+            })
+        );
+        let claims = seen.federated_claims().unwrap();
+        assert_eq!(claims.subject, "system:serviceaccount:a:b");
+        // Garbage in the file presents nothing (the token request says what is wrong).
+        std::fs::write(&path, "not a jwt").unwrap();
+        let mut p2 = profile();
+        p2.credential = Credential::Federated {
+            token: crate::credential::FederatedToken::new(path).into(),
+            source: PathSource::File,
+        };
+        assert_eq!(Presented::of(&p2, time::now()).federated, None);
     }
 }

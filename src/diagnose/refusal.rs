@@ -4,14 +4,22 @@
 //! key" — checked against what the token actually carries; and for statuses that are not
 //! about the token (400, 404, 429, 5xx), what to look at instead.
 //!
-//! One explanation for `call`, `doctor` and the dashboard. Pure: it reads a response and
-//! claims, and returns a [`Refusal`] for the front ends to render.
+//! With the app-role set-up at hand ([`explain_with_setup`]), a 403 for a role the token
+//! lacks is explained by the chain `diagnose::setup` draws (configured but never consented,
+//! not defined on the API, User members only, a token older than the grant, …) instead of a
+//! guess.
+//!
+//! One explanation for `call`, `doctor` and the dashboard. Pure: it reads a response,
+//! claims and (optionally) the set-up, and returns a [`Refusal`] for the front ends to
+//! render.
 
 use serde::Serialize;
 
 use super::Advice;
 use super::roles::{self, RoleCheck};
+use super::setup::{self, LinkKind, Required, SetupInput};
 use crate::api::{ApiResponse, Body, Outcome};
+use crate::graph::SetupFacts;
 use crate::jwt::Claims;
 use crate::text::sanitize;
 
@@ -134,6 +142,9 @@ struct Seen<'a> {
     says: ApiSays,
     /// ` The API said: "…".`, or nothing.
     quote: String,
+    /// The app-role set-up, when the caller read it.
+    setup: Option<&'a SetupFacts>,
+    scope: &'a str,
 }
 
 impl Seen<'_> {
@@ -162,6 +173,19 @@ pub fn explain(
     expected_roles: &[String],
     scope: &str,
 ) -> Option<Refusal> {
+    explain_with_setup(resp, claims, expected_roles, scope, None)
+}
+
+/// [`explain`], with the app-role set-up when the caller has read it (`call` after a 403,
+/// `doctor`, the dashboard): a missing role is then explained by the first broken link of its
+/// chain, with that link's fix.
+pub fn explain_with_setup(
+    resp: &ApiResponse,
+    claims: Option<&Claims>,
+    expected_roles: &[String],
+    scope: &str,
+    setup: Option<&SetupFacts>,
+) -> Option<Refusal> {
     let outcome = resp.outcome();
     if outcome == Outcome::Success {
         return None;
@@ -178,12 +202,14 @@ pub fn explain(
         roles: roles::check(claims, expected_roles),
         says,
         quote,
+        setup,
+        scope,
     };
     let a = match delegated(&seen) {
         Some(a) => a,
         None => match outcome {
             Outcome::Forbidden => forbidden(&seen),
-            Outcome::Unauthorized => unauthorized(&seen, scope),
+            Outcome::Unauthorized => unauthorized(&seen),
             Outcome::Success | Outcome::HttpError => http_error(&seen),
         },
     };
@@ -216,6 +242,9 @@ fn forbidden(seen: &Seen) -> Advice {
     let (held, quote) = (seen.held(), &seen.quote);
     if let Some(required) = &seen.says.required_role {
         if !seen.roles.grants(required) {
+            if let Some(a) = chain_says(seen, required, Required::from_403(required)) {
+                return a;
+            }
             return advice(
                 format!("the token carries {held}; the API requires {required}"),
                 format!(
@@ -233,6 +262,15 @@ fn forbidden(seen: &Seen) -> Advice {
             ),
             "Check the API's authorisation code and its configured role names (case, spelling).",
         );
+    }
+    if let Some(missing) = seen.roles.missing.first()
+        && let Some(a) = chain_says(
+            seen,
+            missing,
+            Required::expected(std::slice::from_ref(missing)),
+        )
+    {
+        return a;
     }
     if seen.roles.no_roles_claim {
         return advice(
@@ -258,10 +296,82 @@ fn forbidden(seen: &Seen) -> Advice {
     )
 }
 
+/// What the set-up says about `role`, the token lacking it: the first broken link of its
+/// chain, as the cause, and that link's fix. `None` without a set-up, or when the chain
+/// breaks nowhere before the API's own requirement.
+fn chain_says(seen: &Seen, role: &str, required: Required) -> Option<Advice> {
+    let facts = seen.setup?;
+    let input = SetupInput {
+        facts,
+        claims: seen.claims,
+        token_issued: None,
+        required,
+        scope: seen.scope,
+        client_id: seen.claims.and_then(Claims::client_id).unwrap_or_default(),
+        presented_thumbprint: None,
+        federated: None,
+        now: crate::time::now(),
+    };
+    let report = setup::analyse(&input);
+    let link = report.chain(role)?.first_broken()?;
+    if link.kind == LinkKind::Required {
+        return None;
+    }
+    let summary = if seen.roles.missing.iter().any(|m| roles::same_role(m, role))
+        && seen.says.required_role.is_none()
+    {
+        format!(
+            "the token lacks expected role(s) {}; it carries {}",
+            sanitize(&seen.roles.missing.join(", "), false),
+            seen.held()
+        )
+    } else {
+        format!(
+            "the token carries {}; the API requires {}",
+            seen.held(),
+            sanitize(role, false)
+        )
+    };
+    let because = link
+        .cause
+        .as_ref()
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default();
+    let fix = match &link.fix {
+        Some(f) => format!(
+            "{}{}.",
+            upper_first(f),
+            if f.contains("new token") {
+                ""
+            } else {
+                "; then get a new token"
+            }
+        ),
+        None => format!("{GRANT_ROLE}; then get a new token."),
+    };
+    Some(advice(
+        summary,
+        format!(
+            "{} (according to the app-role set-up).{because}{}",
+            upper_first(&link.summary),
+            seen.quote
+        ),
+        fix,
+    ))
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// 401: expired, for another audience, the lecture library's catch-all, a v1 token where v2
 /// is expected, or the API's own words.
-fn unauthorized(seen: &Seen, scope: &str) -> Advice {
-    let (claims, quote) = (seen.claims, &seen.quote);
+fn unauthorized(seen: &Seen) -> Advice {
+    let (claims, quote, scope) = (seen.claims, &seen.quote, seen.scope);
     let now = crate::time::now();
     if let Some(exp) = claims.and_then(|c| c.exp)
         && exp + 300 < now.timestamp()
@@ -523,6 +633,101 @@ mod tests {
         let other = say(418, "teapot");
         assert_eq!(other.summary, "the API answered HTTP 418");
         assert_eq!(other.fix, "Look at the API's logs.");
+    }
+
+    #[test]
+    fn with_the_set_up_a_403_says_what_the_chain_says() {
+        use crate::diagnose::testing::setup::*;
+        let r = resp(
+            403,
+            "IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found",
+            None,
+        );
+        let c = claims(
+            json!({"aud": API_ID, "roles": ["Weather.Read", "Weather.Write"],
+                              "iat": iat().timestamp(), "azp": CLIENT_ID}),
+        );
+        let explain =
+            |facts: &SetupFacts| explain_with_setup(&r, Some(&c), &[], SCOPE, Some(facts)).unwrap();
+        // Configured, never consented.
+        let mut facts = healthy();
+        facts.client_app.as_mut().unwrap().required_resource_access[0]
+            .access
+            .push(access(ADMIN, "Role"));
+        let a = explain(&facts);
+        assert_eq!(
+            a.summary,
+            "the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"
+        );
+        assert!(
+            a.cause.starts_with(
+                "Weather.Admin is configured on the client but admin consent was never granted \
+                 (according to the app-role set-up)."
+            ) && a.cause.ends_with("The API said: \"IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found\"."),
+            "{a:?}"
+        );
+        assert!(!a.cause.contains("(or admin consent is missing)"), "{a:?}");
+        assert!(
+            a.fix.contains("az ad app permission admin-consent"),
+            "{a:?}"
+        );
+        assert_eq!(a.required_role.as_deref(), Some("Weather.Admin"));
+        // Granted after the token was issued.
+        facts
+            .assignments
+            .push(grant(ADMIN, iat() + chrono::TimeDelta::seconds(30)));
+        let a = explain(&facts);
+        assert!(
+            a.cause.starts_with("This token predates the grant ("),
+            "{a:?}"
+        );
+        assert!(a.cause.contains(") — refresh (according to"), "{a:?}");
+        assert!(a.fix.contains("--wait-for-role Weather.Admin"), "{a:?}");
+        // Not defined on the API, or for users only.
+        let mut facts = healthy();
+        facts.api_app.as_mut().unwrap().app_roles.pop();
+        facts.api_sp.as_mut().unwrap().app_roles.pop();
+        assert!(
+            explain(&facts)
+                .cause
+                .starts_with("Weather.Admin is not defined on the API")
+        );
+        let mut facts = healthy();
+        facts.api_app.as_mut().unwrap().app_roles[2].allowed_member_types = vec!["User".into()];
+        assert!(
+            explain(&facts)
+                .cause
+                .starts_with("Weather.Admin allows only User members")
+        );
+        // A missing expected role, no role named by the API.
+        let plain = resp(403, "Forbidden", None);
+        let none = claims(json!({"aud": API_ID}));
+        let a = explain_with_setup(
+            &plain,
+            Some(&none),
+            &["Weather.Admin".into()],
+            SCOPE,
+            Some(&facts),
+        )
+        .unwrap();
+        assert_eq!(
+            a.summary,
+            "the token lacks expected role(s) Weather.Admin; it carries no roles"
+        );
+        assert!(
+            a.cause
+                .starts_with("Weather.Admin allows only User members"),
+            "{a:?}"
+        );
+        // Without the set-up: the guess, as before.
+        let a = explain(&healthy());
+        assert!(
+            a.cause
+                .starts_with("Weather.Admin is not configured on the client"),
+            "{a:?}"
+        );
+        let a = explain_with_setup(&r, Some(&c), &[], SCOPE, None).unwrap();
+        assert!(a.cause.contains("(or admin consent is missing)"), "{a:?}");
     }
 
     #[test]

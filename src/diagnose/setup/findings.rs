@@ -46,6 +46,7 @@ fn token_version(seen: &Seen) -> Option<Finding> {
     let token = ver
         .map(|v| format!("; this token is v{v}"))
         .unwrap_or_default();
+    let refresh = "get a new token (r, --no-cache, or `tokenscope cache clear`)";
     let finding = match (v2, ver) {
         (true, None | Some("2.0")) => Finding::new(
             "token_version",
@@ -60,13 +61,22 @@ fn token_version(seen: &Seen) -> Option<Finding> {
                  v{v}: it was issued before the change, or is not for this API"
             ),
         )
-        .fix("get a new token (r, --no-cache, or `tokenscope cache clear`)"),
+        .fix(refresh),
         (false, _) if !matches!(asked, None | Some(1)) => Finding::new(
             "token_version",
             Severity::Warning,
             format!("the API's requestedAccessTokenVersion is {shown}, which Entra does not know"),
         )
         .fix(fix),
+        (false, Some("2.0")) => Finding::new(
+            "token_version",
+            Severity::Warning,
+            format!(
+                "the API's requestedAccessTokenVersion is {shown} (v1 tokens), but this token is \
+                 v2.0: it was issued before the change"
+            ),
+        )
+        .fix(format!("{refresh}; {fix}")),
         (false, _) => Finding::new(
             "token_version",
             Severity::Warning,

@@ -90,7 +90,11 @@ pub async fn wait_for_role(
     mut on_attempt: impl FnMut(&Attempt),
 ) -> Result<WaitDone, WaitError> {
     let started = tokio::time::Instant::now();
-    let deadline = started + bound;
+    // A bound from the command line can be anything (`--wait-timeout 1000000y`).
+    let deadline = started
+        .checked_add(bound)
+        .or_else(|| started.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(started);
     // The token in hand: free when it is cached, and enough when it has the role already.
     let before = handle.snapshot().network_requests;
     let current = handle.token().await;
@@ -331,6 +335,15 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(calls.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_enormous_bound_does_not_overflow() {
+        let (h, _) = scripted(vec![Ok(vec![]), Ok(vec!["Weather.Admin"])]);
+        let done = wait_for_role(&h, "Weather.Admin", Duration::MAX, |_| {})
+            .await
+            .unwrap();
+        assert_eq!(done.attempts, 2);
     }
 
     #[tokio::test(start_paused = true)]
