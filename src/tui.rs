@@ -9,7 +9,6 @@
 
 mod app;
 mod demo;
-mod explain;
 #[cfg(test)]
 mod fixtures;
 mod keymap;
@@ -32,7 +31,6 @@ pub use app::{
     Verification, expiry, response_summary,
 };
 pub use demo::{AdminOp, DemoSetup, DemoState};
-pub use explain::advice;
 pub use keymap::{Action, BINDINGS, Binding};
 pub use msg::{CallError, Effect, Msg, ProfileId};
 pub use runtime::{Clipboard, EXIT_HOOK_ENV, Runtime};

@@ -152,10 +152,20 @@ impl App {
             }
             (None, _) => None,
         };
-        let advice = result
-            .as_ref()
-            .ok()
-            .and_then(|r| crate::tui::explain::advice(r, claims, &p.expected_roles, &p.scope));
+        let advice = result.as_ref().ok().and_then(|r| {
+            // With the set-up read, a 403 is explained by the broken link, not a guess.
+            let facts = match &p.setup {
+                super::SetupRead::Read { facts, .. } => Some(facts.as_ref()),
+                _ => None,
+            };
+            crate::diagnose::refusal::explain_with_setup(
+                r,
+                claims,
+                &p.expected_roles,
+                &p.scope,
+                facts,
+            )
+        });
         let (level, summary) = match &result {
             Ok(r) => {
                 let level = match r.status {

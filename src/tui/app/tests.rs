@@ -960,3 +960,26 @@ fn repeated_entries_fold_and_background_ones_are_filtered() {
     app.update(ch('f'));
     assert!(tagged(&app), "f shows every profile's");
 }
+
+#[test]
+fn with_the_set_up_read_a_403_names_the_broken_link() {
+    let mut app = with_token();
+    let long_ago = now() - chrono::Duration::days(30);
+    read_setup(
+        &mut app,
+        setup_facts(
+            &["Weather.Read", "Weather.Admin"],
+            &[("Weather.Read", long_ago)],
+        ),
+    );
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::Enter));
+    answer(&mut app, 1, Ok(Box::new(forbidden("Weather.Admin"))));
+    let advice = app.last_call().and_then(|c| c.advice.clone()).unwrap();
+    assert!(
+        advice
+            .cause
+            .contains("configured on the client but admin consent was never granted"),
+        "{advice:?}"
+    );
+}
