@@ -67,6 +67,14 @@ pub enum ApiError {
     },
     #[error("the API redirected more than {MAX_REDIRECTS} times (last: {last})")]
     TooManyRedirects { last: String },
+    /// The API answered a redirect whose `Location` is not a usable http(s) URL: the API's
+    /// fault, not the profile's.
+    #[error("the API at {url} redirected to {location:?}, which is not a usable URL: {reason}")]
+    BadRedirect {
+        url: String,
+        location: String,
+        reason: String,
+    },
 }
 
 impl Problem for ApiError {
@@ -87,6 +95,9 @@ impl Problem for ApiError {
                 NetworkKind::Other => "check api_url and your network",
             },
             ApiError::TooManyRedirects { .. } => "point api_url at the final URL",
+            ApiError::BadRedirect { .. } => {
+                "the API, or a proxy in front of it, sent a redirect that cannot be followed (only http and https redirects are); ask its owners"
+            }
         };
         Some(hint.to_string())
     }
@@ -115,6 +126,15 @@ pub fn validate_city(city: &str) -> Result<&str, ApiError> {
         ));
     }
     Ok(c)
+}
+
+/// The URL a call for `city` goes to, checked for everything that needs no token: the
+/// city, the URL, and the transport rule (no bearer token over plain http to a host that
+/// is not loopback). Every front end calls this before it asks for a token.
+pub fn weather_target(template: &str, city: &str) -> Result<Url, ApiError> {
+    let url = weather_url(template, city)?;
+    http::check_transport(&url, "a bearer token").map_err(ApiError::Insecure)?;
+    Ok(url)
 }
 
 /// Fill `{city}` in the template, percent-encoded as one path segment.
@@ -200,8 +220,11 @@ impl ApiResponse {
     pub fn body_text(&self) -> String {
         match &self.body {
             Body::Empty => String::new(),
-            Body::Weather(w) => serde_json::to_string_pretty(w).unwrap_or_default(),
-            Body::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            // Pretty JSON escapes C0 controls only: C1 and bidi overrides are escaped too.
+            Body::Weather(w) => serde_json::to_value(w)
+                .map(|v| crate::text::inert_json(&v))
+                .unwrap_or_default(),
+            Body::Json(v) => crate::text::inert_json(v),
             Body::Text(t) => crate::text::sanitize(t, true),
         }
     }
@@ -214,7 +237,7 @@ pub async fn call_weather(
     city: &str,
     token: &AccessToken,
 ) -> Result<ApiResponse, ApiError> {
-    let url = weather_url(template, city)?;
+    let url = weather_target(template, city)?;
     get_with_bearer(client, url, token).await
 }
 
@@ -240,11 +263,7 @@ pub async fn get_with_bearer(
         if resp.status().is_redirection()
             && let Some(loc) = resp.headers().get(reqwest::header::LOCATION)
         {
-            let loc = loc.to_str().unwrap_or_default();
-            let next = current.join(loc).map_err(|e| ApiError::BadUrl {
-                template: crate::text::sanitize(loc, false),
-                reason: format!("bad redirect Location: {e}"),
-            })?;
+            let next = redirect_target(&current, loc)?;
             if carry && !http::same_origin(&origin, &next) {
                 carry = false;
                 dropped_at = Some(next.clone());
@@ -288,6 +307,24 @@ pub async fn get_with_bearer(
     Err(ApiError::TooManyRedirects {
         last: current.to_string(),
     })
+}
+
+/// Where a redirect's `Location` points: an http(s) URL, relative ones resolved.
+fn redirect_target(current: &Url, loc: &reqwest::header::HeaderValue) -> Result<Url, ApiError> {
+    let bad = |location: &str, reason: String| ApiError::BadRedirect {
+        url: current.to_string(),
+        location: crate::text::sanitize(&crate::text::mask(location, &[]), false),
+        reason,
+    };
+    let Ok(loc) = loc.to_str() else {
+        let raw = String::from_utf8_lossy(loc.as_bytes()).into_owned();
+        return Err(bad(&raw, "it is not ASCII text".into()));
+    };
+    let next = current.join(loc).map_err(|e| bad(loc, e.to_string()))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(bad(loc, format!("{}: is not http or https", next.scheme())));
+    }
+    Ok(next)
 }
 
 fn network_error(url: &Url, e: reqwest::Error) -> ApiError {
@@ -398,5 +435,78 @@ mod tests {
         assert_eq!(classify_body(b"  \n", None), Body::Empty);
         let bad = classify_body(&[0xff, 0xfe, b'a'], None);
         assert_eq!(bad, Body::Text("\u{fffd}\u{fffd}a".into()));
+    }
+
+    #[test]
+    fn the_target_is_checked_before_any_token() {
+        let ok = weather_target("http://127.0.0.1:8000/api/weather/{city}", "Seattle").unwrap();
+        assert_eq!(ok.as_str(), "http://127.0.0.1:8000/api/weather/Seattle");
+        for remote in [
+            "http://api.contoso.com/api/weather/{city}",
+            "http://localhost.evil.example/api/weather/{city}",
+            "http://api.localhost/api/weather/{city}",
+            "http://localhost./api/weather/{city}",
+        ] {
+            assert!(
+                matches!(
+                    weather_target(remote, "Seattle"),
+                    Err(ApiError::Insecure(_))
+                ),
+                "{remote}"
+            );
+        }
+        assert!(matches!(
+            weather_target("https://api.contoso.com/{city}", ""),
+            Err(ApiError::InvalidCity(_))
+        ));
+    }
+
+    #[test]
+    fn a_broken_location_is_the_apis_fault() {
+        use reqwest::header::HeaderValue;
+        let here = Url::parse("https://api.contoso.com/api/weather/x").unwrap();
+        for loc in [
+            HeaderValue::from_static("http://[::zz/"),
+            HeaderValue::from_static("file:///etc/passwd"),
+            HeaderValue::from_static("javascript:alert(1)"),
+            HeaderValue::from_bytes(b"/caf\xe9").unwrap(),
+        ] {
+            let e = redirect_target(&here, &loc).unwrap_err();
+            assert!(matches!(e, ApiError::BadRedirect { .. }), "{loc:?}: {e}");
+            crate::problem::assert_keeps_convention(&e);
+        }
+        let rel = redirect_target(&here, &HeaderValue::from_static("/v2/x?y=1")).unwrap();
+        assert_eq!(rel.as_str(), "https://api.contoso.com/v2/x?y=1");
+    }
+
+    #[test]
+    fn json_bodies_are_shown_with_c1_and_bidi_escaped() {
+        let v = classify_body(
+            "{\"detail\":\"a\u{9b}31m\u{202e}b\\u001bc\u{2066}\"}".as_bytes(),
+            Some("application/json"),
+        );
+        let resp = ApiResponse {
+            url: Url::parse("http://localhost/x").unwrap(),
+            status: 403,
+            latency: Duration::ZERO,
+            content_type: None,
+            body: v,
+            body_len: 0,
+            truncated: false,
+            www_authenticate: vec![],
+            challenges: vec![],
+            authorization_dropped_at: None,
+        };
+        let text = resp.body_text();
+        assert!(
+            !text.chars().any(|c| (c.is_control() && c != '\n')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+            "{text:?}"
+        );
+        assert!(matches!(resp.body, Body::Json(_)), "{:?}", resp.body);
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
     }
 }

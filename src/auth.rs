@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 use url::Url;
 
-pub use cache::{CacheEntry, CacheError, CacheKey, TokenCache};
+pub use cache::{CacheEntry, CacheError, CacheKey, EntryLock, TokenCache};
 pub use manager::{
     CachedToken, ManagerOptions, Phase, TokenEvent, TokenHandle, TokenManager, TokenSnapshot,
     TokenSource, TokenUpdate,
@@ -259,7 +259,7 @@ pub async fn request_token(
             .unwrap_or("(no Location header)");
         return Err(TokenError::Redirected {
             status,
-            location: sanitize(location, false),
+            location: sanitize(&crate::text::mask(location, &[]), false),
         });
     }
     let server_date = resp

@@ -1,5 +1,7 @@
 //! The headless command line: argument definitions, the commands, exit codes, and how a
-//! failure is printed (`error: …`, then `hint: …`).
+//! failure is printed (`error: …`, then `hint: …`). Everything is printed through [`out`]
+//! (sanitised, quiet when the reader goes away); a panic anywhere in a command ends it with
+//! exit 5 and "internal error", never Rust's 101.
 //!
 //! A front end: it may use every core module and the sandbox; nothing imports it but
 //! `main.rs`.
@@ -11,9 +13,12 @@
 
 mod decode_cmd;
 mod doctor_cmd;
+mod out;
 mod render;
 mod setup_cmd;
 mod token_cmd;
+
+use out::{errln, outln};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -265,6 +270,11 @@ impl From<ConfigError> for Failure {
     }
 }
 
+/// Test hook for `tests/cli_output.rs`: with `TOKENSCOPE_TEST_PANIC=command` every command
+/// panics as it starts (the dashboard reads other values of the same variable). Not a user
+/// feature.
+const PANIC_HOOK_ENV: &str = "TOKENSCOPE_TEST_PANIC";
+
 /// Entry point used by `main.rs`.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -280,24 +290,50 @@ pub fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(EXIT_API);
         }
     };
     let json = cli.command.as_ref().is_some_and(Command::wants_json);
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::from(EXIT_OK),
-        Err(f) => {
-            if json {
-                // A Null JSON means the command already printed its JSON result.
-                if !f.json.is_null() {
-                    println!("{}", crate::text::inert_json(&f.json));
-                }
-            } else {
-                eprintln!("error: {}", crate::text::sanitize(&f.full_text(), true));
-            }
-            ExitCode::from(f.code)
+    // A panic is a bug; the hook has printed its message. It ends the command with README's
+    // "other failure" instead of Rust's 101.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(run(cli))));
+    let code = match ran {
+        Ok(Ok(())) => EXIT_OK,
+        Ok(Err(f)) => {
+            report(&f, json);
+            f.code
         }
+        Err(_) => {
+            runtime.shutdown_background();
+            let f = Failure::new(
+                EXIT_API,
+                "internal",
+                "panic",
+                "internal error: tokenscope stopped on a bug; its message is above (please report)",
+            );
+            report(&f, json);
+            return ExitCode::from(EXIT_API);
+        }
+    };
+    if let Some(e) = out::stdout_failure() {
+        errln!("error: cannot write the output: {e}");
+        if code == EXIT_OK {
+            return ExitCode::from(EXIT_API);
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// Print a command's failure: its JSON error with `--json`, else `error: …` on stderr.
+fn report(f: &Failure, json: bool) {
+    if json {
+        // A Null JSON means the command already printed its JSON result.
+        if !f.json.is_null() {
+            outln!("{}", crate::text::inert_json(&f.json));
+        }
+    } else {
+        errln!("error: {}", crate::text::sanitize(&f.full_text(), true));
     }
 }
 
@@ -319,6 +355,9 @@ impl Command {
 
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
+    if std::env::var(PANIC_HOOK_ENV).is_ok_and(|v| v == "command") {
+        panic!("{PANIC_HOOK_ENV}=command: a command panics as it starts");
+    }
     let env = Env::from_process();
     let opts = LoadOptions {
         config: cli.config.clone(),
@@ -370,7 +409,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             setup_cmd::setup(&profile, &access, json).await
         }
         Some(Command::Cache { command }) => cache_cmd(command, cli.profile.as_deref()),
-        Some(Command::Sandbox(args)) => crate::sandbox::cli::run(args)
+        Some(Command::Sandbox(args)) => crate::sandbox::cli::run(args, &|text| out::line(text))
             .await
             .map_err(|e| Failure::new(EXIT_USAGE, "sandbox", "sandbox", format!("{e:#}"))),
         Some(Command::Decode {
@@ -407,9 +446,9 @@ fn cache_cmd(command: CacheCommand, profile: Option<&str>) -> Result<(), Failure
     match command {
         CacheCommand::List => {
             let entries = cache.list().map_err(cache_err)?;
-            println!("token cache: {}", cache.dir().display());
+            outln!("token cache: {}", cache.dir().display());
             if entries.is_empty() {
-                println!("(empty)");
+                outln!("(empty)");
             }
             let now = crate::time::now();
             for e in entries {
@@ -421,7 +460,7 @@ fn cache_cmd(command: CacheCommand, profile: Option<&str>) -> Result<(), Failure
                 } else {
                     format!("expired {}", crate::time::relative(e.expires_on, now))
                 };
-                println!(
+                outln!(
                     "  {:<14} {}  tenant {}  client {}  scope {}  ({state})",
                     crate::text::sanitize(&e.profile, false),
                     crate::text::sanitize(&e.key.authority_host, false),
@@ -433,7 +472,7 @@ fn cache_cmd(command: CacheCommand, profile: Option<&str>) -> Result<(), Failure
         }
         CacheCommand::Clear => {
             let n = cache.clear(profile).map_err(cache_err)?;
-            println!("removed {n} cached token(s) from {}", cache.dir().display());
+            outln!("removed {n} cached token(s) from {}", cache.dir().display());
         }
     }
     Ok(())
@@ -441,29 +480,29 @@ fn cache_cmd(command: CacheCommand, profile: Option<&str>) -> Result<(), Failure
 
 fn config_path(opts: &LoadOptions, env: &Env) {
     let lookup = config::locate(opts.config.as_deref(), env);
-    println!("looked for the config file in this order:");
+    outln!("looked for the config file in this order:");
     if opts.config.is_none() && env.get("TOKENSCOPE_CONFIG").is_none() {
-        println!("  --config            (not given)");
-        println!("  $TOKENSCOPE_CONFIG  (not set)");
+        outln!("  --config            (not given)");
+        outln!("  $TOKENSCOPE_CONFIG  (not set)");
     } else if opts.config.is_none() {
-        println!("  --config            (not given)");
+        outln!("  --config            (not given)");
     }
     for (path, how, exists) in &lookup.candidates {
         let state = if *exists { "found" } else { "not found" };
-        println!("  {how:<19} {}  ({state})", path.display());
+        outln!("  {how:<19} {}  ({state})", path.display());
     }
     match &lookup.chosen {
-        Some(p) if p.exists() => println!("using: {}", p.display()),
-        Some(p) => println!("using: {} — but it does not exist", p.display()),
+        Some(p) if p.exists() => outln!("using: {}", p.display()),
+        Some(p) => outln!("using: {} — but it does not exist", p.display()),
         None => match config::load_file(opts, env) {
-            Ok(l) if l.implicit => println!(
+            Ok(l) if l.implicit => outln!(
                 "using: no file — the implicit `{}` profile from environment variables",
                 config::ENV_PROFILE
             ),
             Err(e @ config::ConfigError::IncompleteEnv { .. }) => {
-                println!("using: nothing — {}", e.full_text())
+                outln!("using: nothing — {}", e.full_text())
             }
-            _ => println!(
+            _ => outln!(
                 "using: nothing — copy config.example.toml to the platform path above, or pass --config,\n       or export {} for an implicit `{}` profile",
                 config::ENV_PROFILE_VARS.join(", "),
                 config::ENV_PROFILE

@@ -1,5 +1,6 @@
 //! Reading local files the user pointed tokenscope at — config, secret, certificate, key,
-//! PKCS#12, federated token, CA bundle, cache entry, tenant file — without trusting them:
+//! PKCS#12, federated token, CA bundle, cache entry, the sandbox's tenant file and key
+//! store, exported set-up files — without trusting them:
 //!
 //! - opened without blocking (`O_NONBLOCK`), then checked to be a regular file: a FIFO
 //!   would wait forever for a writer, `/dev/zero` never ends, a directory is a mistake;
@@ -31,15 +32,17 @@ pub enum FileKind {
     CacheEntry,
     TenantModel,
     SetupExport,
+    /// A key the sandbox stored for its next start.
+    SandboxKey,
 }
 
 impl FileKind {
     /// The largest file of this kind read. Generous: ten to a thousand times what a real
     /// one holds.
-    pub fn cap(self) -> u64 {
+    pub const fn cap(self) -> u64 {
         const KIB: u64 = 1024;
         match self {
-            FileKind::ClientSecret => 64 * KIB,
+            FileKind::ClientSecret | FileKind::SandboxKey => 64 * KIB,
             FileKind::FederatedToken => 256 * KIB,
             FileKind::CaBundle => 16 * 1024 * KIB,
             FileKind::Config
@@ -65,6 +68,7 @@ impl FileKind {
             FileKind::CacheEntry => "the token cache entry",
             FileKind::TenantModel => "the tenant file",
             FileKind::SetupExport => "the exported set-up file",
+            FileKind::SandboxKey => "the sandbox key file",
         }
     }
 }
@@ -111,7 +115,9 @@ impl ReadError {
     pub fn into_io(self) -> std::io::Error {
         match self {
             ReadError::Io { source, .. } => source,
-            ReadError::NotFound { .. } => std::io::Error::from(std::io::ErrorKind::NotFound),
+            ReadError::NotFound { .. } => {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "does not exist")
+            }
             other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.reason()),
         }
     }
@@ -207,8 +213,35 @@ pub fn check(path: &Path, kind: FileKind) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// The permission bits of `path` when its group or other users may read it (`0o644`,
+/// `0o640`), for files that hold a secret; `None` when only its owner can, or on a system
+/// without Unix permissions. Reads the metadata only, never the file.
+pub fn readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o044 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// The bytes of `path`, a regular file of at most `kind.cap()` bytes.
 pub fn read(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError> {
+    read_with(path, kind, true)
+}
+
+/// [`read`], refusing a symbolic link instead of following it (for files tokenscope wrote
+/// itself into its own directory: a link there was planted by someone else).
+pub fn read_no_follow(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError> {
+    read_with(path, kind, false)
+}
+
+fn read_with(path: &Path, kind: FileKind, follow: bool) -> Result<Vec<u8>, ReadError> {
     let io = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::NotFound => ReadError::NotFound {
             kind,
@@ -226,9 +259,22 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError> {
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         // Opening a FIFO for reading blocks until a writer comes, unless non-blocking.
-        opts.custom_flags(libc::O_NONBLOCK);
+        let no_follow = if follow { 0 } else { libc::O_NOFOLLOW };
+        opts.custom_flags(libc::O_NONBLOCK | no_follow);
     }
-    let file: File = opts.open(path).map_err(io)?;
+    #[cfg(not(unix))]
+    let _ = follow;
+    let file: File = opts.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if !follow && e.raw_os_error() == Some(libc::ELOOP) {
+            return ReadError::NotRegular {
+                kind,
+                path: path.to_path_buf(),
+                what: "a symbolic link",
+            };
+        }
+        io(e)
+    })?;
     let meta = file.metadata().map_err(io)?;
     if let Some(what) = not_regular(&meta) {
         return Err(ReadError::NotRegular {
@@ -310,6 +356,23 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let e = read(&fifo, FileKind::FederatedToken).unwrap_err();
         assert!(e.to_string().contains("is a FIFO"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_refused_where_it_must_not_be_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("t");
+        std::fs::write(&target, "k").unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(read(&link, FileKind::SandboxKey).unwrap(), b"k");
+        let e = read_no_follow(&link, FileKind::SandboxKey).unwrap_err();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert!(matches!(
+            read_no_follow(&dir.path().join("none"), FileKind::SandboxKey),
+            Err(ReadError::NotFound { .. })
+        ));
     }
 
     #[test]

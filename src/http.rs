@@ -1,7 +1,10 @@
 //! The HTTP client every request goes through, and the transport safety rules:
 //! a bearer token or client secret never goes over plain http to a non-loopback host, and
 //! redirects are never followed automatically (the API client follows them itself and drops
-//! `Authorization` when the origin changes).
+//! `Authorization` when the origin changes). Loopback means a literal loopback address or
+//! the exact name `localhost`, which this client resolves itself, to 127.0.0.1 and ::1
+//! only: no resolver is ever asked about it (`localhost.`, `api.localhost` are ordinary
+//! names and need https).
 //!
 //! Layer: just above the base modules. It takes plain [`HttpOptions`] and must not import
 //! `config` (a profile's options come from `Profile::http_options`), `auth`, `api` or
@@ -87,7 +90,14 @@ pub struct HttpOptions<'a> {
 /// Build the HTTP client: rustls, the given timeouts, optional extra root, no automatic
 /// redirects, a recognisable user agent.
 pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError> {
+    let loopback = [
+        std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+        std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+    ];
     let mut b = reqwest::Client::builder()
+        // `localhost` may get plain http (see `is_loopback`): it must never be whatever a
+        // resolver says it is.
+        .resolve_to_addrs("localhost", &loopback)
         .connect_timeout(opts.connect_timeout)
         .timeout(opts.timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -124,15 +134,16 @@ pub fn client(opts: &HttpOptions<'_>) -> Result<reqwest::Client, HttpSetupError>
     b.build().map_err(HttpSetupError::Build)
 }
 
-/// True for `localhost`, 127.0.0.0/8 and ::1.
+/// True for a literal loopback address (127.0.0.0/8, ::1, ::ffff:127.x) and the exact name
+/// `localhost` ([`client`] resolves it to loopback itself). Not `localhost.` or
+/// `*.localhost`: those go to a resolver, which could send them anywhere.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
         None => false,
     }
 }
@@ -234,6 +245,19 @@ mod tests {
         assert!(is_loopback(&u("http://[::1]:80/x")));
         assert!(!is_loopback(&u("http://10.0.0.1/x")));
         assert!(!is_loopback(&u("http://localhost.evil.com/x")));
+        for name in [
+            "http://api.localhost/x",
+            "http://localhost./x",
+            "http://LOCALHOST.:80/x",
+            "http://x.y.localhost/x",
+            "http://127.0.0.1.nip.io/x",
+            "http://[::2]/x",
+            "http://0.0.0.0/x",
+        ] {
+            assert!(!is_loopback(&u(name)), "{name}");
+        }
+        assert!(is_loopback(&u("http://LocalHost:1/x")));
+        assert!(is_loopback(&u("http://[::ffff:127.0.0.1]/x")));
         assert!(check_transport(&u("http://127.0.0.1:1/x"), "a bearer token").is_ok());
         assert!(check_transport(&u("https://api.contoso.com/x"), "a bearer token").is_ok());
         let e = check_transport(&u("http://api.contoso.com/x"), "a bearer token").unwrap_err();

@@ -86,7 +86,8 @@ pub use model::{
     TenantModel, TokenVersion,
 };
 pub use options::{
-    DEFAULT_GRAPH_PAGE_SIZE, DEFAULT_KEY_GRACE, IssuerStyle, SandboxOptions, default_key_store,
+    DEFAULT_GRAPH_PAGE_SIZE, DEFAULT_HEADER_TIMEOUT, DEFAULT_KEY_GRACE, IssuerStyle,
+    SandboxOptions, default_key_store,
 };
 pub use server::Sandbox;
 pub use stats::Endpoint;

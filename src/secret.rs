@@ -45,6 +45,17 @@ impl AccessToken {
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
+    /// Shaped like a bearer token (RFC 6750 §2.1 `b64token`: letters, digits, `-._~+/`, then
+    /// `=` padding), as every JWT and any sane opaque token is: nothing a terminal or a
+    /// shell would act on.
+    pub fn is_b64token(&self) -> bool {
+        let t = self.expose().as_bytes();
+        let body = t.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
+        body > 0
+            && t[..body]
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || b"-._~+/".contains(&c))
+    }
 }
 
 impl fmt::Debug for AccessToken {
@@ -76,5 +87,25 @@ mod tests {
             assert!(!text.contains("canary"), "{text}");
         }
         assert_eq!(s.expose(), "hunter2-canary");
+    }
+
+    #[test]
+    fn bearer_token_shape() {
+        for ok in ["eyJ0eXAi.eyJhdWQi.c2ln", "abc-._~+/def==", "x"] {
+            assert!(AccessToken::new(ok).is_b64token(), "{ok}");
+        }
+        for bad in [
+            "",
+            "==",
+            "a b",
+            "a\u{1b}[2J",
+            "a=b",
+            "tok\n",
+            "é",
+            "a\u{9b}b",
+            "\u{202e}x",
+        ] {
+            assert!(!AccessToken::new(bad).is_b64token(), "{bad:?}");
+        }
     }
 }

@@ -72,11 +72,14 @@ fn init_logging(path: Option<&Path>) -> Option<tracing_appender::non_blocking::W
     let path = path.map(Path::to_path_buf).or_else(default_log_file)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty())?;
     std::fs::create_dir_all(dir).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    // The log quotes servers' answers: 0600, and an older 0644 log is tightened too.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).ok()?;
+    #[cfg(unix)]
+    let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOKENSCOPE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

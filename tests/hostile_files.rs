@@ -1,7 +1,8 @@
 //! Every local file tokenscope reads is bounded (issue 15, defect 4): `/dev/zero`, a FIFO
 //! with no writer and an oversized file, as each kind of file — config, client secret,
-//! certificate, private key, federated token, CA file, token cache entry — end in a clear
-//! error naming the file, quickly, never in a hang or an out-of-memory abort.
+//! certificate, private key, federated token, CA file, token cache entry, the sandbox's
+//! tenant file and the certificates it names, exported set-up files — end in a clear error
+//! naming the file, quickly, never in a hang or an out-of-memory abort.
 
 #[path = "fixtures/support.rs"]
 mod support;
@@ -154,4 +155,73 @@ async fn a_hostile_cache_entry_is_skipped_and_reported() {
         let _ = hostile;
     }
     sandbox.shutdown().await;
+}
+
+/// `tokenscope sandbox --tenant FILE`, given each hostile file as the tenant file, and as a
+/// certificate the (otherwise built-in) tenant names.
+#[tokio::test]
+async fn the_sandbox_tenant_file_and_its_certificates_are_bounded() {
+    let home = tempfile::tempdir().unwrap();
+    let files = hostile(home.path());
+    let builtin =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sandbox.toml"))
+            .unwrap();
+    for (what, path) in &files {
+        let with_cert = home.path().join("with-cert.toml");
+        let text = builtin.replace("generate = true", &format!("path = {path:?}"));
+        assert_ne!(text, builtin, "the built-in tenant generates a certificate");
+        std::fs::write(&with_cert, text).unwrap();
+        for (tenant, role) in [(path.clone(), "tenant file"), (with_cert, "certificate")] {
+            let started = std::time::Instant::now();
+            let o = support::run_cli(
+                home.path(),
+                &[
+                    "sandbox",
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--no-key-store",
+                    "--tenant",
+                    tenant.to_str().unwrap(),
+                ],
+                &[],
+            )
+            .await;
+            let out = support::all_output(&o);
+            assert_eq!(o.status.code(), Some(2), "{role} = {what}:\n{out}");
+            assert!(
+                out.contains(path.to_str().unwrap()) && out.contains(reason(what)),
+                "{role} = {what}: the error names the file and why:\n{out}"
+            );
+            assert!(out.contains("hint:"), "{role} = {what}:\n{out}");
+            assert!(!out.contains("panicked"), "{role} = {what}:\n{out}");
+            assert!(started.elapsed() < support::WAIT, "{role} = {what}");
+        }
+    }
+}
+
+/// `setup_files` (the exported app-role set-up) read offline.
+#[test]
+fn exported_setup_files_are_bounded() {
+    use tokenscope::problem::Problem as _;
+    let home = tempfile::tempdir().unwrap();
+    for (what, path) in hostile(home.path()) {
+        let started = std::time::Instant::now();
+        let e = tokenscope::graph::files::read_files(
+            std::slice::from_ref(&path),
+            "api://6c6f687a-96c8-4280-bba3-d11cc0b19b67/.default",
+            "a5947bad-c48d-423f-8e81-4681cdd00957",
+        )
+        .expect_err(what);
+        let text = e.full_text();
+        assert!(
+            text.contains(path.to_str().unwrap()) && text.contains("hint:"),
+            "{what}: {text}"
+        );
+        let why = match what {
+            "an oversized file" => "larger than",
+            _ => "not a regular file",
+        };
+        assert!(text.contains(why), "{what}: {text}");
+        assert!(started.elapsed() < support::WAIT, "{what}");
+    }
 }

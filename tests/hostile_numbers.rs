@@ -4,7 +4,9 @@
 //! gets values from −2⁶³ to 2⁶³−1, past u64, floats, exponents, strings and the non-JSON
 //! literals `NaN` / `Infinity`: through the token manager (which turns them into dates, the
 //! refresh schedule and the status line) nothing panics; through the binary, every command
-//! ends with an exit code from README's table and no "panicked" on stderr.
+//! ends with an exit code from README's table and no "panicked" on stderr, and every `--json`
+//! output (`token`, `call`, `doctor`) is one JSON document of its documented shape — also with
+//! those numbers in the token's `exp`/`nbf`/`iat` and the API's weather fields.
 
 #[path = "fixtures/support.rs"]
 mod support;
@@ -23,6 +25,8 @@ use tokenscope::config::{self, Env, LoadOptions, Profile};
 struct Server {
     rt: tokio::runtime::Runtime,
     body: Arc<Mutex<String>>,
+    /// The weather API's answer.
+    api: Arc<Mutex<String>>,
     dir: tempfile::TempDir,
     config: std::path::PathBuf,
     turn: Mutex<()>,
@@ -39,6 +43,8 @@ impl Server {
             .unwrap();
         let body = Arc::new(Mutex::new(String::new()));
         let served = body.clone();
+        let api = Arc::new(Mutex::new(r#"{"temp":1}"#.to_string()));
+        let weather = api.clone();
         let addr = rt.block_on(async move {
             let app = Router::new()
                 .route(
@@ -50,7 +56,10 @@ impl Server {
                 )
                 .route(
                     "/api/weather/{city}",
-                    get(|| async { ([("content-type", "application/json")], r#"{"temp":1}"#) }),
+                    get(move || {
+                        let b = weather.lock().unwrap().clone();
+                        async move { ([("content-type", "application/json")], b) }
+                    }),
                 );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -77,6 +86,7 @@ cache = false
         Server {
             rt,
             body,
+            api,
             dir,
             config,
             turn: Mutex::new(()),
@@ -219,5 +229,97 @@ fn every_command_survives_the_extremes() {
                 );
             }
         }
+    }
+}
+
+/// A token whose `claim` holds the raw JSON number or literal `value` (payload JSON written
+/// by hand: `1e400` or `-0` must reach the decoder as sent).
+fn jwt_with(claim: &str, value: &str) -> String {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let header = b64(r#"{"typ":"JWT","alg":"RS256"}"#);
+    let payload = b64(&format!(
+        r#"{{"aud":"api","roles":["Weather.Read"],"exp":1900000000,"{claim}":{value}}}"#
+    ));
+    format!("{header}.{payload}.c2ln")
+}
+
+/// One `--json` run: a documented exit code, no panic, and one JSON document — the result
+/// (with `keys`) or `{"error": {"stage", "kind", "message"}}`.
+fn json_run(s: &Server, args: &[&str], codes: &[i32], keys: &[&str], case: &str) {
+    let home = s.dir.path().join("home");
+    let cfg = s.config.to_str().unwrap().to_string();
+    let mut full = vec!["--config", cfg.as_str(), "--no-cache"];
+    full.extend_from_slice(args);
+    let o =
+        s.rt.block_on(support::run_cli(&home, &full, &[("HOSTILE_SECRET", "s")]));
+    let text = support::all_output(&o);
+    assert!(
+        !text.contains("panicked"),
+        "{case} {args:?} panicked:\n{text}"
+    );
+    let code = o.status.code().unwrap_or(-1);
+    assert!(
+        codes.contains(&code),
+        "{case} {args:?}: exit {code}:\n{text}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{case} {args:?}: stdout is not one JSON document ({e}):\n{text}")
+    });
+    if let Some(e) = v.get("error") {
+        for k in ["stage", "kind", "message"] {
+            assert!(
+                e.get(k).is_some(),
+                "{case} {args:?}: error without {k}: {v}"
+            );
+        }
+    } else {
+        for k in keys {
+            assert!(v.get(*k).is_some(), "{case} {args:?}: no {k}: {v}");
+        }
+    }
+}
+
+/// Where a hostile number goes: a token-response field, a claim of the token, a weather field.
+fn hostile_place() -> impl Strategy<Value = (&'static str, &'static str)> {
+    prop_oneof![
+        Just(("response", "expires_in")),
+        Just(("response", "ext_expires_in")),
+        Just(("response", "refresh_in")),
+        Just(("claim", "exp")),
+        Just(("claim", "nbf")),
+        Just(("claim", "iat")),
+        Just(("weather", "temp")),
+        Just(("weather", "humidity")),
+        Just(("weather", "pressure")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_json_output_stays_json(place in hostile_place(), v in hostile_value()) {
+        let s = server();
+        let _turn = s.turn.lock().unwrap_or_else(|e| e.into_inner());
+        let (kind, field) = place;
+        match kind {
+            "response" => s.serve(field, &v),
+            "claim" => {
+                *s.body.lock().unwrap() = format!(
+                    r#"{{"token_type":"Bearer","access_token":"{}","expires_in":3599}}"#,
+                    jwt_with(field, &v)
+                );
+            }
+            _ => {
+                s.serve("ext_expires_in", "3599");
+                *s.api.lock().unwrap() = format!(r#"{{"temp":1,"{field}":{v}}}"#);
+            }
+        }
+        let case = format!("{field}={v}");
+        json_run(s, &["token", "--json"], &[0, 3], &["profile", "expires_on", "format"], &case);
+        json_run(s, &["call", "Seattle", "--json"], &[0, 3], &["status", "body", "outcome"], &case);
+        json_run(s, &["doctor", "--json"], &[0, 1], &["profile", "ok", "checks"], &case);
+        *s.api.lock().unwrap() = r#"{"temp":1}"#.to_string();
     }
 }

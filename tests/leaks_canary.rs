@@ -3,6 +3,9 @@
 //! command, the error paths and the dashboard (in a pseudo-terminal, with trace logging),
 //! then scan stdout, stderr, the terminal bytes, the log file and the cache directory
 //! listing. The canaries may appear only in the cache file itself and in `--raw` output.
+//! A token endpoint answering 200 with a body that is not valid JSON (`NaN`, invalid UTF-8,
+//! cut at the size cap) gets its token masked wherever the body is quoted; the log and the
+//! cache are private files (0600, in a 0700 directory).
 
 #[path = "fixtures/support.rs"]
 mod support;
@@ -248,6 +251,24 @@ async fn canaries_appear_only_in_the_cache_file_and_raw_output() {
     assert_clean("the dashboard's terminal output", &screen, &latest);
     assert_clean("the log file", &log_text, &latest);
 
+    // Private files: the log 0600, the cache's entries and locks 0600 in 0700 directories.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&log), 0o600, "the log file");
+    let tokens = cache.join("tokenscope/tokens");
+    assert_eq!(mode(&tokens), 0o700, "the cache directory");
+    let locks = cache.join("tokenscope/tokens.locks");
+    assert_eq!(mode(&locks), 0o700, "the cache's lock directory");
+    let files: Vec<_> = [walk(&tokens), walk(&locks)]
+        .concat()
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect();
+    assert!(files.len() >= 2, "an entry and its lock: {files:?}");
+    for file in files {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+
     // Everything else written under HOME (config dir, data dir besides the log).
     for path in walk(home).into_iter().filter(|p| p.is_file()) {
         if path.starts_with(&cache) || path.ends_with("config.toml") {
@@ -426,4 +447,125 @@ federated_token_file = "{token}"
         clean(&path.display().to_string(), &body);
     }
     sandbox.shutdown().await;
+}
+
+/// A short opaque token, not shaped like one: only masking by field can hide it.
+const OPAQUE_CANARY: &str = "opaque-canary-9c2e";
+
+/// 200 answers that are not valid JSON, each quoting the canary token.
+fn broken_token_bodies() -> Vec<(&'static str, Vec<u8>)> {
+    let mut invalid_utf8 =
+        format!(r#"{{"token_type":"Bearer","access_token":"{OPAQUE_CANARY}","x":""#).into_bytes();
+    invalid_utf8.extend_from_slice(b"\xff\xfe\xc3\x28\"}");
+    // Past the 1 MiB cap: the body is cut, so it does not parse.
+    let mut cut =
+        format!(r#"{{"access_token":"{OPAQUE_CANARY}","expires_in":3599,"pad":""#).into_bytes();
+    cut.resize(tokenscope::http::MAX_BODY + 4096, b'x');
+    cut.extend_from_slice(b"\"}");
+    vec![
+        (
+            "NaN",
+            format!(r#"{{"token_type":"Bearer","access_token":"{OPAQUE_CANARY}","expires_in":NaN}}"#)
+                .into_bytes(),
+        ),
+        (
+            "Infinity, token last",
+            format!(r#"{{"expires_in":Infinity,"token_type":"Bearer","access_token":"{OPAQUE_CANARY}"}}"#)
+                .into_bytes(),
+        ),
+        ("invalid UTF-8", invalid_utf8),
+        ("cut at the cap", cut),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_token_response_never_shows_its_token() {
+    let body = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let served = body.clone();
+    let idp = support::serve_raw(move || {
+        support::http_response(
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            &served.lock().unwrap(),
+        )
+    })
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let cfg = home.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"[profiles.p]
+authority = "http://{idp}/t"
+client_id = "c"
+client_secret_env = "TS_CANARY"
+scope = "api://api/.default"
+api_url = "http://{dead}/api/weather/{{city}}"
+timeout = "5s"
+"#,
+            dead = dead_addr()
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let env = [("TS_CANARY", CANARY_SECRET), ("TOKENSCOPE_LOG", "trace")];
+    let clean = |what: &str, text: &str| {
+        assert!(
+            !text.contains(OPAQUE_CANARY),
+            "{what}: the token leaked:\n{text}"
+        );
+        assert!(
+            !text.contains(CANARY_SECRET),
+            "{what}: the secret leaked:\n{text}"
+        );
+    };
+    for (name, bytes) in broken_token_bodies() {
+        *body.lock().unwrap() = bytes;
+        for (args, code) in [
+            (vec!["token"], 3),
+            (vec!["token", "--json"], 3),
+            (vec!["--no-cache", "token", "--raw"], 3),
+            (vec!["call", "Seattle"], 3),
+            (vec!["call", "Seattle", "--json"], 3),
+            (vec!["doctor"], 1),
+            (vec!["doctor", "--json"], 1),
+        ] {
+            let mut full = vec!["--config", cfg];
+            full.extend(args.iter().copied());
+            let o = run_cli(home, &full, &env).await;
+            let out = all_output(&o);
+            assert_eq!(o.status.code(), Some(code), "{name} {args:?}:\n{out}");
+            clean(&format!("{name} {args:?}"), &out);
+        }
+    }
+
+    // The dashboard: the Activity pane and the log, which already existed 0644.
+    *body.lock().unwrap() = broken_token_bodies().remove(0).1;
+    let log = home.join("data/tokenscope/tokenscope.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::write(&log, "").unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let steps = json!([
+        {"wait": "\u{1b}[?1049h", "timeout": 60},
+        {"wait_screen": "token request failed", "timeout": 60},
+        {"send": "\t"},
+        {"send": "t"},
+        {"sleep": 0.5},
+        {"send": "\u{3}"},
+        {"exit": 30},
+    ]);
+    let run = run_in_pty(home, &["--config", cfg], &env, steps).await;
+    let screen = String::from_utf8_lossy(&run.output).into_owned();
+    assert!(run.ok, "{:?}; the terminal got:\n{screen}", run.error);
+    clean("the dashboard's terminal output", &screen);
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log_text.contains("non-JSON body"),
+        "the failure is logged:\n{log_text}"
+    );
+    clean("the log file", &log_text);
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "an older 0644 log is tightened");
 }

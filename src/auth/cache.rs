@@ -5,10 +5,13 @@
 //! never stored. Files are 0600 in a 0700 directory, written to a temporary file and renamed
 //! into place, so a reader (or a second writer) never sees a half-written file; two processes
 //! storing the same key at once leave one complete entry. A corrupt, truncated or
-//! unknown-version file is reported, ignored and overwritten by the next store.
+//! unknown-version file is reported, ignored and overwritten by the next store. A
+//! cross-process lock per entry ([`TokenCache::try_lock`], an OS file lock on
+//! `<entry>.lock` in the sibling directory `<cache dir>.locks`, 0700) lets processes started
+//! together wait for one token request instead of each making their own.
 //!
-//! Reads and writes only its own directory; when to store or serve a token is the token
-//! manager's decision, not the cache's.
+//! Reads and writes only its own directory and that lock directory; when to store or serve
+//! a token is the token manager's decision, not the cache's.
 
 use crate::files::{FileKind, ReadError};
 use std::io::Write;
@@ -153,12 +156,7 @@ impl TokenCache {
             path: dir.clone(),
             source,
         };
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
-        }
+        private_dir(&dir).map_err(io)?;
         Ok(Self { dir })
     }
 
@@ -233,6 +231,44 @@ impl TokenCache {
         result.map_err(io)
     }
 
+    /// Take the cross-process lock of `key`'s entry, if no other process holds it
+    /// (`Ok(None)`: one does; ask again later). Released when the [`EntryLock`] is dropped,
+    /// or by the OS when the process dies.
+    pub fn try_lock(&self, key: &CacheKey) -> Result<Option<EntryLock>, CacheError> {
+        // Beside the cache, not in it: the cache directory holds entries only.
+        let mut locks = self.dir.clone().into_os_string();
+        locks.push(".locks");
+        let locks = PathBuf::from(locks);
+        let path = locks.join(format!("{}.lock", key.file_name()));
+        let io = |source| CacheError::Io {
+            path: path.clone(),
+            source,
+        };
+        private_dir(&locks).map_err(io)?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // A FIFO or a symlink planted there is refused, never waited on or followed.
+            opts.mode(0o600)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+        }
+        let file = opts.open(&path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(CacheError::Corrupt {
+                path,
+                reason: "the lock file is not a regular file".into(),
+            });
+        }
+        match file.try_lock() {
+            Ok(()) => Ok(Some(EntryLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+        }
+    }
+
     /// Every readable entry (corrupt files are skipped), soonest expiry first.
     pub fn list(&self) -> Result<Vec<CacheEntry>, CacheError> {
         let mut out = Vec::new();
@@ -292,6 +328,23 @@ impl TokenCache {
             })
             .collect())
     }
+}
+
+/// `dir`, created if missing, 0700.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// The cross-process lock of one cache entry, held until dropped.
+#[derive(Debug)]
+pub struct EntryLock {
+    _file: std::fs::File,
 }
 
 fn parse_entry(bytes: &[u8]) -> Result<CacheEntry, String> {
@@ -362,6 +415,35 @@ mod tests {
         assert!(cache.list().unwrap().is_empty());
         // No temporary files are left behind.
         assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn one_holder_of_an_entry_lock_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache::open(dir.path().join("tokens")).unwrap();
+        let held = cache.try_lock(&key("fp")).unwrap().expect("free");
+        // File locks are per open file: a second open in this process stands in for
+        // another process.
+        assert!(cache.try_lock(&key("fp")).unwrap().is_none(), "held");
+        assert!(
+            cache.try_lock(&key("other")).unwrap().is_some(),
+            "per entry"
+        );
+        drop(held);
+        assert!(cache.try_lock(&key("fp")).unwrap().is_some(), "released");
+        assert_eq!(
+            std::fs::read_dir(cache.dir()).unwrap().count(),
+            0,
+            "no lock in the cache directory"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let locks = dir.path().join("tokens.locks");
+            let lock = locks.join(format!("{}.lock", key("fp").file_name()));
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!((mode(&locks), mode(&lock)), (0o700, 0o600));
+        }
     }
 
     #[test]

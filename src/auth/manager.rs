@@ -4,7 +4,10 @@
 //! - Serves a token by MSAL's rules: only while it expires more than 5 minutes from now; after
 //!   `refresh_on` a refresh is attempted first and, if it fails, the still-valid token is
 //!   served and the failure reported.
-//! - Single flight: however many callers ask at once, at most one token request is in flight.
+//! - Single flight: however many callers ask at once, at most one token request is in flight
+//!   — across processes too, with a persistent cache: the entry's lock is taken before the
+//!   cache is read for a missing token, so processes started together make one request and
+//!   the others read its result.
 //! - An optional background refresher fetches a new token at the earlier of `refresh_on` and
 //!   `expires_on − refresh_margin` (at most at half life for short tokens), backing off
 //!   exponentially with jitter on failure (2 s … 60 s, honouring `Retry-After`), while the
@@ -247,6 +250,10 @@ pub struct TokenUpdate {
     pub state: TokenSnapshot,
 }
 
+/// How long a process waits for another one's token request on the same cache entry
+/// (longer than the default request timeout, so a slow identity provider is waited for).
+const CACHE_LOCK_WAIT: Duration = Duration::from_secs(40);
+
 /// Updates a subscriber can fall behind by before it misses some (it then gets
 /// `RecvError::Lagged` and can resynchronise from [`TokenHandle::snapshot`]).
 const EVENT_CAPACITY: usize = 256;
@@ -393,6 +400,9 @@ impl TokenHandle {
         {
             return Ok(t);
         }
+        // Held until this fetch is stored: another process waits, then finds it on disk.
+        let _entry = self.lock_entry().await;
+        let now = self.now();
         if self.current().is_none()
             && let Some(t) = self.load_from_disk(now)
             && self.good(&t, now)
@@ -400,6 +410,34 @@ impl TokenHandle {
             return Ok(t);
         }
         self.fetch_locked().await
+    }
+
+    /// The cross-process lock of this manager's cache entry, waited for up to
+    /// [`CACHE_LOCK_WAIT`]; `None` without a cache, or when it cannot be had (then this
+    /// process fetches on its own, with a warning).
+    async fn lock_entry(&self) -> Option<super::EntryLock> {
+        let (cache, key, _) = self.inner.cache.as_ref()?;
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let problem = match cache.try_lock(key) {
+                Ok(Some(lock)) => return Some(lock),
+                Ok(None) if started.elapsed() < CACHE_LOCK_WAIT => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                    continue;
+                }
+                Ok(None) => format!(
+                    "another tokenscope has held the token cache lock for {}s; requesting a token without waiting",
+                    CACHE_LOCK_WAIT.as_secs()
+                ),
+                Err(e) => e.full_text(),
+            };
+            self.publish(TokenEvent::Warning(problem.clone()), |s| {
+                s.warnings.push(problem)
+            });
+            return None;
+        }
     }
 
     /// Fetch a new token now, whatever the current one's state (the `r` key).

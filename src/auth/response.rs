@@ -1,5 +1,7 @@
 //! Parsing token endpoint answers: success (`expires_in` as number or string) and Entra's
-//! error JSON; anything else becomes a short sanitised excerpt.
+//! error JSON, read field by field (a field of the wrong type is dropped, never the whole
+//! error); anything else becomes a short sanitised excerpt. Every excerpt and parser message
+//! quoting the body is [masked](crate::text::mask): a token in a broken answer is never shown.
 //!
 //! Pure parsing of bytes already read (size-capped by the caller); no I/O.
 
@@ -8,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::TokenError;
 use crate::secret::AccessToken;
-use crate::text::{excerpt, sanitize};
+use crate::text::{excerpt, mask, sanitize};
 
 /// A successful token response.
 #[derive(Debug, Clone)]
@@ -51,22 +53,57 @@ fn after(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
     crate::time::add_secs(t, secs.min(MAX_LIFETIME_SECS) as i64)
 }
 
-/// An OAuth 2.0 error response as Entra sends it.
+/// An OAuth 2.0 error response as Entra sends it. `error`, the one field that makes it an
+/// OAuth error, must be a string; every other field is read leniently, field by field: one
+/// of an unexpected type (`"error_codes":[-1]`, `"trace_id":7`, `null`) is dropped or
+/// written as text, so the rest — the AADSTS code in the description above all — survives.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 pub struct EntraError {
     pub error: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub error_description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_codes")]
     pub error_codes: Vec<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub timestamp: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub trace_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub correlation_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub error_uri: Option<String>,
+}
+
+/// Longest text kept from one error field (Entra's descriptions are a few hundred bytes).
+const MAX_FIELD: usize = 4096;
+
+/// A string as it is; a number or boolean as its text; anything else (null, an array, an
+/// object) as nothing. Cut at [`MAX_FIELD`] characters and masked.
+fn lenient_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        _ => return Ok(None),
+    };
+    let cut: String = text.chars().take(MAX_FIELD).collect();
+    Ok(Some(mask(&cut, &[])))
+}
+
+/// Every code that is a non-negative integer (or a string of one); a single number is a
+/// list of one; anything else is dropped.
+fn lenient_codes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    fn code(v: &serde_json::Value) -> Option<u64> {
+        match v {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Array(items) => items.iter().filter_map(code).take(16).collect(),
+        other => code(&other).into_iter().collect(),
+    })
 }
 
 impl EntraError {
@@ -140,10 +177,12 @@ fn num_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Erro
         Some(N::U(n)) => Some(n),
         Some(N::F(f)) if f.is_finite() && f >= 0.0 => Some(f as u64),
         Some(N::F(_)) => return Err(serde::de::Error::custom("a negative or non-finite number")),
+        // Not quoted: a server confused enough to put a token here gets it masked anyway,
+        // but a short one would not look like one.
         Some(N::S(s)) => Some(s.trim().parse().map_err(|_| {
             serde::de::Error::custom(format!(
-                "{:?} is not a number of seconds",
-                sanitize(&s, false)
+                "a text of {} characters that is not a whole number of seconds",
+                s.chars().count()
             ))
         })?),
     })
@@ -173,21 +212,31 @@ pub(super) fn parse(
             }),
             Err(e) => Err(TokenError::Malformed {
                 status,
-                detail: e.to_string(),
+                detail: mask(&e.to_string(), &[]),
             }),
         };
     }
     if !(200..300).contains(&status) {
+        // The token itself, wherever else in the answer it is repeated, is masked too.
+        let token = obj
+            .get("access_token")
+            .and_then(|t| t.as_str())
+            .unwrap_or("");
+        let text = mask(
+            &serde_json::Value::Object(obj.clone()).to_string(),
+            &[token],
+        );
         return Err(TokenError::UnexpectedResponse {
             status,
-            excerpt: excerpt(&serde_json::Value::Object(obj).to_string(), 200),
+            excerpt: excerpt(&text, 200),
             retry_after: None,
         });
     }
+    // serde's words can quote a value (`invalid type: string "…"`): masked.
     let s: Success = serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| {
         TokenError::Malformed {
             status,
-            detail: e.to_string(),
+            detail: mask(&e.to_string(), &[]),
         }
     })?;
     let Some(token) = s.access_token.filter(|t| !t.is_empty()) else {
@@ -216,6 +265,7 @@ pub(super) fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::Problem;
 
     fn p(status: u16, body: &str) -> Result<TokenResponse, TokenError> {
         parse(status, body.as_bytes(), Utc::now(), None)
@@ -312,5 +362,70 @@ mod tests {
             TokenError::UnexpectedResponse { status: 503, .. }
         ));
         assert!(e.is_transient());
+    }
+
+    #[test]
+    fn an_error_with_odd_fields_keeps_its_aadsts_explanation() {
+        let desc = "AADSTS7000215: Invalid client secret provided. More.";
+        for codes in [
+            "[-1]",
+            r#"["x"]"#,
+            "null",
+            r#""a string""#,
+            "{}",
+            "[7000215, -1]",
+            r#"["7000215"]"#,
+            "7000215",
+        ] {
+            let body = format!(
+                r#"{{"error":"invalid_client","error_description":"{desc}","error_codes":{codes},"trace_id":7,"correlation_id":null,"timestamp":["x"]}}"#
+            );
+            let Err(TokenError::Rejected { entra, .. }) = p(401, &body) else {
+                panic!("{codes}: {:?}", p(401, &body).err());
+            };
+            assert_eq!(entra.code(), Some(7000215), "{codes}");
+            assert_eq!(
+                entra.summary(),
+                "AADSTS7000215: Invalid client secret provided.",
+                "{codes}"
+            );
+            assert_eq!(entra.trace_id.as_deref(), Some("7"));
+            assert_eq!(
+                (entra.correlation_id.clone(), entra.timestamp.clone()),
+                (None, None)
+            );
+        }
+        // Without a string `error` it is no OAuth error: "not a token response".
+        for error in ["null", "5", r#"{"code":"x"}"#, "[]"] {
+            let body = format!(r#"{{"error":{error},"error_description":"{desc}"}}"#);
+            assert!(
+                matches!(p(400, &body), Err(TokenError::Malformed { .. })),
+                "error = {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_broken_success_never_quotes_its_token() {
+        let canary = "opaque-canary-7f3a";
+        for body in [
+            format!(r#"{{"token_type":"Bearer","access_token":"{canary}","expires_in":NaN}}"#),
+            format!(r#"{{"access_token":"{canary}","expires_in":Infinity}}"#),
+            format!(r#"{{"access_token":"{canary}","expires_in":36"#),
+            format!("{{\"access_token\":\"{canary}\",\"x\":\"\u{fffd}\"\x00}}"),
+            format!(r#"{{"access_token":"{canary}","expires_in":"{canary}"}}"#),
+            format!(r#"{{"access_token":["{canary}"],"expires_in":1}}"#),
+            format!(r#"{{"error":{{"access_token":"{canary}"}}}}"#),
+        ] {
+            for status in [200, 400, 500] {
+                let e = p(status, &body).unwrap_err();
+                let shown = format!("{} {}", e, e.full_text());
+                assert!(!shown.contains(canary), "{status} {body}: {shown}");
+            }
+        }
+        let mut bytes = format!(r#"{{"access_token":"{canary}","x":""#).into_bytes();
+        bytes.extend_from_slice(&[0xff, 0xfe, b'"', b'}']);
+        let e = parse(200, &bytes, Utc::now(), None).unwrap_err();
+        assert!(!e.to_string().contains(canary), "{e}");
     }
 }

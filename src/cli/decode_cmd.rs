@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Read};
 
 use serde_json::json;
 
+use super::out::outln;
 use super::{EXIT_USAGE, Failure, render};
 use crate::jwt::{self, MAX_TOKEN_LEN};
 
@@ -27,17 +28,17 @@ pub fn decode(arg: Option<&str>, json_out: bool, explain: bool) -> Result<(), Fa
                 .collect();
             out["explanations"] = serde_json::Value::Object(docs);
         }
-        println!("{}", crate::text::inert_json(&out));
+        outln!("{}", crate::text::inert_json(&out));
     } else {
-        println!("(decoded only: the signature is not checked)");
+        outln!("(decoded only: the signature is not checked)");
         for line in render::jwt_lines(&jwt, &[]) {
-            println!("{line}");
+            outln!("{line}");
         }
         if explain {
-            println!("\nwhat the claims mean:");
+            outln!("\nwhat the claims mean:");
             for k in jwt.payload.keys() {
                 if let Some(doc) = crate::diagnose::claim_doc(k) {
-                    println!("  {k:<10} {doc}");
+                    outln!("  {:<10} {doc}", crate::text::sanitize(k, false));
                 }
             }
         }

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::out::outln;
 use super::setup_cmd::SetupAccess;
 use super::{Failure, http_client};
 use crate::config::Profile;
@@ -25,7 +26,7 @@ pub async fn doctor(
     if json_out {
         let out =
             json!({"profile": report.profile, "ok": !report.failed(), "checks": report.checks});
-        println!("{}", crate::text::inert_json(&out));
+        outln!("{}", crate::text::inert_json(&out));
     } else {
         print_human(&report);
     }
@@ -39,22 +40,22 @@ pub async fn doctor(
 }
 
 fn print_human(report: &DoctorReport) {
-    println!(
+    outln!(
         "tokenscope doctor — profile {}",
         sanitize(&report.profile, false)
     );
     for c in &report.checks {
         // Details quote servers and tokens: print them inert.
         let detail = sanitize(&c.detail, false);
-        println!("{} {:<10} {detail}", c.severity.mark(), c.stage);
+        outln!("{} {:<10} {detail}", c.severity.mark(), c.stage);
         if let Some(cause) = &c.cause {
-            println!("  {:<10} why: {}", "", sanitize(cause, false));
+            outln!("  {:<10} why: {}", "", sanitize(cause, false));
         }
         if let Some(fix) = &c.fix {
-            println!("  {:<10} fix: {}", "", sanitize(fix, false));
+            outln!("  {:<10} fix: {}", "", sanitize(fix, false));
         }
     }
-    println!(
+    outln!(
         "{}",
         if report.failed() {
             "some checks failed"

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::out::{errln, outln};
 use super::{EXIT_API, EXIT_TOKEN, EXIT_USAGE, Failure, http_client};
 use crate::auth::{CachedToken, ManagerOptions, TokenCache, TokenError, TokenManager};
 use crate::config::{ConfigError, GraphSource, Profile};
@@ -74,7 +75,7 @@ impl SetupAccess {
             Err(f) => Err(f.full_text()),
         };
         read.map_err(|e| {
-            eprintln!(
+            errln!(
                 "warning: the app-role set-up could not be read, so the refusal is explained \
                  from the token alone: {}",
                 sanitize(&e, true)
@@ -91,7 +92,7 @@ fn open_cache(no_cache: bool) -> Option<TokenCache> {
     match TokenCache::open_default() {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!("warning: {}", e.full_text());
+            errln!("warning: {}", e.full_text());
             None
         }
     }
@@ -146,7 +147,7 @@ async fn api_token(
     let manager = TokenManager::for_profile(profile, client, cache, ManagerOptions::default());
     let got = manager.token().await;
     for w in &manager.snapshot().warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     got
 }
@@ -196,7 +197,7 @@ pub async fn setup(profile: &Profile, access: &SetupAccess, json_out: bool) -> R
             "findings": report.findings,
             "notes": facts.notes,
         });
-        println!("{}", crate::text::inert_json(&out));
+        outln!("{}", crate::text::inert_json(&out));
     } else {
         let token_line = match (&token, &claims) {
             (Ok(t), Some(c)) => token_words(t, c, now),
@@ -210,7 +211,7 @@ pub async fn setup(profile: &Profile, access: &SetupAccess, json_out: bool) -> R
             required: &required,
         };
         for line in render(&head, &report) {
-            println!("{line}");
+            outln!("{line}");
         }
     }
     if report.failed() {

@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use super::out::{errln, outln};
 use super::setup_cmd::SetupAccess;
 use super::{EXIT_API, EXIT_REFUSED, EXIT_TOKEN, EXIT_USAGE, Failure, http_client, render};
 use crate::api::{self, ApiError, ApiResponse, Body, Outcome};
@@ -68,6 +69,7 @@ fn api_failure(e: &ApiError) -> Failure {
         ApiError::Insecure(_) => (EXIT_USAGE, "insecure"),
         ApiError::Network { .. } => (EXIT_API, "network"),
         ApiError::TooManyRedirects { .. } => (EXIT_API, "too_many_redirects"),
+        ApiError::BadRedirect { .. } => (EXIT_API, "bad_redirect"),
     };
     Failure::problem(code, "api", kind, e)
 }
@@ -81,7 +83,7 @@ fn manager(profile: &Profile, no_cache: bool) -> Result<(reqwest::Client, TokenH
         match TokenCache::open_default() {
             Ok(c) => Some(c),
             Err(e) => {
-                eprintln!("warning: {}", e.full_text());
+                errln!("warning: {}", e.full_text());
                 None
             }
         }
@@ -101,10 +103,10 @@ async fn acquire(
     let result = manager.token().await;
     let snap = manager.snapshot();
     for w in &snap.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     if let Some(skew) = snap.clock_skew {
-        eprintln!(
+        errln!(
             "warning: the identity provider's clock differs from this machine's by {} ({}); token times may look off\nhint: synchronise this machine's clock (NTP)",
             time::human_secs(skew.num_seconds()),
             if skew.num_seconds() > 0 {
@@ -116,7 +118,7 @@ async fn acquire(
     }
     let tok = result.map_err(|e| token_failure(&e))?;
     if let (Some(e), true) = (&snap.last_error, tok.valid(time::now())) {
-        eprintln!(
+        errln!(
             "warning: refreshing the token failed; using the cached one, still valid: {}",
             e.summary()
         );
@@ -211,27 +213,30 @@ pub async fn token(
     raw: bool,
 ) -> Result<(), Failure> {
     let (_, tok) = acquire(profile, no_cache).await?;
+    if raw && !tok.access_token.is_b64token() {
+        return Err(not_a_token(&tok));
+    }
     if json_out {
         let out = token_json(profile, &tok, raw);
-        println!("{}", crate::text::inert_json(&out));
+        outln!("{}", crate::text::inert_json(&out));
         return Ok(());
     }
     if raw {
-        println!("{}", tok.access_token.expose());
+        outln!("{}", tok.access_token.expose());
         return Ok(());
     }
     let now = time::now();
-    println!(
+    outln!(
         "profile  {}  (client {})",
         profile.name,
         sanitize(&profile.client_id, false)
     );
-    println!("scope    {}", sanitize(&profile.scope, false));
-    println!(
+    outln!("scope    {}", sanitize(&profile.scope, false));
+    outln!(
         "auth     {}",
         crate::diagnose::doctor::credential_line(profile, now)
     );
-    println!(
+    outln!(
         "token    {}, from the {}, expires {} ({})",
         sanitize(&tok.token_type, false),
         match tok.source {
@@ -246,17 +251,17 @@ pub async fn token(
     match jwt::inspect(tok.access_token.expose()) {
         TokenFormat::Jwt(j) => {
             for line in render::jwt_lines(&j, &profile.expected_roles) {
-                println!("{line}");
+                outln!("{line}");
             }
         }
         TokenFormat::Opaque { reason } => {
-            println!(
+            outln!(
                 "format   opaque (not a JWT, so there are no claims to show): {}",
                 reason.full_text()
             );
         }
     }
-    println!("(the access token itself is not shown; add --raw to print it)");
+    outln!("(the access token itself is not shown; add --raw to print it)");
     Ok(())
 }
 
@@ -296,7 +301,7 @@ async fn acquire_with_role(
                 )
             })
             .unwrap_or_default();
-        eprintln!(
+        errln!(
             "waiting for {role} in new tokens: attempt {}, {} so far; {token}{next}",
             a.attempt,
             time::human_secs(a.elapsed.as_secs() as i64)
@@ -315,7 +320,7 @@ async fn acquire_with_role(
     };
     match waited {
         Ok(done) => {
-            eprintln!(
+            errln!(
                 "{role} is in the token (attempt {}, after {}); calling the API",
                 done.attempts,
                 time::human_secs(done.elapsed.as_secs() as i64)
@@ -351,6 +356,22 @@ async fn acquire_with_role(
     }
 }
 
+/// `--raw` prints a token only when it looks like one: what the identity provider sent
+/// instead (controls, spaces, a whole document) is not written to a terminal or a script.
+fn not_a_token(tok: &CachedToken) -> Failure {
+    let t = tok.access_token.expose();
+    Failure::new(
+        EXIT_TOKEN,
+        "token",
+        "malformed_token",
+        format!(
+            "the identity provider's access_token ({} bytes) is not a bearer token (RFC 6750: letters, digits and -._~+/ with = at the end), so --raw does not print it",
+            t.len()
+        ),
+    )
+    .with_hint("run `tokenscope token` (without --raw) to see what it is; the identity provider or a proxy in front of it is sending something else")
+}
+
 pub async fn call(
     profile: &Profile,
     no_cache: bool,
@@ -359,13 +380,13 @@ pub async fn call(
     wait: Option<WaitFor>,
     setup: &SetupAccess,
 ) -> Result<(), Failure> {
-    // Check the city before spending a token request on it.
-    api::validate_city(city).map_err(|e| api_failure(&e))?;
+    // Check the city, the URL and the transport before spending a token request on them.
+    let url = api::weather_target(&profile.api_url, city).map_err(|e| api_failure(&e))?;
     let (client, tok) = match &wait {
         Some(w) => acquire_with_role(profile, no_cache, w).await?,
         None => acquire(profile, no_cache).await?,
     };
-    let resp = api::call_weather(&client, &profile.api_url, city, &tok.access_token)
+    let resp = api::get_with_bearer(&client, url, &tok.access_token)
         .await
         .map_err(|e| api_failure(&e))?;
     let claims = match jwt::inspect(tok.access_token.expose()) {
@@ -393,7 +414,7 @@ pub async fn call(
             o.insert("token_roles".into(), json!(roles));
             o.insert("diagnosis".into(), json!(advice));
         }
-        println!("{}", crate::text::inert_json(&out));
+        outln!("{}", crate::text::inert_json(&out));
     } else {
         print_response(&resp, city.trim());
     }
@@ -420,30 +441,30 @@ pub async fn call(
 }
 
 fn print_response(resp: &ApiResponse, city: &str) {
-    println!(
+    outln!(
         "GET {} → {} in {}",
         resp.url,
         resp.status,
         time::latency(resp.latency)
     );
     if let Some(u) = &resp.authorization_dropped_at {
-        println!("note: redirected to another origin ({u}); the bearer token was not sent there");
+        outln!("note: redirected to another origin ({u}); the bearer token was not sent there");
     }
     for h in &resp.www_authenticate {
-        println!("WWW-Authenticate: {h}");
+        outln!("WWW-Authenticate: {h}");
     }
     match &resp.body {
         Body::Weather(w) => {
-            println!(
+            outln!(
                 "{}: {}",
                 sanitize(city, false),
                 render::weather_line(w, &resp.units())
             );
         }
-        Body::Empty => println!("(empty body)"),
-        _ => println!("{}", resp.body_text()),
+        Body::Empty => outln!("(empty body)"),
+        _ => outln!("{}", resp.body_text()),
     }
     if resp.truncated {
-        println!("(body cut at {} bytes)", crate::http::MAX_BODY);
+        outln!("(body cut at {} bytes)", crate::http::MAX_BODY);
     }
 }

@@ -1,6 +1,8 @@
-//! Config lint: mistakes that make client credentials fail, found before any request.
+//! Config lint: mistakes that make client credentials fail, or leave them exposed, found
+//! before any request.
 //!
-//! Reads the resolved profile only (no files, no network); one flat checklist of rules.
+//! Reads the resolved profile, and the permission bits of a secret file it names (never a
+//! file's content, never the network); one flat checklist of rules.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -174,6 +176,25 @@ pub fn lint(p: &Profile, now: DateTime<Utc>) -> Vec<Finding> {
             "client_secret",
             "the client secret is written inline in the config file".into(),
             "move it to an environment variable (client_secret_env) or a 0600 file (client_secret_file)",
+        );
+    }
+    if let Credential::Secret {
+        source: SecretSource::File(path),
+        ..
+    } = &p.credential
+        && let Some(mode) = crate::files::readable_by_others(path)
+    {
+        push(
+            Severity::Warning,
+            "client_secret_file",
+            format!(
+                "the client secret file {} is readable by other users (mode {mode:04o})",
+                path.display()
+            ),
+            &format!(
+                "chmod 600 {}",
+                crate::text::sanitize(&path.display().to_string(), false)
+            ),
         );
     }
     if let Some(exp) = p.secret_expires {
@@ -368,6 +389,29 @@ mod tests {
             source: SecretSource::Inline,
         };
         assert_eq!(fields(&p), [("client_secret", Severity::Warning)]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("secret");
+            std::fs::write(&file, "s").unwrap();
+            let mut p = profile();
+            p.credential = Credential::Secret {
+                secret: ClientSecret::new("s"),
+                source: SecretSource::File(file.clone()),
+            };
+            for (mode, warned) in [(0o644, true), (0o640, true), (0o604, true), (0o600, false)] {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+                let found = lint(&p, chrono::Utc::now());
+                assert_eq!(found.len(), usize::from(warned), "{mode:o}: {found:?}");
+                if warned {
+                    assert_eq!(found[0].field, "client_secret_file");
+                    assert_eq!(found[0].severity, Severity::Warning);
+                    assert!(found[0].message.contains(&format!("{mode:04o}")));
+                    assert_eq!(found[0].fix, format!("chmod 600 {}", file.display()));
+                }
+            }
+        }
         let mut p = profile();
         p.secret_expires = Some(chrono::Utc::now() + chrono::Duration::days(10));
         assert_eq!(fields(&p), [("secret_expires", Severity::Warning)]);

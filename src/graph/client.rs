@@ -16,10 +16,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use serde_json::Value;
 use url::Url;
 
-use super::error::{GraphError, redact};
+use super::error::GraphError;
 use crate::http;
 use crate::secret::AccessToken;
-use crate::text::sanitize;
+use crate::text::{mask, sanitize};
 
 /// Retries after 429 / 503.
 pub const MAX_RETRIES: u32 = 3;
@@ -190,7 +190,7 @@ impl GraphClient {
                 return Err(GraphError::Redirected {
                     status,
                     path: path.to_string(),
-                    location: sanitize(&redact(location, Some(self.token.expose())), false),
+                    location: sanitize(&mask(location, &[self.token.expose()]), false),
                 });
             }
             let body = http::read_capped(resp, http::MAX_BODY)
@@ -226,7 +226,7 @@ impl GraphClient {
         } = &mut e
         {
             for field in [code, message, request_id].into_iter().flatten() {
-                *field = redact(field, Some(self.token.expose()));
+                *field = mask(field, &[self.token.expose()]);
             }
         }
         e
@@ -237,7 +237,7 @@ impl GraphClient {
         GraphError::UnexpectedBody {
             status,
             path: path.to_string(),
-            excerpt: crate::text::excerpt(&redact(&text, Some(self.token.expose())), EXCERPT),
+            excerpt: crate::text::excerpt(&mask(&text, &[self.token.expose()]), EXCERPT),
         }
     }
 }

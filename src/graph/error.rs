@@ -4,7 +4,7 @@
 //! hint says what to do.
 //!
 //! Holds no reading logic. No text in here ever holds a token: excerpts of what a server or
-//! a command printed go through [`redact`] first.
+//! a command printed go through [`crate::text::mask`] first.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -365,44 +365,6 @@ impl Problem for FileError {
     }
 }
 
-/// `text` with `secret` and anything shaped like a JWT (`eyJ….….…`) replaced by
-/// `[redacted]`: for excerpts of what a server or a command printed.
-pub(crate) fn redact(text: &str, secret: Option<&str>) -> String {
-    let mut out = match secret.filter(|s| s.len() >= 8) {
-        Some(s) => text.replace(s, "[redacted]"),
-        None => text.to_string(),
-    };
-    while let Some((start, end)) = find_jwt(&out) {
-        out.replace_range(start..end, "[redacted]");
-    }
-    out
-}
-
-/// The byte range of the first JWT-shaped run: `eyJ` base64url, then at least one
-/// `.`-separated base64url part.
-fn find_jwt(s: &str) -> Option<(usize, usize)> {
-    let b = s.as_bytes();
-    let is_b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
-    let mut from = 0;
-    while let Some(p) = s[from..].find("eyJ") {
-        let start = from + p;
-        let mut i = start;
-        let mut dots = 0;
-        while i < b.len() && (is_b64(b[i]) || (b[i] == b'.' && i + 1 < b.len() && is_b64(b[i + 1])))
-        {
-            if b[i] == b'.' {
-                dots += 1;
-            }
-            i += 1;
-        }
-        if dots >= 1 && i - start >= 16 {
-            return Some((start, i));
-        }
-        from = start + 3;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,17 +453,5 @@ mod tests {
             e.summary().contains("has no /applications(appId='a')"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn redaction() {
-        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
-        assert_eq!(redact(&format!("a {jwt} b"), None), "a [redacted] b");
-        assert_eq!(
-            redact("token=opaque-canary-1", Some("opaque-canary-1")),
-            "token=[redacted]"
-        );
-        assert_eq!(redact("eyJ short", None), "eyJ short");
-        assert_eq!(redact("no tokens here.", None), "no tokens here.");
     }
 }

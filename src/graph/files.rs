@@ -9,7 +9,6 @@
 //! client_id) follows from the profile. Reads only the files it is given (regular files, at
 //! most [`MAX_FILE`] bytes); sends nothing.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -18,9 +17,10 @@ use super::error::FileError;
 use super::model::{Application, Assignment, FederatedCred, ServicePrincipal, SetupFacts};
 use super::reader::scope_resource;
 use super::wire;
+use crate::files::{FileKind, ReadError};
 
 /// The largest setup file read.
-pub const MAX_FILE: u64 = 1024 * 1024;
+pub const MAX_FILE: u64 = FileKind::SetupExport.cap();
 
 /// One object found in a file.
 enum Found {
@@ -224,27 +224,20 @@ fn short(path: &Path) -> String {
 /// A regular file of at most [`MAX_FILE`] bytes, as JSON (a UTF-8 BOM is allowed: the
 /// portal and PowerShell write one).
 fn read_json(path: &Path) -> Result<Value, FileError> {
-    let read_err = |e: std::io::Error| FileError::Read {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if !meta.is_file() {
-        return Err(FileError::NotRegular {
+    // Bounded and never blocked on a FIFO or a device (`crate::files`).
+    let bytes = crate::files::read(path, FileKind::SetupExport).map_err(|e| match e {
+        ReadError::NotRegular { .. } => FileError::NotRegular {
             path: path.to_path_buf(),
-        });
-    }
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(FileError::TooLarge {
+        },
+        ReadError::TooLarge { .. } => FileError::TooLarge {
             path: path.to_path_buf(),
             cap: MAX_FILE,
-        });
-    }
+        },
+        other => FileError::Read {
+            path: path.to_path_buf(),
+            message: other.reason(),
+        },
+    })?;
     let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     serde_json::from_slice(text).map_err(|e| FileError::NotJson {
         path: path.to_path_buf(),

@@ -13,7 +13,7 @@ use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::error::{CliError, GraphError, redact};
+use super::error::{CliError, GraphError};
 /// Which source a profile uses (resolved by `config`).
 pub use crate::config::GraphSource;
 
@@ -198,7 +198,7 @@ fn failure(command: &str, program: &str, code: Option<i32>, stderr: &str) -> Cli
 
 /// One line of stderr, tokens redacted, control characters made visible, cut.
 fn stderr_excerpt(stderr: &str) -> String {
-    let redacted = redact(stderr, None);
+    let redacted = crate::text::mask(stderr, &[]);
     let line = redacted.split_whitespace().collect::<Vec<_>>().join(" ");
     let clean = sanitize(&line, false);
     if clean.chars().count() > STDERR_EXCERPT {

@@ -23,7 +23,7 @@ use super::credentials::TOKEN_EXCHANGE_AUDIENCE;
 use super::error::SandboxError;
 use super::federation::TOKEN_FILE_LIFETIME;
 use super::model::TokenVersion;
-use super::state::AppState;
+use super::state::{AppState, MAX_CLOCK_OFFSET};
 use super::stats::Endpoint;
 
 pub(crate) fn router(state: AppState) -> Router<AppState> {
@@ -108,27 +108,39 @@ async fn guard(State(shared): State<AppState>, request: Request, next: Next) -> 
         return refuse("sandbox admin routes only answer loopback clients");
     }
     // HTTP/1.1 names the host in `Host`; HTTP/2 in the `:authority` pseudo-header, which
-    // hyper puts in the request URI.
-    let host = request
+    // hyper puts in the request URI. Every name given must be loopback, and `Host` may be
+    // given once: a second one is how a proxy or a rebinding page slips another name past.
+    let hosts = request.headers().get_all(header::HOST).iter().count();
+    if hosts > 1 {
+        return refuse("sandbox admin routes refuse a request with more than one Host header");
+    }
+    let names: Vec<Option<String>> = request
         .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| request.uri().authority().map(|a| a.as_str().to_string()));
-    let host_is_loopback = host
-        .as_deref()
-        .map(|h| {
-            let host = match h.rsplit_once(':') {
-                Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
-                _ => h,
-            };
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            host.eq_ignore_ascii_case("localhost")
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback() || ip == shared.local_addr.ip())
-        })
-        .unwrap_or(false);
+        .get_all(header::HOST)
+        .iter()
+        .map(|h| h.to_str().ok().map(str::to_string))
+        .chain(
+            request
+                .uri()
+                .authority()
+                .map(|a| Some(a.as_str().to_string())),
+        )
+        .collect();
+    let loopback_name = |h: &str| {
+        let host = match h.rsplit_once(':') {
+            Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+            _ => h,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback() || ip == shared.local_addr.ip())
+    };
+    let host_is_loopback = !names.is_empty()
+        && names
+            .iter()
+            .all(|n| n.as_deref().is_some_and(loopback_name));
     if !host_is_loopback {
         return refuse("sandbox admin routes only answer requests addressed to localhost");
     }
@@ -464,12 +476,18 @@ pub(crate) fn parse_offset(text: &str) -> Result<TimeDelta, SandboxError> {
             )
         })?
     };
-    let delta = TimeDelta::from_std(magnitude).map_err(|_| {
+    let too_far = || {
         invalid(
-            format!("'{text}' is too large a clock offset"),
-            "use an offset of at most a few years",
+            format!(
+                "'{text}' is too large a clock offset: the sandbox's clock moves at most 10 years either way"
+            ),
+            "send e.g. +10m, -1h, +400d or 0",
         )
-    })?;
+    };
+    let delta = TimeDelta::from_std(magnitude).map_err(|_| too_far())?;
+    if delta > MAX_CLOCK_OFFSET {
+        return Err(too_far());
+    }
     Ok(if negative { -delta } else { delta })
 }
 
@@ -492,6 +510,18 @@ mod tests {
         assert_eq!(parse_offset("-1h").ok(), Some(TimeDelta::hours(-1)));
         assert_eq!(parse_offset("0").ok(), Some(TimeDelta::zero()));
         assert!(parse_offset("soon").is_err());
+        assert_eq!(parse_offset("-3650d").ok(), Some(TimeDelta::days(-3650)));
+        for far in [
+            "+3654d",
+            "-11000years",
+            "+100y",
+            "-1000000000000s",
+            "18446744073709551615s",
+        ] {
+            let e = parse_offset(far).expect_err(far);
+            assert!(e.to_string().contains("at most 10 years"), "{far}: {e}");
+            assert!(e.hint().is_some());
+        }
     }
 
     #[test]

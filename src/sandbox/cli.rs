@@ -62,8 +62,15 @@ pub struct SandboxArgs {
     pub no_key_store: bool,
 }
 
-/// Starts the sandbox, prints how to use it, waits for Ctrl-C and shuts down cleanly.
-pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+/// Starts the sandbox, prints how to use it (through `print`, one call per block of lines:
+/// the front end's printer, which sanitises and survives a closed pipe), waits for Ctrl-C
+/// and shuts down cleanly.
+pub async fn run(args: SandboxArgs, print: &dyn Fn(&str)) -> anyhow::Result<()> {
+    // Listening for Ctrl-C from the start: a SIGINT while the sandbox starts, or right after
+    // its banner says to press it, stops it cleanly instead of killing the process.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let early = futures_util::poll!(&mut ctrl_c);
     let tenant = match &args.tenant {
         Some(path) => TenantModel::from_file(path).map_err(reported)?,
         None => TenantModel::builtin(),
@@ -91,9 +98,12 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         return Err(config_not_written(path, &e));
     }
 
-    print!("{}", summary(&handle, args.write_config.as_deref()));
-    let waited = tokio::signal::ctrl_c().await;
-    println!("\nstopping the sandbox…");
+    print(summary(&handle, args.write_config.as_deref()).trim_end_matches('\n'));
+    let waited = match early {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => ctrl_c.await,
+    };
+    print("\nstopping the sandbox…");
     handle.shutdown().await;
     waited.context("cannot listen for Ctrl-C; the sandbox was stopped")?;
     Ok(())

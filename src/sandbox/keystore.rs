@@ -7,14 +7,14 @@
 //! The sandbox's keys protect nothing, so the store is a cache, never a source of failure:
 //! an unreadable, oversized, corrupt, mismatched or expired file is logged (`tracing::warn!`,
 //! never its content) and replaced by a freshly generated key; anything that is not a
-//! regular file (a FIFO, a directory, a symlink) is not opened. Files are written 0600 in a
-//! 0700 directory, atomically (temp file + rename), so a concurrent sandbox never reads half
-//! a key.
+//! regular file (a FIFO, a directory, a symlink) is never waited on, followed or read
+//! (`crate::files::read_no_follow`). Files are written 0600 in a 0700 directory, atomically
+//! (temp file + rename), so a concurrent sandbox never reads half a key.
 //!
 //! Owns the files in that directory. Must not decide which keys exist or when they rotate
 //! (the server and the shared state do), and must not touch anything outside the directory.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -23,9 +23,7 @@ use super::credentials::{self, CertificateCredential};
 use super::error::SandboxError;
 use super::keys::SigningKey;
 use super::pki;
-
-/// Largest key file read; an RSA-2048 key and its certificate take about 3 KiB.
-const MAX_FILE_BYTES: u64 = 64 * 1024;
+use crate::files::{FileKind, ReadError};
 
 /// A stored client certificate with less validity left than this is replaced: the
 /// dashboard's config pane would start warning about its expiry (30 days) otherwise.
@@ -198,37 +196,15 @@ fn split_pair(bytes: &[u8]) -> Result<(String, Vec<u8>), String> {
     }
 }
 
-/// The file's bytes; `Ok(None)` when it does not exist. Checks the entry before opening
-/// it, so a FIFO is never opened (that would block) and a symlink never followed, and
-/// reads at most [`MAX_FILE_BYTES`].
+/// The file's bytes; `Ok(None)` when it does not exist. A FIFO is never waited on, a
+/// symlink never followed, and at most [`FileKind::SandboxKey`]'s cap is read (64 KiB; an
+/// RSA-2048 key and its certificate take about 3 KiB).
 fn read_regular_file(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot inspect it: {e}")),
-    };
-    if !meta.file_type().is_file() {
-        return Err("it is not a regular file".into());
+    match crate::files::read_no_follow(path, FileKind::SandboxKey) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(ReadError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(format!("it {}", e.reason())),
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("it is larger than {MAX_FILE_BYTES} bytes"));
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open it: {e}"))?;
-    // The entry was checked by name; check the opened file too (it may have been replaced).
-    let opened = file
-        .metadata()
-        .map_err(|e| format!("cannot inspect it: {e}"))?;
-    if !opened.file_type().is_file() {
-        return Err("it is not a regular file".into());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("it is larger than {MAX_FILE_BYTES} bytes"));
-    }
-    Ok(Some(bytes))
 }
 
 /// Writes `dir/file` through a fresh temporary file (0600) renamed over it, so readers see
@@ -396,7 +372,7 @@ mod tests {
     fn oversized_files_are_not_read() {
         let (_dir, store) = store();
         let path = store.dir.join("big.pem");
-        let big = vec![b'a'; MAX_FILE_BYTES as usize + 1];
+        let big = vec![b'a'; FileKind::SandboxKey.cap() as usize + 1];
         std::fs::write(&path, big).expect("write");
         assert!(read_regular_file(&path).is_err());
         assert_eq!(read_regular_file(&store.dir.join("absent.pem")), Ok(None));

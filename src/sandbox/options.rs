@@ -49,7 +49,14 @@ pub struct SandboxOptions {
     /// no `$top` (clamped to Graph's 1–999). Default [`DEFAULT_GRAPH_PAGE_SIZE`], Graph's
     /// own; tests set it low to get `@odata.nextLink` paging with a small tenant.
     pub graph_page_size: usize,
+    /// How long a connection may take to send a request's head (the first one, then each
+    /// on a kept-alive connection) before it is dropped, so half-sent requests hold nothing
+    /// for long. Default [`DEFAULT_HEADER_TIMEOUT`].
+    pub header_timeout: Duration,
 }
+
+/// How long a client may take to send a request's head by default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Microsoft Graph's default page size for directory objects.
 pub const DEFAULT_GRAPH_PAGE_SIZE: usize = 100;
@@ -73,6 +80,7 @@ impl Default for SandboxOptions {
             key_grace: DEFAULT_KEY_GRACE,
             key_store: None,
             graph_page_size: DEFAULT_GRAPH_PAGE_SIZE,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
         }
     }
 }

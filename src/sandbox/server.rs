@@ -74,7 +74,7 @@ impl Sandbox {
             graph_page_size: opts.graph_page_size,
         };
         let shared = Arc::new(Shared::new(setup, tenant, key, federation_key));
-        serve(shared, listener, tls).await
+        serve(shared, listener, tls, opts.header_timeout).await
     }
 }
 
@@ -152,12 +152,24 @@ async fn serve(
     shared: Arc<Shared>,
     listener: std::net::TcpListener,
     tls: Option<tls::TlsMaterial>,
+    timeout: std::time::Duration,
 ) -> Result<SandboxHandle, SandboxError> {
     let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum_server::Handle::<SocketAddr>::new();
+    let handle = axum_server::Handle::<SocketAddr>::new();
     let bind_err = |cause| SandboxError::Bind {
         addr: shared.local_addr,
         cause,
+    };
+    // A half-sent request (or a connection that sends nothing) is dropped after `timeout`:
+    // the TLS handshake by the acceptor, the first request by axum-server, later ones on a
+    // kept-alive HTTP/1.1 connection by hyper (which closes an idle one then too).
+    let server = |listener| -> Result<_, SandboxError> {
+        let mut s = axum_server::from_tcp(listener)
+            .map_err(bind_err)?
+            .first_request_timeout(timeout)
+            .handle(handle.clone());
+        s.http_builder().http1().header_read_timeout(timeout);
+        Ok(s)
     };
     let (task, ca) = match tls {
         Some(material) => {
@@ -173,26 +185,21 @@ async fn serve(
             // TCP_NODELAY: without it Nagle's algorithm meets the client's delayed ACK and
             // about one response in three waits ~40 ms for nothing.
             let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                .handshake_timeout(timeout)
                 .acceptor(axum_server::accept::NoDelayAcceptor::new());
-            let serve = axum_server::from_tcp(listener)
-                .map_err(bind_err)?
-                .acceptor(acceptor)
-                .handle(server.clone())
-                .serve(app);
+            let serve = server(listener)?.acceptor(acceptor).serve(app);
             (tokio::spawn(serve), Some((ca_file, material.ca_pem)))
         }
         None => {
-            let serve = axum_server::from_tcp(listener)
-                .map_err(bind_err)?
+            let serve = server(listener)?
                 .acceptor(axum_server::accept::NoDelayAcceptor::new())
-                .handle(server.clone())
                 .serve(app);
             (tokio::spawn(serve), None)
         }
     };
     tracing::info!(base_url = %shared.base_url, tls = shared.tls, "sandbox started");
     let rotation = tokio::spawn(federation::rotate_token_files(shared.clone()));
-    Ok(SandboxHandle::new(shared, server, task, rotation, ca))
+    Ok(SandboxHandle::new(shared, handle, task, rotation, ca))
 }
 
 fn base_url(addr: SocketAddr, tls: bool) -> String {

@@ -30,6 +30,10 @@ mod roles;
 /// Longest fixed token lifetime the sandbox accepts (Entra's configurable maximum is a day).
 const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
+/// The furthest the sandbox's clock may be moved from the system's, either way: past it,
+/// token times and certificate windows stop meaning anything.
+pub(crate) const MAX_CLOCK_OFFSET: TimeDelta = TimeDelta::days(3653);
+
 /// The state every route handler gets (axum's `State`).
 pub(crate) type AppState = Arc<Shared>;
 
@@ -147,10 +151,14 @@ impl Shared {
     /// reads the time here.
     pub fn now(&self) -> DateTime<Utc> {
         let offset = TimeDelta::milliseconds(self.clock_offset_ms.load(Ordering::Relaxed));
-        Utc::now() + offset
+        let now = Utc::now();
+        now.checked_add_signed(offset).unwrap_or(now)
     }
 
+    /// Shift the clock by `offset`, at most [`MAX_CLOCK_OFFSET`] either way (the admin route
+    /// refuses more; a caller in code gets it clamped).
     pub fn set_clock_offset(&self, offset: TimeDelta) {
+        let offset = offset.clamp(-MAX_CLOCK_OFFSET, MAX_CLOCK_OFFSET);
         self.clock_offset_ms
             .store(offset.num_milliseconds(), Ordering::Relaxed);
     }

@@ -396,15 +396,20 @@ impl Runtime {
         let http = http.clone();
         let template = p.api_url.clone();
         slot.call = Some(tokio::spawn(async move {
-            let (sent, result) = match token.token().await {
-                Ok(t) => {
-                    let r = crate::api::call_weather(&http, &template, &city, &t.access_token)
-                        .await
-                        .map(Box::new)
-                        .map_err(CallError::Api);
-                    (Some(t), r)
-                }
-                Err(e) => (None, Err(CallError::Token(e))),
+            // The city, the URL and the transport rule are checked before a token is asked for.
+            let target = crate::api::weather_target(&template, &city);
+            let (sent, result) = match target {
+                Err(e) => (None, Err(CallError::Api(e))),
+                Ok(url) => match token.token().await {
+                    Ok(t) => {
+                        let r = crate::api::get_with_bearer(&http, url, &t.access_token)
+                            .await
+                            .map(Box::new)
+                            .map_err(CallError::Api);
+                        (Some(t), r)
+                    }
+                    Err(e) => (None, Err(CallError::Token(e))),
+                },
             };
             let msg = Msg::ApiResult {
                 profile: id,

@@ -157,7 +157,11 @@ fn authenticate_client<'m>(
     req: &TokenRequest<'_>,
 ) -> Result<(&'m ClientApp, ClientAuth), AadError> {
     let params = &req.params;
-    let (client_id, secret) = match basic_credentials(req.headers) {
+    let basic = basic_credentials(req.headers);
+    if let Some(Ok((basic_id, _))) = &basic {
+        refuse_second_method(params, basic_id)?;
+    }
+    let (client_id, secret) = match basic {
         Some(Ok((id, secret))) => (Some(id), Some(secret)),
         Some(Err(())) => (params.get("client_id").cloned(), None),
         None => (
@@ -205,6 +209,29 @@ fn authenticate_client<'m>(
         }
     };
     Ok((client, auth))
+}
+
+/// RFC 6749 §2.3: a client uses one authentication method per request. With Basic
+/// credentials, a secret or an assertion in the body is a second one, and a body
+/// `client_id` naming another client a contradiction; neither silently loses.
+fn refuse_second_method(params: &HashMap<String, String>, basic_id: &str) -> Result<(), AadError> {
+    let given = |k: &str| params.get(k).is_some_and(|v| !v.trim().is_empty());
+    let second = ["client_secret", "client_assertion"]
+        .into_iter()
+        .find(|k| given(k));
+    let other_client = params
+        .get("client_id")
+        .filter(|id| !id.is_empty() && id.as_str() != basic_id);
+    let problem = match (second, other_client) {
+        (Some(field), _) => format!(
+            "The request authenticates the client twice: with an Authorization: Basic header and with '{field}' in the body. Use one method."
+        ),
+        (None, Some(id)) => format!(
+            "The request names client '{basic_id}' in its Authorization: Basic header and client '{id}' in the body."
+        ),
+        (None, None) => return Ok(()),
+    };
+    Err(AadError::new("invalid_request", 90023, problem))
 }
 
 fn check_assertion_type(params: &HashMap<String, String>) -> Result<(), AadError> {

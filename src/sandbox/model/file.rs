@@ -5,7 +5,7 @@
 //! Owns parsing and defaults. Must not decide what a valid tenant is ([`TenantModel::validate`]
 //! does, for files and for models built in code alike) or hold state.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -36,10 +36,12 @@ impl TenantModel {
     /// Reads a tenant model from a TOML file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<TenantModel, SandboxError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|cause| SandboxError::ModelRead {
-            path: path.to_path_buf(),
-            cause,
-        })?;
+        // Bounded, and never blocked on a FIFO (`crate::files`); the reason names the problem.
+        let text = crate::files::read_to_string(path, crate::files::FileKind::TenantModel)
+            .map_err(|e| SandboxError::ModelRead {
+                path: path.to_path_buf(),
+                cause: e.into_io(),
+            })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         TenantModel::parse(&text, &path.display().to_string(), &dir)
     }
@@ -541,17 +543,18 @@ impl Permissions<'_> {
 /// A certificate file a tenant names (`path`, relative to the tenant file).
 fn load_certificate(
     origin: &str,
-    full: &PathBuf,
+    full: &Path,
     client: &str,
 ) -> Result<CertificateCredential, SandboxError> {
     let hint = "certificate paths are relative to the tenant file and name a PEM file with a \
                 -----BEGIN CERTIFICATE----- block";
-    let pem = std::fs::read(full).map_err(|e| {
+    let pem = crate::files::read(full, crate::files::FileKind::Certificate).map_err(|e| {
         invalid(
             origin,
             format!(
-                "cannot read certificate {} of client '{client}': {e}",
-                full.display()
+                "cannot read certificate {} of client '{client}': it {}",
+                full.display(),
+                e.reason()
             ),
             hint,
         )
