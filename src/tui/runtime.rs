@@ -11,7 +11,7 @@
 //! the profile's id. Demo-only work is in [`super::demo`].
 
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::Event;
@@ -22,9 +22,16 @@ use ratatui::buffer::Buffer;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
+mod clipboard;
+mod effects;
+mod input;
+
+pub use clipboard::Clipboard;
+use input::{from_input, next_interrupt};
+
 use super::app::App;
 use super::demo::DemoSetup;
-use super::msg::{CallError, Effect, Msg, ProfileId};
+use super::msg::{Effect, Msg, ProfileId};
 use super::terminal::Interrupt;
 use super::view::view;
 use crate::auth::{ManagerOptions, TokenCache, TokenHandle, TokenManager};
@@ -62,38 +69,6 @@ enum ExitAfter {
 
 /// Capacity of the background channel. Tasks wait when it is full; the loop drains it.
 const CHANNEL: usize = 256;
-
-/// Where `y` sends the access token.
-#[derive(Debug, Clone)]
-pub enum Clipboard {
-    /// OSC 52 written to standard output (the terminal the dashboard draws on).
-    Osc52,
-    /// Kept in memory (tests).
-    Memory(Arc<Mutex<Vec<String>>>),
-}
-
-impl Clipboard {
-    fn copy(&self, text: &str) -> Result<usize, String> {
-        match self {
-            Clipboard::Osc52 => {
-                use base64::Engine as _;
-                use std::io::Write as _;
-                let b64 = base64::engine::general_purpose::STANDARD.encode(text);
-                let mut out = io::stdout().lock();
-                write!(out, "\x1b]52;c;{b64}\x07")
-                    .and_then(|()| out.flush())
-                    .map_err(|e| e.to_string())?;
-                Ok(text.len())
-            }
-            Clipboard::Memory(m) => {
-                m.lock()
-                    .map_err(|_| "clipboard lock poisoned".to_string())?
-                    .push(text.to_string());
-                Ok(text.len())
-            }
-        }
-    }
-}
 
 /// Aborts a task when dropped.
 struct AbortOnDrop(JoinHandle<()>);
@@ -371,153 +346,6 @@ impl Runtime {
         }
     }
 
-    /// Call the weather API for `city` as profile `id` (replacing its call in flight).
-    fn call(&mut self, id: ProfileId, seq: u64, city: String) {
-        self.ensure_started(id);
-        let tx = self.tx.clone();
-        let Some(slot) = self.slots.get_mut(id.0) else {
-            return;
-        };
-        if let Some(old) = slot.call.take() {
-            old.abort();
-        }
-        let (Some(p), Some(http), Some(m)) = (&slot.profile, &slot.http, &slot.manager) else {
-            let _ = tx.try_send(Msg::ApiResult {
-                profile: id,
-                seq,
-                sent: None,
-                result: Err(CallError::Setup(
-                    "this profile's token manager could not start".into(),
-                )),
-            });
-            return;
-        };
-        let token = m.token.clone();
-        let http = http.clone();
-        let template = p.api_url.clone();
-        slot.call = Some(tokio::spawn(async move {
-            // The city, the URL and the transport rule are checked before a token is asked for.
-            let target = crate::api::weather_target(&template, &city);
-            let (sent, result) = match target {
-                Err(e) => (None, Err(CallError::Api(e))),
-                Ok(url) => match token.token().await {
-                    Ok(t) => {
-                        let r = crate::api::get_with_bearer(&http, url, &t.access_token)
-                            .await
-                            .map(Box::new)
-                            .map_err(CallError::Api);
-                        (Some(t), r)
-                    }
-                    Err(e) => (None, Err(CallError::Token(e))),
-                },
-            };
-            let msg = Msg::ApiResult {
-                profile: id,
-                seq,
-                sent,
-                result,
-            };
-            let _ = tx.send(msg).await;
-        }));
-    }
-
-    /// Ask for fresh tokens until `role` is in them (see [`crate::diagnose::setup::wait_for_role`]),
-    /// reporting every attempt; the token manager publishes each new token as usual.
-    fn wait_for_role(&mut self, id: ProfileId, role: String) {
-        self.ensure_started(id);
-        let tx = self.tx.clone();
-        let Some(slot) = self.slots.get_mut(id.0) else {
-            return;
-        };
-        let Some(handle) = slot.manager.as_ref().map(|m| m.token.clone()) else {
-            return;
-        };
-        if let Some(old) = slot.wait.take() {
-            old.abort();
-        }
-        slot.wait = Some(tokio::spawn(async move {
-            use crate::diagnose::setup::{DEFAULT_BOUND, WaitError, wait_for_role};
-            let progress = |a: &crate::diagnose::setup::Attempt| {
-                let has = if a.roles.is_empty() {
-                    "no roles".to_string()
-                } else {
-                    a.roles.join(", ")
-                };
-                let next = a
-                    .next_in
-                    .map(|d| format!("; next try in {}s", d.as_secs()))
-                    .unwrap_or_default();
-                let text = format!(
-                    "attempt {}, {}s so far: the token has {has}{next}",
-                    a.attempt,
-                    a.elapsed.as_secs()
-                );
-                let _ = tx.try_send(Msg::Waiting {
-                    profile: id,
-                    progress: text,
-                });
-            };
-            let result = wait_for_role(&handle, &role, DEFAULT_BOUND, progress)
-                .await
-                .map(|_| ())
-                .map_err(|e| match e {
-                    WaitError::TimedOut {
-                        attempts, elapsed, ..
-                    } => format!(
-                        "not in new tokens after {attempts} tries in {}s: check the grant (Setup view) or wait longer",
-                        elapsed.as_secs()
-                    ),
-                    WaitError::Token(e) => e.short_reason(),
-                });
-            let _ = tx
-                .send(Msg::WaitDone {
-                    profile: id,
-                    role,
-                    result,
-                })
-                .await;
-        }));
-    }
-
-    /// Read profile `id`'s app-role set-up off the UI task; the facts (or why not) come back
-    /// as [`Msg::Setup`].
-    fn read_setup(&mut self, id: ProfileId, fresh: bool) {
-        self.ensure_started(id);
-        let Some(slot) = self.slots.get(id.0) else {
-            return;
-        };
-        let (Some(profile), Some(http)) = (slot.profile.clone(), slot.http.clone()) else {
-            return;
-        };
-        // An "admin reader" profile of the same file reads Graph for this one.
-        let reader = match &profile.graph.source {
-            crate::config::GraphSource::Reader(name) => self
-                .slots
-                .iter()
-                .filter_map(|s| s.profile.as_ref())
-                .find(|p| p.name == *name)
-                .cloned(),
-            _ => None,
-        };
-        let cache = self.cache.clone().filter(|_| profile.cache);
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            let mut opts = crate::graph::ReadOptions::new(http);
-            opts.reader = reader.as_ref();
-            opts.cache = cache;
-            opts.fresh_token = fresh;
-            let result = crate::graph::read_for_profile(&profile, &opts)
-                .await
-                .map(Box::new);
-            let _ = tx
-                .send(Msg::Setup {
-                    profile: id,
-                    result,
-                })
-                .await;
-        });
-    }
-
     /// Ctrl-Z / SIGTSTP: stop with the terminal given back, then take it again and redraw
     /// everything. Only with a real terminal session.
     fn suspend<B>(&mut self, terminal: &mut Terminal<B>) -> anyhow::Result<()>
@@ -683,31 +511,6 @@ impl App {
     }
 }
 
-/// The terminal stream's next item as a message: `None` for events the dashboard ignores,
-/// `Quit` when the input ended, an error when it failed.
-fn from_input(
-    ev: Option<io::Result<Event>>,
-    panic_on_key: Option<PanicIn>,
-) -> anyhow::Result<Option<Msg>> {
-    match ev {
-        Some(Ok(Event::Key(_))) if panic_on_key == Some(PanicIn::Loop) => {
-            panic!("{PANIC_HOOK_ENV}=1: forced panic on the first key (test hook)")
-        }
-        Some(Ok(Event::Key(k))) if panic_on_key == Some(PanicIn::Task) => {
-            tokio::spawn(async {
-                panic!("{PANIC_HOOK_ENV}=task: forced panic in a background task (test hook)")
-            });
-            Ok(Some(Msg::Key(k)))
-        }
-        Some(Ok(ev)) => Ok(from_event(ev)),
-        Some(Err(e)) => {
-            tracing::error!(error = %e, "terminal input failed");
-            Err(anyhow::Error::new(e).context("reading terminal input"))
-        }
-        None => Ok(Some(Msg::Quit)),
-    }
-}
-
 /// Blank the screen and forget what was drawn, so the next frame writes every cell (after a
 /// stop the shell may have drawn over it). Not `Terminal::clear`, which asks the terminal
 /// for the cursor position while the event stream is reading the answer away.
@@ -723,24 +526,6 @@ where
     terminal.swap_buffers();
     terminal.swap_buffers();
     Ok(())
-}
-
-/// The next interrupt, or never when there is no session (tests).
-async fn next_interrupt(rx: &mut Option<mpsc::UnboundedReceiver<Interrupt>>) -> Option<Interrupt> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// A terminal event as a message; `None` for events the dashboard ignores.
-fn from_event(ev: Event) -> Option<Msg> {
-    match ev {
-        Event::Key(k) => Some(Msg::Key(k)),
-        Event::Paste(p) => Some(Msg::Paste(p)),
-        Event::Resize(..) => Some(Msg::Resize),
-        _ => None,
-    }
 }
 
 /// Start profile `id`'s token manager: its events are forwarded into the loop as
