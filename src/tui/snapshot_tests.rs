@@ -469,3 +469,24 @@ fn compare_shows_what_the_tenant_granted() {
         "{screen}"
     );
 }
+
+#[test]
+fn refusal_first_lines_and_scroll_marks() {
+    let mut app = with_token(&[]);
+    call(&mut app, "Seattle", forbidden("Weather.Read"));
+    // The reason and the fix come right under the status; the rest is below the fold, and
+    // the border says how much.
+    let screen = render(&app, 80, 24);
+    let status = screen.find("403 Forbidden").expect("status shown");
+    let reason = screen
+        .find("✗ the token carries no roles")
+        .expect("reason shown");
+    let fix = screen.find("fix  Grant the app role").expect("fix shown");
+    assert!(status < reason && reason < fix, "{screen}");
+    assert!(screen.contains("more ┘"), "{screen}");
+    // Scrolled (PgDn in the city box scrolls the Weather pane): both marks.
+    app.update(key(KeyCode::PageDown));
+    both("refusal_scrolled", &app);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains(" · ↓ "), "{screen}");
+}

@@ -61,22 +61,36 @@ pub fn view(app: &App, f: &mut Frame) {
         Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(bottom);
 
     title_bar(app, f, title);
+    // What each pane hides, unless a popup covers the panes (its edges would show bits).
+    let marks = |s: Scrolled, f: &mut Frame, area: Rect| {
+        if app.overlay == Overlay::None || app.overlay == Overlay::ConfirmCopy {
+            s.mark(f, area, &app.theme);
+        }
+    };
     let config = if config_area.is_empty() {
         app.max_scroll.get().config
     } else {
-        config(app, f, config_area)
+        let s = config(app, f, config_area);
+        marks(s, f, config_area);
+        s.max
     };
     let token = if token_area.is_empty() {
         app.max_scroll.get().token
     } else {
         let hint = token_title(app, narrow);
         let inner = pane(app, f, token_area, " Token ", Focus::Token, hint);
-        token::render(app, f, inner)
+        let s = token::render(app, f, inner);
+        marks(s, f, token_area);
+        s.max
     };
     city_box(app, f, city);
     let inner = pane(app, f, weather_area, " Weather ", Focus::Weather, None);
-    let weather = weather::render(app, f, inner);
-    let activity = activity(app, f, activity_area);
+    let s = weather::render(app, f, inner);
+    marks(s, f, weather_area);
+    let weather = s.max;
+    let s = activity(app, f, activity_area);
+    marks(s, f, activity_area);
+    let activity = s.max;
     footer_line(app, f, footer);
     let mut setup = 0;
     match app.overlay {
@@ -161,7 +175,7 @@ fn title_bar(app: &App, f: &mut Frame, area: Rect) {
     );
 }
 
-fn config(app: &App, f: &mut Frame, area: Rect) -> u16 {
+fn config(app: &App, f: &mut Frame, area: Rect) -> Scrolled {
     let inner = pane(app, f, area, " Config ", Focus::Config, None);
     let width = inner.width as usize;
     let th = &app.theme;
@@ -249,12 +263,9 @@ fn config(app: &App, f: &mut Frame, area: Rect) -> u16 {
     for l in notes {
         lines.extend(finding(l));
     }
-    let max = (lines.len() as u16).saturating_sub(inner.height);
-    f.render_widget(
-        Paragraph::new(lines).scroll((app.scroll.config.min(max), 0)),
-        inner,
-    );
-    max
+    let s = Scrolled::of(lines.len(), inner.height, app.scroll.config);
+    f.render_widget(Paragraph::new(lines).scroll((s.offset, 0)), inner);
+    s
 }
 
 fn city_box(app: &App, f: &mut Frame, area: Rect) {
@@ -298,7 +309,7 @@ fn city_box(app: &App, f: &mut Frame, area: Rect) {
     }
 }
 
-fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
+fn activity(app: &App, f: &mut Frame, area: Rect) -> Scrolled {
     // Which entries, and whether scrolled back: both said in the title.
     let multi = app.profiles.len() > 1;
     let hint = match (app.activity.back > 0, multi, app.activity.all) {
@@ -365,7 +376,12 @@ fn activity(app: &App, f: &mut Frame, area: Rect) -> u16 {
         shown = entry;
     }
     f.render_widget(Paragraph::new(shown), inner);
-    max.min(u16::MAX as usize) as u16
+    // Scrolled back from the newest: `back` lines are below, the rest of the log above.
+    let max = u16::try_from(max).unwrap_or(u16::MAX);
+    Scrolled {
+        offset: max.saturating_sub(u16::try_from(back).unwrap_or(u16::MAX)),
+        max,
+    }
 }
 
 fn footer_line(app: &App, f: &mut Frame, area: Rect) {
@@ -391,21 +407,51 @@ fn footer_line(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-/// "↓ 4 more" on the bottom border of the bordered `area`, when `hidden` lines are below
-/// what it shows (↑↓ / PgDn scroll to them).
-fn more_below(f: &mut Frame, area: Rect, hidden: u16, th: &super::Theme) {
-    if hidden == 0 || area.height < 2 || area.width < 16 {
+/// What a scrolled pane hides, on the bottom border of the bordered `area`: "↓ 4 more" when
+/// lines are below what it shows, "↑ 3 above" when scrolled past some, both when both.
+/// Every pane that can hold more than it shows draws this, so nothing is hidden silently.
+fn scroll_marks(f: &mut Frame, area: Rect, above: u16, below: u16, th: &super::Theme) {
+    let text = match (above, below) {
+        (0, 0) => return,
+        (a, 0) => format!(" ↑ {a} above "),
+        (0, b) => format!(" ↓ {b} more "),
+        (a, b) => format!(" ↑ {a} · ↓ {b} more "),
+    };
+    if area.height < 2 || area.width < 16 {
         return;
     }
-    let text = format!(" ↓ {hidden} more ");
-    let w = wrap::width(&text) as u16;
+    let w = (wrap::width(&text) as u16).min(area.width.saturating_sub(2));
     let at = Rect {
-        x: area.x + area.width.saturating_sub(w + 2),
+        x: area.x + area.width.saturating_sub(w + 1),
         y: area.y + area.height - 1,
-        width: w.min(area.width.saturating_sub(2)),
+        width: w,
         height: 1,
     };
     f.render_widget(Paragraph::new(Span::styled(text, th.warn())), at);
+}
+
+/// How far a pane is scrolled and how far it could be: what [`scroll_marks`] needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scrolled {
+    pub offset: u16,
+    pub max: u16,
+}
+
+impl Scrolled {
+    /// `len` lines in `height` rows, asked to start at `wanted` (clamped).
+    pub fn of(len: usize, height: u16, wanted: u16) -> Scrolled {
+        let max = u16::try_from(len)
+            .unwrap_or(u16::MAX)
+            .saturating_sub(height);
+        Scrolled {
+            offset: wanted.min(max),
+            max,
+        }
+    }
+
+    fn mark(self, f: &mut Frame, area: Rect, th: &super::Theme) {
+        scroll_marks(f, area, self.offset, self.max - self.offset, th);
+    }
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.

@@ -125,11 +125,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
             }
         }
     }
-    let max = (lines.len() as u16).saturating_sub(inner.height);
-    let scroll = app.setup_scroll.min(max);
-    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
-    super::more_below(f, rect, max - scroll, th);
-    max
+    let s = super::Scrolled::of(lines.len(), inner.height, app.setup_scroll);
+    f.render_widget(Paragraph::new(lines).scroll((s.offset, 0)), inner);
+    s.mark(f, rect, th);
+    s.max
 }
 
 fn not_configured(width: usize, th: &Theme) -> Vec<Line<'static>> {

@@ -386,7 +386,7 @@ fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> 
     }
 }
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
+pub fn render(app: &App, f: &mut Frame, area: Rect) -> super::Scrolled {
     let th = &app.theme;
     let snap = app.cur().snapshot.as_ref();
     let token = snap.and_then(|s| s.token.clone());
@@ -482,5 +482,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
     if !doc.is_empty() {
         f.render_widget(Paragraph::new(doc), doc_area);
     }
-    max
+    super::Scrolled {
+        offset: scroll,
+        max,
+    }
 }

@@ -77,6 +77,40 @@ fn card(w: &Weather, resp: &ApiResponse, width: usize, label: Style) -> Vec<Line
         .collect()
 }
 
+/// The request's path and query, as sent.
+fn path_of(resp: &ApiResponse) -> String {
+    match resp.url.query() {
+        Some(q) => format!("{}?{}", resp.url.path(), q),
+        None => resp.url.path().to_string(),
+    }
+}
+
+/// "403 Forbidden · 42 ms · 12:00:00".
+fn status_line(app: &App, resp: &ApiResponse, at: chrono::DateTime<chrono::Utc>) -> Line<'static> {
+    let th = &app.theme;
+    let style = match resp.outcome() {
+        Outcome::Success => th.ok(),
+        Outcome::Unauthorized | Outcome::Forbidden | Outcome::HttpError => th.err(),
+    }
+    .add_modifier(Modifier::BOLD);
+    Line::from(vec![
+        Span::styled(
+            format!("{} {}", resp.status, reason_phrase(resp.status))
+                .trim_end()
+                .to_string(),
+            style,
+        ),
+        Span::styled(
+            format!(
+                " · {} · {}",
+                crate::tui::app::latency(resp.latency),
+                app.clock(at)
+            ),
+            th.dim(),
+        ),
+    ])
+}
+
 /// Every line of the pane.
 pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
@@ -124,47 +158,26 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         }
     };
     let outcome = resp.outcome();
-    let status_style = match outcome {
-        Outcome::Success => th.ok(),
-        Outcome::Unauthorized | Outcome::Forbidden => th.err(),
-        Outcome::HttpError => th.err(),
-    }
-    .add_modifier(Modifier::BOLD);
-    let path = match resp.url.query() {
-        Some(q) => format!("{}?{}", resp.url.path(), q),
-        None => resp.url.path().to_string(),
-    };
-    out.push(Line::from(vec![
-        Span::styled(
-            format!("{} {}", resp.status, reason_phrase(resp.status))
-                .trim_end()
-                .to_string(),
-            status_style,
-        ),
-        Span::styled(
-            format!(
-                " · {} · {}",
-                crate::tui::app::latency(resp.latency),
-                app.clock(last.at)
-            ),
-            th.dim(),
-        ),
-    ]));
-    out.extend(styled(
-        &format!("GET {}", sanitize(&path, false)),
+    out.push(status_line(app, resp, last.at));
+    let request = styled(
+        &format!("GET {}", sanitize(&path_of(resp), false)),
         width,
         th.dim(),
-    ));
-    out.push(Line::default());
-    // The refusal explained: what is wrong in one prominent line, then why and the fix.
+    );
+    // A refusal explained, the most important first: the one-line reason and the fix right
+    // under the status, then why, then the request and what the API sent.
     if let Some(advice) = &last.advice {
         out.extend(styled(
             &format!("✗ {}", advice.summary),
             width,
             th.err().add_modifier(Modifier::BOLD),
         ));
-        out.extend(kv("why", &advice.cause, 4, width, th.label(), Style::new()));
         out.extend(kv("fix", &advice.fix, 4, width, th.label(), th.warn()));
+        out.extend(kv("why", &advice.cause, 4, width, th.label(), Style::new()));
+        out.push(Line::default());
+        out.extend(request);
+    } else {
+        out.extend(request);
         out.push(Line::default());
     }
     if !resp.www_authenticate.is_empty() {
@@ -213,10 +226,9 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
+pub fn render(app: &App, f: &mut Frame, area: Rect) -> super::Scrolled {
     let lines = lines(app, area.width as usize);
-    let max = (lines.len() as u16).saturating_sub(area.height);
-    let scroll = app.scroll.weather.min(max);
-    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), area);
-    max
+    let s = super::Scrolled::of(lines.len(), area.height, app.scroll.weather);
+    f.render_widget(Paragraph::new(lines).scroll((s.offset, 0)), area);
+    s
 }
