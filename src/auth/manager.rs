@@ -183,12 +183,20 @@ impl TokenSnapshot {
 
     /// "fresh", "refreshing", "retrying in 4s: connection refused", "expired", …
     pub fn status_line(&self, now: DateTime<Utc>) -> String {
-        let reason = || {
-            self.last_error
-                .as_ref()
-                .map(TokenError::short_reason)
-                .unwrap_or_default()
-        };
+        self.status_with(now, TokenError::short_reason)
+    }
+
+    /// [`Self::status_line`] naming a refusal by its AADSTS code alone ("stale (refresh
+    /// failed: AADSTS7000222)"), for a front end that shows the whole error beside it.
+    pub fn status_line_brief(&self, now: DateTime<Utc>) -> String {
+        self.status_with(now, |e| match e.aadsts_code() {
+            Some(code) => format!("AADSTS{code}"),
+            None => e.short_reason(),
+        })
+    }
+
+    fn status_with(&self, now: DateTime<Utc>, why: impl Fn(&TokenError) -> String) -> String {
+        let reason = || self.last_error.as_ref().map(&why).unwrap_or_default();
         let expired = self.token.as_ref().is_some_and(|t| !t.valid(now));
         match &self.phase {
             Phase::Idle => "no token yet".into(),

@@ -45,6 +45,12 @@ pub fn lookup(code: u64) -> Option<&'static KnownCode> {
     knowledge_base().get(&code)
 }
 
+/// The token endpoint refused the client secret as expired (AADSTS7000222): whatever date a
+/// config says, Entra's is the one that counts.
+pub fn secret_expired(e: &TokenError) -> bool {
+    e.aadsts_code() == Some(7000222)
+}
+
 /// Advice for a failed token request.
 pub fn advise(e: &TokenError) -> Advice {
     match e {

@@ -94,6 +94,11 @@ pub fn app(demo: bool) -> App {
 
 /// A v2 app-only JWT acquired 5 minutes before [`now`], living one hour.
 pub fn jwt(roles: &[&str]) -> String {
+    jwt_acr(roles, "1")
+}
+
+/// [`jwt`] with `azpacr` = `acr` (1 secret, 2 certificate or federated credential).
+pub fn jwt_acr(roles: &[&str], acr: &str) -> String {
     let iat = (now() - chrono::Duration::minutes(5)).timestamp();
     let header = json!({"typ": "JWT", "alg": "RS256", "kid": "sbx-key-1"});
     let payload = json!({
@@ -102,7 +107,7 @@ pub fn jwt(roles: &[&str]) -> String {
         "iat": iat, "nbf": iat, "exp": iat + 3600,
         "aio": "sbx-aio",
         "azp": CLIENT,
-        "azpacr": "1",
+        "azpacr": acr,
         "idtyp": "app",
         "oid": "6cd8d0a5-66d8-43d4-87e7-81db44d2fa71",
         "roles": roles,

@@ -1,6 +1,8 @@
 //! Whole-screen snapshots (TestBackend + insta) at 120×40 and 80×24, rendered with a fixed
 //! clock and UTC display offset so they are the same on every machine.
 
+use std::sync::Arc;
+
 use crossterm::event::KeyCode;
 
 use super::app::App;
@@ -105,8 +107,13 @@ fn selected_claim_is_explained() {
     app.update(key(KeyCode::End));
     let screen = render(&app, 80, 24);
     assert!(screen.contains("sub        6cd8d0a5"), "{screen}");
+    // Explained in full right under its row (the body scrolls; nothing is cut with "…").
     assert!(
-        screen.contains("sub: Subject: for app-only tokens"),
+        screen.contains("           Subject: for app-only tokens"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("(same") && screen.contains("as oid)."),
         "{screen}"
     );
 }
@@ -489,4 +496,78 @@ fn refusal_first_lines_and_scroll_marks() {
     both("refusal_scrolled", &app);
     let screen = render(&app, 80, 24);
     assert!(screen.contains(" · ↓ "), "{screen}");
+}
+
+#[test]
+fn copy_prompt_is_never_cut() {
+    let mut app = with_token(&["Weather.Read"]);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('y'));
+    both("copy_prompt", &app);
+    for (w, h) in [(120, 40), (80, 24), (64, 20)] {
+        let screen = render(&app, w, h);
+        assert!(screen.contains("y copy it"), "{w}×{h}:\n{screen}");
+        assert!(
+            screen.contains("n or any other key: cancel"),
+            "{w}×{h}:\n{screen}"
+        );
+        assert!(screen.contains("until it expires"), "{w}×{h}:\n{screen}");
+    }
+}
+
+#[test]
+fn a_secret_entra_calls_expired_is_not_shown_as_valid() {
+    let mut p = profile();
+    p.secret_expires = Some(now() + chrono::Duration::days(365 * 70));
+    let mut app = App::new(&p, options(false));
+    step(
+        &mut app,
+        P0,
+        crate::auth::TokenSnapshot {
+            last_error: Some(expired_secret_error()),
+            ..fresh(&["Weather.Read"], 1)
+        },
+    );
+    app.update(key(KeyCode::BackTab));
+    both("config_refused_as_expired", &app);
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("✗ expired (Entra: AADSTS7000222)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("(in 25"), "{screen}");
+}
+
+#[test]
+fn azpacr_2_is_named_from_what_the_profile_knows() {
+    let token = |acr: &str| {
+        let mut t = cached(&["Weather.Read"]);
+        Arc::make_mut(&mut t).access_token =
+            crate::secret::AccessToken::new(jwt_acr(&["Weather.Read"], acr));
+        crate::auth::TokenSnapshot {
+            token: Some(t),
+            ..fresh(&["Weather.Read"], 1)
+        }
+    };
+    for (kind, label) in [
+        ("federated token", "(federated credential)"),
+        ("certificate", "(certificate)"),
+        ("client secret", "(certificate or"),
+    ] {
+        let mut app = app(false);
+        app.profiles[0].credential.kind = kind;
+        step(&mut app, P0, token("2"));
+        let screen = render(&app, 120, 40);
+        assert!(screen.contains(label), "{kind}:\n{screen}");
+    }
+    // The signing key's id is a row of its own.
+    let mut app = app(false);
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::End));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("kid        sbx-key-1 · alg RS256"),
+        "{screen}"
+    );
 }

@@ -1,6 +1,7 @@
 //! Drawing: a pure function of [`App`]. Nothing here changes state except the scroll limits
 //! the frame reports back (see `App::max_scroll`).
 
+mod copy;
 mod overlay;
 mod profiles;
 mod setup;
@@ -63,7 +64,7 @@ pub fn view(app: &App, f: &mut Frame) {
     title_bar(app, f, title);
     // What each pane hides, unless a popup covers the panes (its edges would show bits).
     let marks = |s: Scrolled, f: &mut Frame, area: Rect| {
-        if app.overlay == Overlay::None || app.overlay == Overlay::ConfirmCopy {
+        if app.overlay == Overlay::None {
             s.mark(f, area, &app.theme);
         }
     };
@@ -99,7 +100,8 @@ pub fn view(app: &App, f: &mut Frame) {
         Overlay::Profiles { selected } => profiles::picker(app, f, area, selected),
         Overlay::Compare => profiles::compare(app, f, area),
         Overlay::Setup => setup = setup::render(app, f, area),
-        Overlay::ConfirmCopy | Overlay::None => {}
+        Overlay::ConfirmCopy => copy::confirm(app, f, area),
+        Overlay::None => {}
     }
     app.max_scroll.set(Scroll {
         token,
@@ -213,6 +215,17 @@ fn config(app: &App, f: &mut Frame, area: Rect) -> Scrolled {
     if any {
         lines.push(Line::default());
     }
+    let refused_as_expired = cur
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.last_error.as_ref())
+        .is_some_and(crate::diagnose::aadsts::secret_expired);
+    // The secret's expiry row ("secret" beside a certificate, else "expires").
+    let secret_row = if cur.credential.certificate.is_some() {
+        "secret"
+    } else {
+        "expires"
+    };
     for row in cur.config_rows() {
         match row.expires {
             None => lines.extend(wrap::kv(
@@ -225,6 +238,20 @@ fn config(app: &App, f: &mut Frame, area: Rect) -> Scrolled {
             )),
             // An expiry date counted down with the App's clock: a warning within 30 days,
             // an error once past.
+            // Entra refused the secret as expired: the date in the config is not the truth.
+            Some(at) if refused_as_expired && row.label == secret_row => {
+                let date = at.with_timezone(&app.offset).format("%Y-%m-%d");
+                lines.extend(wrap::kv(
+                    row.label,
+                    &format!(
+                        "✗ expired (Entra: AADSTS7000222); secret_expires = {date} in the config is out of date"
+                    ),
+                    9,
+                    width,
+                    th.label(),
+                    th.err(),
+                ));
+            }
             Some(at) => {
                 let (level, note) = super::app::expiry(at, app.now);
                 let style = match level {
@@ -386,12 +413,7 @@ fn activity(app: &App, f: &mut Frame, area: Rect) -> Scrolled {
 
 fn footer_line(app: &App, f: &mut Frame, area: Rect) {
     let th = &app.theme;
-    let line = if app.overlay == Overlay::ConfirmCopy {
-        Line::from(Span::styled(
-            " Copy the access token to the clipboard (OSC 52)? It is a credential: anyone holding it can call the API until it expires. y/n",
-            th.warn().add_modifier(Modifier::BOLD),
-        ))
-    } else if let Some((level, text)) = &app.status {
+    let line = if let Some((level, text)) = &app.status {
         let style = match level {
             Level::Good => th.ok(),
             Level::Warn => th.warn(),

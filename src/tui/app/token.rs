@@ -112,7 +112,16 @@ pub fn claim_names(j: &DecodedJwt) -> Vec<String> {
             || client.is_some_and(|(n, acr)| k == n || k == acr)
             || (MAIN_CLAIMS.contains(&k) && k != "azp" && k != "appid")
     };
-    names.extend(j.payload.keys().filter(|k| !merged(k)).cloned());
+    // The signing key's id, from the header: which JWKS key the API must find.
+    if j.header.get("kid").is_some_and(|v| v.is_string()) {
+        names.push("kid".to_string());
+    }
+    names.extend(
+        j.payload
+            .keys()
+            .filter(|k| !merged(k) && *k != "kid")
+            .cloned(),
+    );
     names
 }
 

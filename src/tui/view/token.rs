@@ -21,13 +21,28 @@ use crate::tui::app::{App, Focus, Overlay, Verification};
 
 const LABEL_W: usize = 10;
 
-/// The one-line state: "● fresh · next refresh in 49m 10s".
+/// The state: "● fresh · next refresh in 49m 10s", on one line when it fits, wrapped (never
+/// cut) when it does not — a failure's reason can be long.
+fn state_lines(app: &App, snap: Option<&TokenSnapshot>, width: usize) -> Vec<Line<'static>> {
+    let line = state_line(app, snap);
+    if line.width() <= width {
+        return vec![line];
+    }
+    let mut out = Vec::new();
+    for span in line.spans {
+        let text = span.content.trim_start_matches(" · ").to_string();
+        out.extend(styled(&text, width, span.style));
+    }
+    out
+}
+
 fn state_line(app: &App, snap: Option<&TokenSnapshot>) -> Line<'static> {
     let th = &app.theme;
     let Some(s) = snap else {
         return Line::from(Span::styled("● starting", th.warn()));
     };
-    let text = sanitize(&s.status_line(app.now), false);
+    // The whole error is drawn right below: the state names it by its code.
+    let text = sanitize(&s.status_line_brief(app.now), false);
     let text = text.lines().next().unwrap_or_default().to_string();
     let expired = s.token.as_ref().is_some_and(|t| !t.valid(app.now));
     let style = match &s.phase {
@@ -178,6 +193,24 @@ fn verification(app: &App, v: &Verification, width: usize) -> Vec<Line<'static>>
 
 /// Every line of the scrollable part of the pane.
 pub fn body(app: &App, width: usize) -> PaneLines {
+    let mut pane = claim_lines(app, width);
+    if selecting(app)
+        && let Some(name) = app.selected_claim()
+        && let Some(row) = pane.rows.get(app.claims.selected).cloned()
+    {
+        let doc = claim_doc_lines(&name, width, &app.theme);
+        let n = doc.len();
+        pane.lines.splice(row.end..row.end, doc);
+        pane.rows[app.claims.selected] = row.start..row.end + n;
+        for r in pane.rows.iter_mut().skip(app.claims.selected + 1) {
+            *r = r.start + n..r.end + n;
+        }
+    }
+    pane
+}
+
+/// The body without the selected claim's explanation.
+fn claim_lines(app: &App, width: usize) -> PaneLines {
     let th = &app.theme;
     let mut out: Vec<Line<'static>> = Vec::new();
     let mut rows: Vec<Range<usize>> = Vec::new();
@@ -277,7 +310,28 @@ pub fn body(app: &App, width: usize) -> PaneLines {
                     continue;
                 }
             }
-            "aud" => out.extend(kvl("aud", &sanitize(&c.aud.to_string(), false))),
+            "aud" => {
+                out.extend(kvl("aud", &sanitize(&c.aud.to_string(), false)));
+                // Beside it, the scope it answers: the App ID URI (or GUID) asked for.
+                if !app.cur().scope.is_empty() {
+                    out.extend(kv(
+                        "  scope",
+                        &sanitize(&app.cur().scope, false),
+                        LABEL_W,
+                        width,
+                        th.dim(),
+                        th.dim(),
+                    ));
+                }
+            }
+            "kid" => {
+                let header = |k: &str| jwt.header.get(k).and_then(|v| v.as_str());
+                let mut value = sanitize(header("kid").unwrap_or_default(), false);
+                if let Some(alg) = header("alg") {
+                    value.push_str(&format!(" · alg {}", sanitize(alg, false)));
+                }
+                out.extend(kvl("kid", &value));
+            }
             "iss" => out.extend(kvl("iss", &s(&c.iss).unwrap_or_default())),
             "azp" | "appid" => {
                 let (client, acr) = if name == "azp" {
@@ -285,10 +339,13 @@ pub fn body(app: &App, width: usize) -> PaneLines {
                 } else {
                     (&c.appid, &c.appidacr)
                 };
-                let how = match acr.as_deref() {
-                    Some("1") => " (client secret)",
-                    Some("2") => " (certificate)",
-                    Some("0") => " (public client)",
+                // 2 is a certificate *or* a federated credential: the profile knows which.
+                let how = match (acr.as_deref(), app.cur().credential.kind) {
+                    (Some("1"), _) => " (client secret)",
+                    (Some("2"), "certificate") => " (certificate)",
+                    (Some("2"), "federated token") => " (federated credential)",
+                    (Some("2"), _) => " (certificate or federated credential)",
+                    (Some("0"), _) => " (public client)",
                     _ => "",
                 };
                 out.extend(kvl(
@@ -338,7 +395,20 @@ pub fn body(app: &App, width: usize) -> PaneLines {
 /// carries.
 fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
-    let check = roles::check(Some(c), &app.cur().expected_roles);
+    // The role the API named in its last 403 counts as required too, even when the profile's
+    // expected_roles does not list it.
+    let named = app
+        .cur()
+        .last
+        .as_ref()
+        .and_then(|l| l.advice.as_ref())
+        .and_then(|a| a.required_role.clone());
+    let mut required = app.cur().expected_roles.clone();
+    let extra_named = named
+        .as_ref()
+        .filter(|r| !required.iter().any(|e| e.eq_ignore_ascii_case(r)));
+    required.extend(extra_named.cloned());
+    let check = roles::check(Some(c), &required);
     let mut spans = vec![Span::styled(format!("{:<LABEL_W$} ", "roles"), th.label())];
     for m in &check.expected {
         let (mark, style) = if m.granted {
@@ -350,6 +420,13 @@ fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> 
             format!("{mark} {} ", sanitize(&m.role, false)),
             style,
         ));
+        if !m.granted
+            && named
+                .as_ref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(&m.role))
+        {
+            spans.push(Span::styled("(the API's 403 asked for it) ", th.err()));
+        }
     }
     if !check.extra.is_empty() {
         let prefix = if check.expected.is_empty() {
@@ -386,48 +463,37 @@ fn roles(app: &App, c: &crate::jwt::Claims, width: usize) -> Vec<Line<'static>> 
     }
 }
 
+/// The claims view has focus: ↑/↓ select a claim, explained under its row.
+fn selecting(app: &App) -> bool {
+    app.focus == Focus::Token && app.overlay == Overlay::None && !app.raw && app.jwt().is_some()
+}
+
+/// What the selected claim means, in full (the body scrolls, so it is never cut), indented
+/// under its row.
+fn claim_doc_lines(name: &str, width: usize, th: &Theme) -> Vec<Line<'static>> {
+    let text = match claim_doc(name) {
+        Some(d) => d.to_string(),
+        None => "not a claim tokenscope knows; see the API's documentation".to_string(),
+    };
+    let style = th.label().add_modifier(Modifier::ITALIC);
+    kv("", &sanitize(&text, false), LABEL_W, width, style, style)
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect) -> super::Scrolled {
     let th = &app.theme;
     let snap = app.cur().snapshot.as_ref();
     let token = snap.and_then(|s| s.token.clone());
-    // The selected claim is explained at the bottom while the pane has focus.
-    let selecting = app.focus == Focus::Token
-        && app.overlay == Overlay::None
-        && !app.raw
-        && app.jwt().is_some();
-    let doc: Vec<Line<'static>> = match app.selected_claim().filter(|_| selecting) {
-        Some(name) => {
-            let text = match claim_doc(&name) {
-                Some(d) => format!("{name}: {d}"),
-                None => {
-                    format!("{name}: not a claim tokenscope knows; see the API's documentation")
-                }
-            };
-            // Two lines when the pane has room, one otherwise; a cut is marked with "…".
-            let room = if area.height >= 10 { 2 } else { 1 };
-            let mut lines = wrap::wrap(&sanitize(&text, false), area.width.max(1) as usize);
-            if lines.len() > room {
-                lines.truncate(room);
-                if let Some(last) = lines.last_mut() {
-                    let keep = wrap::width(last).min(area.width.saturating_sub(1) as usize);
-                    *last = last.chars().take(keep).collect::<String>() + "…";
-                }
-            }
-            lines
-                .into_iter()
-                .map(|l| Line::from(Span::styled(l, th.label().add_modifier(Modifier::ITALIC))))
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    let [state_area, gauge_area, body_area, doc_area] = Layout::vertical([
-        Constraint::Length(1),
+    let selecting = selecting(app);
+    // At most a third of the pane for the state, so the claims keep room.
+    let mut state = state_lines(app, snap, area.width as usize);
+    state.truncate(usize::from((area.height / 3).max(1)));
+    let [state_area, gauge_area, body_area] = Layout::vertical([
+        Constraint::Length(state.len() as u16),
         Constraint::Length(if token.is_some() { 1 } else { 0 }),
         Constraint::Min(0),
-        Constraint::Length(doc.len() as u16),
     ])
     .areas(area);
-    f.render_widget(Paragraph::new(state_line(app, snap)), state_area);
+    f.render_widget(Paragraph::new(state), state_area);
     if let Some(t) = &token {
         let total = t.lifetime().num_seconds().max(1) as f64;
         let left = (t.expires_on - app.now).num_seconds().max(0) as f64;
@@ -479,9 +545,6 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> super::Scrolled {
         offset
     };
     f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body_area);
-    if !doc.is_empty() {
-        f.render_widget(Paragraph::new(doc), doc_area);
-    }
     super::Scrolled {
         offset: scroll,
         max,
