@@ -209,15 +209,11 @@ pub fn body(app: &App, width: usize) -> PaneLines {
     pane
 }
 
-/// The body without the selected claim's explanation.
-fn claim_lines(app: &App, width: usize) -> PaneLines {
+/// Above the claims: the last token request's failure as advice, the manager's warnings,
+/// clock skew.
+fn notices(app: &App, snap: Option<&TokenSnapshot>, width: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
     let mut out: Vec<Line<'static>> = Vec::new();
-    let mut rows: Vec<Range<usize>> = Vec::new();
-    let snap = app.cur().snapshot.as_ref();
-    let kvl = |label: &str, value: &str| kv(label, value, LABEL_W, width, th.label(), Style::new());
-    let done = |lines, rows| PaneLines { lines, rows };
-
     if let Some(err) = snap.and_then(|s| s.last_error.as_ref()) {
         out.extend(token_error(err, width, th));
         if snap.is_some_and(|s| s.token.is_some()) {
@@ -251,6 +247,97 @@ fn claim_lines(app: &App, width: usize) -> PaneLines {
         ));
     }
 
+    out
+}
+
+/// The raw view: header and payload JSON, pretty-printed and sanitised.
+fn raw_json(jwt: &crate::jwt::DecodedJwt, width: usize, th: &Theme) -> Vec<Line<'static>> {
+    let mut out: Vec<Line<'static>> = Vec::new();
+    for (name, map) in [("header", &jwt.header), ("payload", &jwt.payload)] {
+        out.push(Line::from(Span::styled(name.to_string(), th.label())));
+        let pretty = serde_json::to_string_pretty(map).unwrap_or_default();
+        out.extend(styled(&sanitize(&pretty, true), width, Style::new()));
+    }
+    out.push(Line::from(Span::styled(
+        format!("signature: {} bytes (not verified here)", jwt.signature_len),
+        th.dim(),
+    )));
+    out
+}
+
+/// A claim row that is one label and one value: its label and the value as shown
+/// (sanitised), with what the pane knows beside the raw claim.
+fn plain_row(app: &App, jwt: &crate::jwt::DecodedJwt, name: &str) -> (String, String) {
+    let c = &jwt.claims;
+    let s = |v: &Option<String>| v.as_deref().map(|v| sanitize(v, false)).unwrap_or_default();
+    let when = |ts: Option<i64>| {
+        ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| format!("{} ({})", app.local(t), relative(t, app.now)))
+            .unwrap_or_default()
+    };
+    let value = match name {
+        "kid" => {
+            let header = |k: &str| jwt.header.get(k).and_then(|v| v.as_str());
+            let mut value = sanitize(header("kid").unwrap_or_default(), false);
+            if let Some(alg) = header("alg") {
+                value.push_str(&format!(" · alg {}", sanitize(alg, false)));
+            }
+            value
+        }
+        "iss" => s(&c.iss),
+        "azp" | "appid" => {
+            let (client, acr) = if name == "azp" {
+                (&c.azp, &c.azpacr)
+            } else {
+                (&c.appid, &c.appidacr)
+            };
+            // 2 is a certificate *or* a federated credential: the profile knows which.
+            let how = match (acr.as_deref(), app.cur().credential.kind) {
+                (Some("1"), _) => " (client secret)",
+                (Some("2"), "certificate") => " (certificate)",
+                (Some("2"), "federated token") => " (federated credential)",
+                (Some("2"), _) => " (certificate or federated credential)",
+                (Some("0"), _) => " (public client)",
+                _ => "",
+            };
+            format!("{}{how}", s(client))
+        }
+        "tid" => s(&c.tid),
+        "idtyp" => format!(
+            "{} · ver {}",
+            c.idtyp
+                .as_deref()
+                .map(|v| sanitize(v, false))
+                .unwrap_or_else(|| "(none)".into()),
+            c.ver
+                .as_deref()
+                .map(|v| sanitize(v, false))
+                .unwrap_or_else(|| "?".into())
+        ),
+        "iat" => return ("issued".into(), when(c.iat)),
+        "nbf" => return ("not before".into(), when(c.nbf)),
+        other => {
+            let value = match jwt.payload.get(other) {
+                Some(serde_json::Value::String(v)) => v.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            sanitize(&value, false)
+        }
+    };
+    (sanitize(name, false), value)
+}
+
+/// The body without the selected claim's explanation.
+fn claim_lines(app: &App, width: usize) -> PaneLines {
+    let th = &app.theme;
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut rows: Vec<Range<usize>> = Vec::new();
+    let snap = app.cur().snapshot.as_ref();
+    let kvl = |label: &str, value: &str| kv(label, value, LABEL_W, width, th.label(), Style::new());
+    let done = |lines, rows| PaneLines { lines, rows };
+
+    out.extend(notices(app, snap, width));
     let token = snap.and_then(|s| s.token.clone());
     let Some(token) = token else {
         if snap.is_none_or(|s| s.last_error.is_none()) {
@@ -280,19 +367,10 @@ fn claim_lines(app: &App, width: usize) -> PaneLines {
         }
     };
     if app.raw {
-        for (name, map) in [("header", &jwt.header), ("payload", &jwt.payload)] {
-            out.push(Line::from(Span::styled(name.to_string(), th.label())));
-            let pretty = serde_json::to_string_pretty(map).unwrap_or_default();
-            out.extend(styled(&sanitize(&pretty, true), width, Style::new()));
-        }
-        out.push(Line::from(Span::styled(
-            format!("signature: {} bytes (not verified here)", jwt.signature_len),
-            th.dim(),
-        )));
+        out.extend(raw_json(jwt, width, th));
         return done(out, rows);
     }
     let c = &jwt.claims;
-    let s = |v: &Option<String>| v.as_deref().map(|v| sanitize(v, false));
     let when = |ts: Option<i64>| {
         ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .map(|t| format!("{} ({})", app.local(t), relative(t, app.now)))
@@ -324,46 +402,6 @@ fn claim_lines(app: &App, width: usize) -> PaneLines {
                     ));
                 }
             }
-            "kid" => {
-                let header = |k: &str| jwt.header.get(k).and_then(|v| v.as_str());
-                let mut value = sanitize(header("kid").unwrap_or_default(), false);
-                if let Some(alg) = header("alg") {
-                    value.push_str(&format!(" · alg {}", sanitize(alg, false)));
-                }
-                out.extend(kvl("kid", &value));
-            }
-            "iss" => out.extend(kvl("iss", &s(&c.iss).unwrap_or_default())),
-            "azp" | "appid" => {
-                let (client, acr) = if name == "azp" {
-                    (&c.azp, &c.azpacr)
-                } else {
-                    (&c.appid, &c.appidacr)
-                };
-                // 2 is a certificate *or* a federated credential: the profile knows which.
-                let how = match (acr.as_deref(), app.cur().credential.kind) {
-                    (Some("1"), _) => " (client secret)",
-                    (Some("2"), "certificate") => " (certificate)",
-                    (Some("2"), "federated token") => " (federated credential)",
-                    (Some("2"), _) => " (certificate or federated credential)",
-                    (Some("0"), _) => " (public client)",
-                    _ => "",
-                };
-                out.extend(kvl(
-                    &name,
-                    &format!("{}{how}", s(client).unwrap_or_default()),
-                ));
-            }
-            "tid" => out.extend(kvl("tid", &s(&c.tid).unwrap_or_default())),
-            "idtyp" => {
-                let typ = format!(
-                    "{} · ver {}",
-                    s(&c.idtyp).unwrap_or_else(|| "(none)".into()),
-                    s(&c.ver).unwrap_or_else(|| "?".into())
-                );
-                out.extend(kvl("idtyp", &typ));
-            }
-            "iat" => out.extend(kvl("issued", &when(c.iat).unwrap_or_default())),
-            "nbf" => out.extend(kvl("not before", &when(c.nbf).unwrap_or_default())),
             "exp" => {
                 out.extend(kvl("expires", &when(c.exp).unwrap_or_default()));
                 rows.push(first..out.len());
@@ -378,12 +416,8 @@ fn claim_lines(app: &App, width: usize) -> PaneLines {
                 continue;
             }
             other => {
-                let value = match jwt.payload.get(other) {
-                    Some(serde_json::Value::String(v)) => v.clone(),
-                    Some(v) => v.to_string(),
-                    None => String::new(),
-                };
-                out.extend(kvl(&sanitize(other, false), &sanitize(&value, false)));
+                let (label, value) = plain_row(app, jwt, other);
+                out.extend(kvl(&label, &value));
             }
         }
         rows.push(first..out.len());
