@@ -600,12 +600,19 @@ fn api_check(profile: &Profile, facts: &Facts, claims: Option<&jwt::Claims>) -> 
     if resp.outcome() == Outcome::Success {
         return Check::new("api", Severity::Ok, line);
     }
+    // doctor's token always comes from the token endpoint, never the cache.
+    let token = refusal::TokenUse {
+        cached_at: None,
+        renew: refusal::Renew::Unknown,
+        now: facts.token_at,
+    };
     let explained = refusal::explain_with_setup(
         resp,
         claims,
         &profile.expected_roles,
         &profile.scope,
         facts.setup.facts(),
+        token,
     );
     match explained {
         Some(a) => Check {
