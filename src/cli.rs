@@ -62,6 +62,9 @@ struct FailureText {
     detail: Option<String>,
     /// What to do, printed as `hint: …`.
     hint: Option<String>,
+    /// Why and what to do, printed as `why: …` / `fix: …` under the detail; `diagnosis`
+    /// in `--json`, the shape `call --json` gives a refusal.
+    diagnosis: Option<crate::diagnose::Advice>,
 }
 
 impl Failure {
@@ -75,6 +78,7 @@ impl Failure {
                 summary,
                 detail: None,
                 hint: None,
+                diagnosis: None,
             }),
             json,
         }
@@ -110,6 +114,12 @@ impl Failure {
         self.sync_json();
         self
     }
+    /// Say why and what to do (`why:` / `fix:` lines; `diagnosis` in `--json`).
+    pub fn with_diagnosis(mut self, advice: crate::diagnose::Advice) -> Self {
+        self.text.diagnosis = Some(advice);
+        self.sync_json();
+        self
+    }
     /// Add fields to the JSON error object.
     pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
         if let Some(obj) = self.json.get_mut("error").and_then(|e| e.as_object_mut()) {
@@ -117,16 +127,37 @@ impl Failure {
         }
         self
     }
-    /// `message` keeps the whole text (scripts written before `hint` read it from there);
-    /// `hint` is also given on its own.
+    /// `message` is one line, the summary; the lines under it are `details`, what to do is
+    /// `hint`, and why with the fix is `diagnosis` (`{"summary", "cause", "fix"}`).
     fn sync_json(&mut self) {
-        let text = self.full_text();
-        let hint = self.text.hint.clone();
+        let t = &self.text;
+        let message = t.summary.lines().collect::<Vec<_>>().join(" ");
+        let details: Option<Vec<&str>> = t.detail.as_deref().map(|d| d.lines().collect());
+        let (hint, diagnosis) = (t.hint.clone(), t.diagnosis.clone());
+        let details = details.map(|d| json!(d));
         if let Some(obj) = self.json.get_mut("error").and_then(|e| e.as_object_mut()) {
-            obj.insert("message".into(), json!(text));
+            obj.insert("message".into(), json!(message));
+            if let Some(d) = details {
+                obj.insert("details".into(), d);
+            }
             if let Some(h) = hint {
                 obj.insert("hint".into(), json!(h));
             }
+            if let Some(a) = diagnosis {
+                obj.insert("diagnosis".into(), json!(a));
+            }
+        }
+    }
+    /// The detail lines, then `why:` / `fix:`.
+    fn all_detail(&self) -> Option<String> {
+        let why = self
+            .text
+            .diagnosis
+            .as_ref()
+            .map(|a| format!("why: {}\nfix: {}", a.cause, a.fix));
+        match (&self.text.detail, why) {
+            (Some(d), Some(w)) => Some(format!("{d}\n{w}")),
+            (d, w) => d.clone().or(w),
         }
     }
 }
@@ -134,7 +165,7 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.text.summary)?;
-        if let Some(d) = &self.text.detail {
+        if let Some(d) = self.all_detail() {
             write!(f, "\n{d}")?;
         }
         Ok(())
@@ -149,7 +180,7 @@ impl Problem for Failure {
         self.text.summary.clone()
     }
     fn detail(&self) -> Option<String> {
-        self.text.detail.clone()
+        self.all_detail()
     }
     fn hint(&self) -> Option<String> {
         self.text.hint.clone()
@@ -428,10 +459,10 @@ mod tests {
         assert_eq!(err["stage"], "config");
         assert_eq!(err["kind"], "config");
         assert_eq!(
-            err["message"],
-            text.as_str(),
-            "message keeps the whole text"
+            err["message"], "/etc/ts.toml: profile `p` has no client credential. Looked at:",
+            "message is one line"
         );
+        assert_eq!(err["details"], json!(["  - a (not set)"]));
         assert!(
             err["hint"]
                 .as_str()
@@ -441,19 +472,34 @@ mod tests {
         let f = Failure::new(EXIT_TOKEN, "token", "rejected", "refused")
             .with("status", json!(401))
             .with_detail("(trace id t)")
-            .with_detail("why: w\nfix: x");
+            .with_diagnosis(crate::diagnose::Advice {
+                summary: "refused".into(),
+                cause: "w".into(),
+                fix: "x".into(),
+            });
         assert_eq!(f.full_text(), "refused\n(trace id t)\nwhy: w\nfix: x");
+        let err = &f.json["error"];
+        assert_eq!(err["message"], "refused");
+        assert_eq!(err["details"], json!(["(trace id t)"]));
         assert_eq!(
-            f.json["error"]["message"],
-            "refused\n(trace id t)\nwhy: w\nfix: x"
+            err["diagnosis"],
+            json!({"summary": "refused", "cause": "w", "fix": "x"})
         );
-        assert_eq!(f.json["error"]["status"], 401);
-        assert!(f.json["error"].get("hint").is_none());
-        let keys: Vec<&String> = f.json["error"]
+        assert_eq!(err["status"], 401);
+        assert!(err.get("hint").is_none());
+        let keys: Vec<&String> = err
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(keys, ["stage", "kind", "message", "status"]);
+        assert_eq!(
+            keys,
+            ["stage", "kind", "message", "status", "details", "diagnosis"]
+        );
+
+        // A summary never makes a message of several lines.
+        let f = Failure::new(EXIT_API, "api", "x", "one\ntwo");
+        let f = f.with_hint("h");
+        assert_eq!(f.json["error"]["message"], "one two");
 
         let f = Failure::after_output(EXIT_REFUSED, "the API refused the call (403)");
         assert!(f.json.is_null(), "the command printed its JSON already");

@@ -41,8 +41,10 @@ pub(super) fn token_failure(e: &TokenError) -> Failure {
         EXIT_TOKEN
     };
     let mut f = Failure::problem(code, "token", kind, e);
-    if let Some(kb) = e.aadsts_code().and_then(crate::diagnose::aadsts::lookup) {
-        f = f.with_detail(format!("why: {}\nfix: {}", kb.cause, kb.fix));
+    // What Entra's refusal means comes from the knowledge base (its fallback for an unknown
+    // code too); any other failure says what to do in its hint.
+    if matches!(e, TokenError::Rejected { .. }) {
+        f = f.with_diagnosis(crate::diagnose::aadsts::advise(e));
     }
     if let TokenError::Rejected { status, entra, .. } = e {
         f = f
@@ -196,9 +198,13 @@ fn token_json(profile: &Profile, tok: &CachedToken, raw: bool) -> Value {
                 render::expected_roles_json(Some(j), &profile.expected_roles),
             );
         }
+        TokenFormat::Opaque { reason } if reason.is_damaged_jwt() => {
+            obj.insert("format".into(), json!("damaged_jwt"));
+            obj.insert("damage".into(), json!(reason.summary()));
+        }
         TokenFormat::Opaque { reason } => {
             obj.insert("format".into(), json!("opaque"));
-            obj.insert("opaque_reason".into(), json!(reason.full_text()));
+            obj.insert("opaque_reason".into(), json!(reason.summary()));
         }
     }
     if raw {
@@ -255,10 +261,16 @@ pub async fn token(
                 outln!("{line}");
             }
         }
+        TokenFormat::Opaque { reason } if reason.is_damaged_jwt() => {
+            outln!(
+                "format   {} — the identity provider, or something between it and tokenscope, cut or changed it",
+                reason.summary()
+            );
+        }
         TokenFormat::Opaque { reason } => {
             outln!(
                 "format   opaque (not a JWT, so there are no claims to show): {}",
-                reason.full_text()
+                reason.summary()
             );
         }
     }

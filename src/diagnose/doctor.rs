@@ -327,6 +327,17 @@ pub fn judge(profile: &Profile, facts: &Facts) -> Vec<Check> {
             )));
             Some(&j.claims)
         }
+        Some(TokenFormat::Opaque { reason }) if reason.is_damaged_jwt() => {
+            out.push(
+                Check::new(
+                    "verify",
+                    Severity::Error,
+                    format!("the access token is {}", reason.summary()),
+                )
+                .fix("the identity provider, or a proxy between it and this machine, cuts or changes the token; the API will refuse it"),
+            );
+            None
+        }
         Some(TokenFormat::Opaque { .. }) => {
             out.push(Check::new(
                 "verify",
