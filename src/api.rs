@@ -6,6 +6,7 @@
 //! was refused is `diagnose::refusal`'s business).
 
 mod challenge;
+pub mod curl;
 mod weather;
 
 use std::sync::Arc;

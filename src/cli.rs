@@ -11,6 +11,8 @@
 //! acquisition failed (also: no Graph token, Graph refused, a role that never reached the
 //! token) · 4 the API refused (401/403) · 5 other API or network failure.
 
+mod args;
+mod call_cmd;
 mod decode_cmd;
 mod doctor_cmd;
 mod out;
@@ -18,12 +20,12 @@ mod render;
 mod setup_cmd;
 mod token_cmd;
 
+pub use args::{CacheCommand, Cli, Command, ConfigCommand};
 use out::{errln, outln};
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use serde_json::json;
 
 use crate::config::{self, ConfigError, Env, LoadOptions, Profile};
@@ -39,116 +41,6 @@ pub const EXIT_TOKEN: u8 = 3;
 pub const EXIT_REFUSED: u8 = 4;
 /// Exit code: any other API or network failure (5xx, connection refused, timeout…).
 pub const EXIT_API: u8 = 5;
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "tokenscope",
-    version,
-    about = "See what Entra ID hands a daemon app, and why a protected API lets it in or shuts it out.",
-    after_help = "Exit codes: 0 ok, 1 doctor/setup found a problem, 2 usage/config, 3 token acquisition failed (or no Graph token, Graph refused, the awaited role never came), 4 API refused (401/403), 5 other API or network failure."
-)]
-pub struct Cli {
-    /// Config file (default: $TOKENSCOPE_CONFIG, then config.toml in the platform config dir).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Profile to use (default: the file's default_profile).
-    #[arg(long, short = 'p', global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Do not read or write the persistent token cache.
-    #[arg(long, global = true)]
-    pub no_cache: bool,
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Acquire an app-only token and show its claims and expiry.
-    Token {
-        /// Machine-readable output (stable; see README).
-        #[arg(long)]
-        json: bool,
-        /// Also print the raw access token (alone, unless --json). It is a credential.
-        #[arg(long)]
-        raw: bool,
-    },
-    /// Acquire a token and call the protected weather API for CITY.
-    Call {
-        /// City name, e.g. Seattle.
-        city: String,
-        /// Machine-readable output (stable; see README).
-        #[arg(long)]
-        json: bool,
-        /// First ask for fresh tokens (backing off 2 s … 30 s) until ROLE is in one: a grant
-        /// just given takes a while to reach tokens.
-        #[arg(long, value_name = "ROLE")]
-        wait_for_role: Option<String>,
-        /// How long --wait-for-role waits, e.g. 90s, 10m.
-        #[arg(long, value_name = "DUR", requires = "wait_for_role", value_parser = humantime::parse_duration)]
-        wait_timeout: Option<std::time::Duration>,
-    },
-    /// Read the app-role set-up (Microsoft Graph or setup_files) and draw the chain for each
-    /// expected role: defined → configured → granted → in the token → required. Exit 0 when
-    /// nothing is broken, 1 when something is.
-    Setup {
-        /// Machine-readable output (stable; see README).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Decode any JWT (no signature check) from an argument or standard input.
-    Decode {
-        /// The token, or `-` (or nothing) to read standard input.
-        token: Option<String>,
-        /// Machine-readable output.
-        #[arg(long)]
-        json: bool,
-        /// Explain each well-known claim in one line.
-        #[arg(long)]
-        explain: bool,
-    },
-    /// Check a profile end to end: config lint, discovery, token, verification, roles, API
-    /// call. Exit 0 when every check passes, 1 when one fails.
-    Doctor {
-        /// City for the API call.
-        #[arg(long, default_value = "Seattle")]
-        city: String,
-        /// Machine-readable output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Open the dashboard against the built-in sandbox tenant (no Azure account needed).
-    Demo {
-        /// Serve the sandbox over HTTPS with a throwaway CA.
-        #[arg(long)]
-        tls: bool,
-    },
-    /// Inspect configuration.
-    Config {
-        #[command(subcommand)]
-        command: ConfigCommand,
-    },
-    /// Inspect or clear the persistent token cache.
-    Cache {
-        #[command(subcommand)]
-        command: CacheCommand,
-    },
-    /// Run the local sandbox tenant (identity provider + protected weather API).
-    Sandbox(crate::sandbox::cli::SandboxArgs),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CacheCommand {
-    /// List cached tokens (never their values).
-    List,
-    /// Remove cached tokens: all, or only those of --profile NAME.
-    Clear,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
-    /// Print where the config file is looked for and what was found.
-    Path,
-}
 
 /// A command's failure: the exit code, what a person reads (summary, detail lines, hint;
 /// through [`Problem`]) and, for `--json`, a JSON error.
@@ -170,6 +62,9 @@ struct FailureText {
     detail: Option<String>,
     /// What to do, printed as `hint: …`.
     hint: Option<String>,
+    /// Why and what to do, printed as `why: …` / `fix: …` under the detail; `diagnosis`
+    /// in `--json`, the shape `call --json` gives a refusal.
+    diagnosis: Option<crate::diagnose::Advice>,
 }
 
 impl Failure {
@@ -183,6 +78,7 @@ impl Failure {
                 summary,
                 detail: None,
                 hint: None,
+                diagnosis: None,
             }),
             json,
         }
@@ -218,6 +114,12 @@ impl Failure {
         self.sync_json();
         self
     }
+    /// Say why and what to do (`why:` / `fix:` lines; `diagnosis` in `--json`).
+    pub fn with_diagnosis(mut self, advice: crate::diagnose::Advice) -> Self {
+        self.text.diagnosis = Some(advice);
+        self.sync_json();
+        self
+    }
     /// Add fields to the JSON error object.
     pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
         if let Some(obj) = self.json.get_mut("error").and_then(|e| e.as_object_mut()) {
@@ -225,16 +127,37 @@ impl Failure {
         }
         self
     }
-    /// `message` keeps the whole text (scripts written before `hint` read it from there);
-    /// `hint` is also given on its own.
+    /// `message` is one line, the summary; the lines under it are `details`, what to do is
+    /// `hint`, and why with the fix is `diagnosis` (`{"summary", "cause", "fix"}`).
     fn sync_json(&mut self) {
-        let text = self.full_text();
-        let hint = self.text.hint.clone();
+        let t = &self.text;
+        let message = t.summary.lines().collect::<Vec<_>>().join(" ");
+        let details: Option<Vec<&str>> = t.detail.as_deref().map(|d| d.lines().collect());
+        let (hint, diagnosis) = (t.hint.clone(), t.diagnosis.clone());
+        let details = details.map(|d| json!(d));
         if let Some(obj) = self.json.get_mut("error").and_then(|e| e.as_object_mut()) {
-            obj.insert("message".into(), json!(text));
+            obj.insert("message".into(), json!(message));
+            if let Some(d) = details {
+                obj.insert("details".into(), d);
+            }
             if let Some(h) = hint {
                 obj.insert("hint".into(), json!(h));
             }
+            if let Some(a) = diagnosis {
+                obj.insert("diagnosis".into(), json!(a));
+            }
+        }
+    }
+    /// The detail lines, then `why:` / `fix:`.
+    fn all_detail(&self) -> Option<String> {
+        let why = self
+            .text
+            .diagnosis
+            .as_ref()
+            .map(|a| format!("why: {}\nfix: {}", a.cause, a.fix));
+        match (&self.text.detail, why) {
+            (Some(d), Some(w)) => Some(format!("{d}\n{w}")),
+            (d, w) => d.clone().or(w),
         }
     }
 }
@@ -242,7 +165,7 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.text.summary)?;
-        if let Some(d) = &self.text.detail {
+        if let Some(d) = self.all_detail() {
             write!(f, "\n{d}")?;
         }
         Ok(())
@@ -257,7 +180,7 @@ impl Problem for Failure {
         self.text.summary.clone()
     }
     fn detail(&self) -> Option<String> {
-        self.text.detail.clone()
+        self.all_detail()
     }
     fn hint(&self) -> Option<String> {
         self.text.hint.clone()
@@ -337,22 +260,6 @@ fn report(f: &Failure, json: bool) {
     }
 }
 
-impl Command {
-    fn wants_json(&self) -> bool {
-        match self {
-            Command::Token { json, .. }
-            | Command::Call { json, .. }
-            | Command::Decode { json, .. }
-            | Command::Doctor { json, .. }
-            | Command::Setup { json } => *json,
-            Command::Config { .. }
-            | Command::Cache { .. }
-            | Command::Sandbox(_)
-            | Command::Demo { .. } => false,
-        }
-    }
-}
-
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     if std::env::var(PANIC_HOOK_ENV).is_ok_and(|v| v == "command") {
@@ -392,13 +299,26 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             json,
             wait_for_role,
             wait_timeout,
+            curl,
+            show_token,
         }) => {
             let (profile, access) = load_with_setup(&opts, &env, cli.no_cache)?;
-            let wait = wait_for_role.map(|role| token_cmd::WaitFor {
+            let wait = wait_for_role.map(|role| call_cmd::WaitFor {
                 role,
                 bound: wait_timeout.unwrap_or(crate::diagnose::setup::wait::DEFAULT_BOUND),
             });
-            token_cmd::call(&profile, cli.no_cache, &city, json, wait, &access).await
+            let args = call_cmd::CallArgs {
+                city,
+                json,
+                wait,
+                curl,
+                show_token,
+            };
+            let how = call_cmd::Invocation {
+                config: opts.config.as_deref(),
+                profile: opts.profile.as_deref(),
+            };
+            call_cmd::call(&profile, cli.no_cache, &args, &access, how).await
         }
         Some(Command::Doctor { city, json }) => {
             let (profile, access) = load_with_setup(&opts, &env, cli.no_cache)?;
@@ -539,10 +459,10 @@ mod tests {
         assert_eq!(err["stage"], "config");
         assert_eq!(err["kind"], "config");
         assert_eq!(
-            err["message"],
-            text.as_str(),
-            "message keeps the whole text"
+            err["message"], "/etc/ts.toml: profile `p` has no client credential. Looked at:",
+            "message is one line"
         );
+        assert_eq!(err["details"], json!(["  - a (not set)"]));
         assert!(
             err["hint"]
                 .as_str()
@@ -552,19 +472,34 @@ mod tests {
         let f = Failure::new(EXIT_TOKEN, "token", "rejected", "refused")
             .with("status", json!(401))
             .with_detail("(trace id t)")
-            .with_detail("why: w\nfix: x");
+            .with_diagnosis(crate::diagnose::Advice {
+                summary: "refused".into(),
+                cause: "w".into(),
+                fix: "x".into(),
+            });
         assert_eq!(f.full_text(), "refused\n(trace id t)\nwhy: w\nfix: x");
+        let err = &f.json["error"];
+        assert_eq!(err["message"], "refused");
+        assert_eq!(err["details"], json!(["(trace id t)"]));
         assert_eq!(
-            f.json["error"]["message"],
-            "refused\n(trace id t)\nwhy: w\nfix: x"
+            err["diagnosis"],
+            json!({"summary": "refused", "cause": "w", "fix": "x"})
         );
-        assert_eq!(f.json["error"]["status"], 401);
-        assert!(f.json["error"].get("hint").is_none());
-        let keys: Vec<&String> = f.json["error"]
+        assert_eq!(err["status"], 401);
+        assert!(err.get("hint").is_none());
+        let keys: Vec<&String> = err
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(keys, ["stage", "kind", "message", "status"]);
+        assert_eq!(
+            keys,
+            ["stage", "kind", "message", "status", "details", "diagnosis"]
+        );
+
+        // A summary never makes a message of several lines.
+        let f = Failure::new(EXIT_API, "api", "x", "one\ntwo");
+        let f = f.with_hint("h");
+        assert_eq!(f.json["error"]["message"], "one two");
 
         let f = Failure::after_output(EXIT_REFUSED, "the API refused the call (403)");
         assert!(f.json.is_null(), "the command printed its JSON already");

@@ -1,7 +1,8 @@
 //! Making text that came from outside (servers, tokens, files) safe to show in a terminal,
 //! and safe to show at all: [`sanitize`] makes control characters, escape sequences and bidi
 //! overrides visible; [`mask`] replaces anything token-shaped (credential fields, JWT-like
-//! runs, long random-looking runs) before an excerpt of a server's answer is shown or logged.
+//! runs, long random-looking runs) before an excerpt of a server's answer is shown or logged;
+//! [`shell_quote`] makes any string one word of a POSIX shell command line.
 //!
 //! A base module: pure string functions, importing nothing of the crate.
 
@@ -52,6 +53,40 @@ fn needs_json_escape(c: char) -> bool {
 /// Bidirectional overrides can reorder what a terminal shows; show them as escapes too.
 fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` as one shell word: as it is when it is plain (letters, digits, `_-./:=@%+,`), else in
+/// single quotes (`'` written `'\''`), so `$()`, backquotes, globs, `;` and spaces stay
+/// text. A string with control characters or bidi overrides is written with ANSI-C quoting
+/// (`$'…\n…'`, understood by bash, zsh and ksh), so the command stays one line and
+/// [`sanitize`] finds nothing to change in it.
+pub fn shell_quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        return s.to_string();
+    }
+    if !s.chars().any(|c| c.is_control() || is_bidi_override(c)) {
+        return format!("'{}'", s.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            '\n' => out.push_str(r"\n"),
+            '\t' => out.push_str(r"\t"),
+            '\r' => out.push_str(r"\r"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() || is_bidi_override(c) => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// What [`mask`] puts where a token was.
@@ -301,6 +336,26 @@ pub fn excerpt(body: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shell_quote_keeps_every_string_one_inert_word() {
+        use super::shell_quote as q;
+        assert_eq!(q("Seattle"), "Seattle");
+        assert_eq!(q("https://h/api?x=1"), "'https://h/api?x=1'");
+        assert_eq!(q(""), "''");
+        assert_eq!(q("New York"), "'New York'");
+        assert_eq!(q("O'Hare"), r"'O'\''Hare'");
+        assert_eq!(q("$(rm -rf ~)"), "'$(rm -rf ~)'");
+        assert_eq!(q("`id`;|&*?"), "'`id`;|&*?'");
+        assert_eq!(q("São Paulo"), "'São Paulo'");
+        assert_eq!(q("a\nb"), r"$'a\nb'");
+        assert_eq!(q("x\u{1b}[2J'\\"), r"$'x\x1b[2J\'\\'");
+        assert_eq!(q("\u{202e}evil"), r"$'\u202eevil'");
+        for s in ["a\nb", "\u{1b}]0;t\u{7}", "\u{9b}31m", "x\u{2066}y"] {
+            let quoted = q(s);
+            assert_eq!(super::sanitize(&quoted, false), quoted, "{s:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -124,12 +124,11 @@ pub fn graph_failure(e: &GraphError) -> Failure {
         | GraphError::TooManyPages { .. } => (EXIT_API, "unexpected_response"),
     };
     let mut f = Failure::problem(code, "graph", kind, e);
-    if let Some(kb) = e
+    if let Some(t) = e
         .token_error()
-        .and_then(TokenError::aadsts_code)
-        .and_then(crate::diagnose::aadsts::lookup)
+        .filter(|t| matches!(t, TokenError::Rejected { .. }))
     {
-        f = f.with_detail(format!("why: {}\nfix: {}", kb.cause, kb.fix));
+        f = f.with_diagnosis(crate::diagnose::aadsts::advise(t));
     }
     if let GraphError::Api { status, code, .. } = e {
         f = f.with("status", json!(status)).with("code", json!(code));

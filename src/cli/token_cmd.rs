@@ -1,5 +1,5 @@
-//! `tokenscope token` and `tokenscope call` (with `--wait-for-role`: fresh tokens until a
-//! role reaches them, then the call).
+//! `tokenscope token`, and what `call` shares with it: the token manager, acquiring a token
+//! with its warnings, and how a token or API failure is reported.
 //!
 //! Printing and exit codes only; tokens come from `auth`, explanations and the wait from
 //! `diagnose`.
@@ -7,23 +7,21 @@
 use serde_json::{Value, json};
 
 use super::out::{errln, outln};
-use super::setup_cmd::SetupAccess;
-use super::{EXIT_API, EXIT_REFUSED, EXIT_TOKEN, EXIT_USAGE, Failure, http_client, render};
-use crate::api::{self, ApiError, ApiResponse, Body, Outcome};
+use super::{EXIT_API, EXIT_TOKEN, EXIT_USAGE, Failure, http_client, render};
+use crate::api::ApiError;
 use std::sync::Arc;
 
 use crate::auth::{
     CachedToken, ManagerOptions, TokenCache, TokenError, TokenHandle, TokenManager, TokenSource,
 };
 use crate::config::Profile;
-use crate::diagnose::setup::wait::{self, WaitError};
 use crate::jwt::{self, TokenFormat};
 use crate::problem::Problem;
 use crate::text::sanitize;
 use crate::time;
 
 /// Failure for a token that could not be acquired.
-fn token_failure(e: &TokenError) -> Failure {
+pub(super) fn token_failure(e: &TokenError) -> Failure {
     let kind = match e {
         TokenError::Rejected { .. } => "rejected",
         TokenError::UnexpectedResponse { .. } => "unexpected_response",
@@ -43,8 +41,10 @@ fn token_failure(e: &TokenError) -> Failure {
         EXIT_TOKEN
     };
     let mut f = Failure::problem(code, "token", kind, e);
-    if let Some(kb) = e.aadsts_code().and_then(crate::diagnose::aadsts::lookup) {
-        f = f.with_detail(format!("why: {}\nfix: {}", kb.cause, kb.fix));
+    // What Entra's refusal means comes from the knowledge base (its fallback for an unknown
+    // code too); any other failure says what to do in its hint.
+    if matches!(e, TokenError::Rejected { .. }) {
+        f = f.with_diagnosis(crate::diagnose::aadsts::advise(e));
     }
     if let TokenError::Rejected { status, entra, .. } = e {
         f = f
@@ -62,7 +62,7 @@ fn token_failure(e: &TokenError) -> Failure {
     f
 }
 
-fn api_failure(e: &ApiError) -> Failure {
+pub(super) fn api_failure(e: &ApiError) -> Failure {
     let (code, kind) = match e {
         ApiError::InvalidCity(_) => (EXIT_USAGE, "invalid_city"),
         ApiError::BadUrl { .. } => (EXIT_USAGE, "bad_url"),
@@ -75,7 +75,10 @@ fn api_failure(e: &ApiError) -> Failure {
 }
 
 /// The profile's HTTP client and token manager, with the persistent cache unless it is off.
-fn manager(profile: &Profile, no_cache: bool) -> Result<(reqwest::Client, TokenHandle), Failure> {
+pub(super) fn manager(
+    profile: &Profile,
+    no_cache: bool,
+) -> Result<(reqwest::Client, TokenHandle), Failure> {
     let client = http_client(profile)?;
     let cache = if no_cache || !profile.cache {
         None
@@ -95,7 +98,7 @@ fn manager(profile: &Profile, no_cache: bool) -> Result<(reqwest::Client, TokenH
 
 /// Get a token through the token manager: served from the persistent cache when it is
 /// still good (no network), fetched otherwise.
-async fn acquire(
+pub(super) async fn acquire(
     profile: &Profile,
     no_cache: bool,
 ) -> Result<(reqwest::Client, Arc<CachedToken>), Failure> {
@@ -195,9 +198,13 @@ fn token_json(profile: &Profile, tok: &CachedToken, raw: bool) -> Value {
                 render::expected_roles_json(Some(j), &profile.expected_roles),
             );
         }
+        TokenFormat::Opaque { reason } if reason.is_damaged_jwt() => {
+            obj.insert("format".into(), json!("damaged_jwt"));
+            obj.insert("damage".into(), json!(reason.summary()));
+        }
         TokenFormat::Opaque { reason } => {
             obj.insert("format".into(), json!("opaque"));
-            obj.insert("opaque_reason".into(), json!(reason.full_text()));
+            obj.insert("opaque_reason".into(), json!(reason.summary()));
         }
     }
     if raw {
@@ -254,10 +261,16 @@ pub async fn token(
                 outln!("{line}");
             }
         }
+        TokenFormat::Opaque { reason } if reason.is_damaged_jwt() => {
+            outln!(
+                "format   {} — the identity provider, or something between it and tokenscope, cut or changed it",
+                reason.summary()
+            );
+        }
         TokenFormat::Opaque { reason } => {
             outln!(
                 "format   opaque (not a JWT, so there are no claims to show): {}",
-                reason.full_text()
+                reason.summary()
             );
         }
     }
@@ -265,100 +278,9 @@ pub async fn token(
     Ok(())
 }
 
-/// `--wait-for-role ROLE [--wait-timeout DUR]`.
-#[derive(Debug, Clone)]
-pub struct WaitFor {
-    pub role: String,
-    pub bound: std::time::Duration,
-}
-
-/// Fresh tokens until one carries the role, progress on stderr; Ctrl-C stops the wait.
-/// Ending without the role (the bound, Ctrl-C, a refusal waiting cannot fix) exits 3: no
-/// token with the role could be had.
-async fn acquire_with_role(
-    profile: &Profile,
-    no_cache: bool,
-    w: &WaitFor,
-) -> Result<(reqwest::Client, Arc<CachedToken>), Failure> {
-    let (client, manager) = self::manager(profile, no_cache)?;
-    let role = sanitize(&w.role, false);
-    let progress = |a: &wait::Attempt| {
-        let has = if a.roles.is_empty() {
-            "no roles".to_string()
-        } else {
-            sanitize(&a.roles.join(", "), false)
-        };
-        let token = match a.error {
-            Some(e) => format!("token request failed: {}", e.short_reason()),
-            None => format!("token has {has}"),
-        };
-        let next = a
-            .next_in
-            .map(|d| {
-                format!(
-                    "; next in {}",
-                    time::human_secs(d.as_secs_f64().round() as i64)
-                )
-            })
-            .unwrap_or_default();
-        errln!(
-            "waiting for {role} in new tokens: attempt {}, {} so far; {token}{next}",
-            a.attempt,
-            time::human_secs(a.elapsed.as_secs() as i64)
-        );
-    };
-    let waited = tokio::select! {
-        r = wait::wait_for_role(&manager, &w.role, w.bound, progress) => r,
-        _ = tokio::signal::ctrl_c() => {
-            return Err(Failure::new(
-                EXIT_TOKEN,
-                "token",
-                "wait_stopped",
-                format!("stopped waiting for {role} in new tokens (Ctrl-C); the API was not called"),
-            ));
-        }
-    };
-    match waited {
-        Ok(done) => {
-            errln!(
-                "{role} is in the token (attempt {}, after {}); calling the API",
-                done.attempts,
-                time::human_secs(done.elapsed.as_secs() as i64)
-            );
-            Ok((client, done.token))
-        }
-        Err(WaitError::Token(e)) => Err(token_failure(&e)),
-        Err(WaitError::TimedOut {
-            attempts,
-            elapsed,
-            roles,
-        }) => {
-            let has = if roles.is_empty() {
-                "no roles".to_string()
-            } else {
-                sanitize(&roles.join(", "), false)
-            };
-            Err(Failure::new(
-                EXIT_TOKEN,
-                "token",
-                "role_not_in_token",
-                format!(
-                    "{role} did not reach new tokens within {} ({attempts} attempts; the last \
-                     token has {has}); the API was not called",
-                    time::human_secs(elapsed.as_secs() as i64)
-                ),
-            )
-            .with_hint(format!(
-                "`tokenscope setup` shows whether {role} is granted at all (a grant never given \
-                 never arrives); a real grant can take longer: raise --wait-timeout"
-            )))
-        }
-    }
-}
-
 /// `--raw` prints a token only when it looks like one: what the identity provider sent
 /// instead (controls, spaces, a whole document) is not written to a terminal or a script.
-fn not_a_token(tok: &CachedToken) -> Failure {
+pub(super) fn not_a_token(tok: &CachedToken) -> Failure {
     let t = tok.access_token.expose();
     Failure::new(
         EXIT_TOKEN,
@@ -370,101 +292,4 @@ fn not_a_token(tok: &CachedToken) -> Failure {
         ),
     )
     .with_hint("run `tokenscope token` (without --raw) to see what it is; the identity provider or a proxy in front of it is sending something else")
-}
-
-pub async fn call(
-    profile: &Profile,
-    no_cache: bool,
-    city: &str,
-    json_out: bool,
-    wait: Option<WaitFor>,
-    setup: &SetupAccess,
-) -> Result<(), Failure> {
-    // Check the city, the URL and the transport before spending a token request on them.
-    let url = api::weather_target(&profile.api_url, city).map_err(|e| api_failure(&e))?;
-    let (client, tok) = match &wait {
-        Some(w) => acquire_with_role(profile, no_cache, w).await?,
-        None => acquire(profile, no_cache).await?,
-    };
-    let resp = api::get_with_bearer(&client, url, &tok.access_token)
-        .await
-        .map_err(|e| api_failure(&e))?;
-    let claims = match jwt::inspect(tok.access_token.expose()) {
-        TokenFormat::Jwt(j) => Some(j.claims),
-        TokenFormat::Opaque { .. } => None,
-    };
-    let roles: Vec<String> = claims.as_ref().map(|c| c.roles.clone()).unwrap_or_default();
-    // The set-up is read only after a 403: a call that succeeds costs nothing extra.
-    let facts = match resp.outcome() {
-        Outcome::Forbidden => setup.facts_for_refusal(profile).await,
-        _ => None,
-    };
-    let advice = crate::diagnose::refusal::explain_with_setup(
-        &resp,
-        claims.as_ref(),
-        &profile.expected_roles,
-        &profile.scope,
-        facts.as_ref(),
-    );
-    if json_out {
-        let mut out = render::api_json(&resp);
-        if let Some(o) = out.as_object_mut() {
-            o.insert("profile".into(), json!(profile.name));
-            o.insert("city".into(), json!(city.trim()));
-            o.insert("token_roles".into(), json!(roles));
-            o.insert("diagnosis".into(), json!(advice));
-        }
-        outln!("{}", crate::text::inert_json(&out));
-    } else {
-        print_response(&resp, city.trim());
-    }
-    let (code, summary) = match resp.outcome() {
-        Outcome::Success => return Ok(()),
-        Outcome::Unauthorized | Outcome::Forbidden => (
-            EXIT_REFUSED,
-            format!("the API refused the call ({})", resp.status),
-        ),
-        Outcome::HttpError => (EXIT_API, format!("the API answered HTTP {}", resp.status)),
-    };
-    let Some(a) = &advice else {
-        return Err(Failure::after_output(code, summary));
-    };
-    // Advice for other statuses names the status itself ("the API has no such resource
-    // (HTTP 404)"); a refusal's advice is about the token, so the status leads.
-    let headline = if code == EXIT_REFUSED {
-        format!("{summary}: {}", a.summary)
-    } else {
-        a.summary.clone()
-    };
-    Err(Failure::after_output(code, headline)
-        .with_detail(format!("why: {}\nfix: {}", a.cause, a.fix)))
-}
-
-fn print_response(resp: &ApiResponse, city: &str) {
-    outln!(
-        "GET {} → {} in {}",
-        resp.url,
-        resp.status,
-        time::latency(resp.latency)
-    );
-    if let Some(u) = &resp.authorization_dropped_at {
-        outln!("note: redirected to another origin ({u}); the bearer token was not sent there");
-    }
-    for h in &resp.www_authenticate {
-        outln!("WWW-Authenticate: {h}");
-    }
-    match &resp.body {
-        Body::Weather(w) => {
-            outln!(
-                "{}: {}",
-                sanitize(city, false),
-                render::weather_line(w, &resp.units())
-            );
-        }
-        Body::Empty => outln!("(empty body)"),
-        _ => outln!("{}", resp.body_text()),
-    }
-    if resp.truncated {
-        outln!("(body cut at {} bytes)", crate::http::MAX_BODY);
-    }
 }

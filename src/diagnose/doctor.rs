@@ -285,7 +285,7 @@ pub fn setup_configured(profile: &Profile) -> bool {
 /// The checklist, in doctor's order. Pure.
 pub fn judge(profile: &Profile, facts: &Facts) -> Vec<Check> {
     let mut out = config_checks(profile, facts.now);
-    out.push(credential_check(profile, facts.now));
+    out.push(credential_check(profile, facts));
     out.push(match &facts.discovery {
         Ok(issuer) => Check::new(
             "discovery",
@@ -326,6 +326,17 @@ pub fn judge(profile: &Profile, facts: &Facts) -> Vec<Check> {
                 &profile.expected_roles,
             )));
             Some(&j.claims)
+        }
+        Some(TokenFormat::Opaque { reason }) if reason.is_damaged_jwt() => {
+            out.push(
+                Check::new(
+                    "verify",
+                    Severity::Error,
+                    format!("the access token is {}", reason.summary()),
+                )
+                .fix("the identity provider, or a proxy between it and this machine, cuts or changes the token; the API will refuse it"),
+            );
+            None
         }
         Some(TokenFormat::Opaque { .. }) => {
             out.push(Check::new(
@@ -445,8 +456,14 @@ fn setup_checks(profile: &Profile, facts: &Facts, claims: Option<&Claims>) -> Ve
     out
 }
 
+/// Lint's findings, but not the credential's validity: the credential line gives that
+/// verdict (one verdict per fact).
 fn config_checks(profile: &Profile, now: DateTime<Utc>) -> Vec<Check> {
-    let findings = lint::lint(profile, now);
+    let validity = lint::credential_finding(profile, now);
+    let findings: Vec<lint::Finding> = lint::lint(profile, now)
+        .into_iter()
+        .filter(|f| Some(f) != validity.as_ref())
+        .collect();
     if findings.is_empty() {
         return vec![Check::new("config", Severity::Ok, "no problems found")];
     }
@@ -456,11 +473,53 @@ fn config_checks(profile: &Profile, now: DateTime<Utc>) -> Vec<Check> {
         .collect()
 }
 
-/// The credential in one line, graded by its expiry as lint grades it (the lint line above
-/// says what to do, so this one carries no fix of its own).
-fn credential_check(profile: &Profile, now: DateTime<Utc>) -> Check {
-    let severity = lint::credential_validity(profile, now).map_or(Severity::Ok, |v| v.severity());
-    Check::new("credential", severity, credential_line(profile, now))
+/// AADSTS codes for which the identity provider refused the credential itself (the secret,
+/// the certificate, the federated token), whatever the profile says about its validity.
+const CREDENTIAL_REFUSED: [u64; 9] = [
+    7000215, 7000222, 700027, 700024, 70021, 700211, 700212, 700213, 50027,
+];
+
+/// The credential in one line with one verdict: its validity as lint grades it (with lint's
+/// fix), or ✗ when the identity provider refused it — a secret Entra calls expired is never ✓
+/// because the profile's `secret_expires` says 2099.
+fn credential_check(profile: &Profile, facts: &Facts) -> Check {
+    let now = facts.now;
+    let line = credential_line(profile, now);
+    let refused = facts
+        .token
+        .as_ref()
+        .err()
+        .and_then(TokenError::aadsts_code)
+        .filter(|c| CREDENTIAL_REFUSED.contains(c));
+    if let Some(code) = refused {
+        // The profile says it is still valid, the identity provider that it expired: say the
+        // latter once, and that the profile's date is wrong, instead of "expires in 73 years".
+        if let (7000222, Credential::Secret { source, .. }, Some(e)) =
+            (code, &profile.credential, profile.secret_expires)
+            && e > now
+        {
+            return Check::new(
+                "credential",
+                Severity::Error,
+                format!(
+                    "client secret from {}: expired, says the identity provider (AADSTS7000222); \
+                     the profile's secret_expires ({}) is out of date",
+                    sanitize(&source.to_string(), false),
+                    e.format("%Y-%m-%d")
+                ),
+            )
+            .fix("set secret_expires to the new secret's expiry when you put it in the profile");
+        }
+        return Check::new(
+            "credential",
+            Severity::Error,
+            format!("{line} — refused by the identity provider (AADSTS{code}, see token)"),
+        );
+    }
+    match lint::credential_finding(profile, now) {
+        Some(f) => Check::new("credential", f.severity, line).fix(f.fix),
+        None => Check::new("credential", Severity::Ok, line),
+    }
 }
 
 /// What the profile authenticates with, in one line (never the secret itself). Also the
@@ -476,7 +535,8 @@ pub fn credential_line(profile: &Profile, now: DateTime<Utc>) -> String {
                 .secret_expires
                 .map(|e| {
                     format!(
-                        ", expires {} ({})",
+                        ", {} {} ({})",
+                        expires_verb(e, now),
                         e.format("%Y-%m-%d"),
                         time::countdown(e, now)
                     )
@@ -492,11 +552,12 @@ pub fn credential_line(profile: &Profile, now: DateTime<Utc>) -> String {
         } => {
             let i = cert.info();
             format!(
-                "certificate {} ({}), subject {}, thumbprint {}, expires {} ({}); {} assertions",
+                "certificate {} ({}), subject {}, thumbprint {}, {} {} ({}); {} assertions",
                 sanitize(&i.path.display().to_string(), false),
                 from(source),
                 sanitize(&i.subject, false),
                 i.thumbprint,
+                expires_verb(i.not_after, now),
                 i.not_after.format("%Y-%m-%d"),
                 time::countdown(i.not_after, now),
                 alg.name()
@@ -508,6 +569,11 @@ pub fn credential_line(profile: &Profile, now: DateTime<Utc>) -> String {
             from(source)
         ),
     }
+}
+
+/// "expires" for a date to come, "expired" for one past.
+fn expires_verb(at: DateTime<Utc>, now: DateTime<Utc>) -> &'static str {
+    if at > now { "expires" } else { "expired" }
 }
 
 fn token_check(facts: &Facts) -> Check {
@@ -600,12 +666,19 @@ fn api_check(profile: &Profile, facts: &Facts, claims: Option<&jwt::Claims>) -> 
     if resp.outcome() == Outcome::Success {
         return Check::new("api", Severity::Ok, line);
     }
+    // doctor's token always comes from the token endpoint, never the cache.
+    let token = refusal::TokenUse {
+        cached_at: None,
+        renew: refusal::Renew::Unknown,
+        now: facts.token_at,
+    };
     let explained = refusal::explain_with_setup(
         resp,
         claims,
         &profile.expected_roles,
         &profile.scope,
         facts.setup.facts(),
+        token,
     );
     match explained {
         Some(a) => Check {
@@ -687,13 +760,94 @@ mod tests {
         let checks = judge(&p, &f);
         let c = stage(&checks, "credential");
         assert_eq!(c.severity, Severity::Error, "{c:?}");
+        assert!(c.detail.contains("expired "), "{c:?}");
         assert!(c.detail.contains("884 days ago"), "{c:?}");
-        assert_eq!(stage(&checks, "config").severity, Severity::Error);
+        assert!(
+            c.fix.as_deref().is_some_and(|f| f.contains("new secret")),
+            "{c:?}"
+        );
+        // One verdict per fact: the config stage does not say it again.
+        assert_eq!(
+            stage(&checks, "config").severity,
+            Severity::Ok,
+            "{checks:#?}"
+        );
+        assert_eq!(
+            checks
+                .iter()
+                .filter(|c| c.detail.contains("expired"))
+                .count(),
+            1,
+            "{checks:#?}"
+        );
 
         p.secret_expires = Some(now + chrono::Duration::days(10) + chrono::Duration::hours(1));
         let c = stage(&judge(&p, &f), "credential").clone();
         assert_eq!(c.severity, Severity::Warning, "{c:?}");
-        assert!(c.detail.contains("in 10 days"), "{c:?}");
+        assert!(
+            c.detail.contains("expires ") && c.detail.contains("in 10 days"),
+            "{c:?}"
+        );
+    }
+
+    fn refused(code: u64) -> TokenError {
+        TokenError::Rejected {
+            status: 401,
+            entra: Box::new(crate::auth::EntraError {
+                error: "invalid_client".into(),
+                error_description: Some(format!("AADSTS{code}: refused.")),
+                error_codes: vec![code],
+                ..Default::default()
+            }),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn a_credential_the_identity_provider_refused_is_never_ok() {
+        let mut p = profile();
+        let now = time::now();
+        // The profile says 2099; Entra says expired: one ✗, naming the stale date, not
+        // "expires in 73 years".
+        p.secret_expires = Some(now + chrono::Duration::days(26_000));
+        let checks = judge(&p, &facts(Err(refused(7000222)), None));
+        let c = stage(&checks, "credential");
+        assert_eq!(c.severity, Severity::Error, "{c:?}");
+        assert!(
+            c.detail
+                .contains("expired, says the identity provider (AADSTS7000222)"),
+            "{c:?}"
+        );
+        assert!(
+            c.detail.contains("is out of date") && !c.detail.contains(", expires"),
+            "{c:?}"
+        );
+        assert_eq!(stage(&checks, "token").severity, Severity::Error);
+        // Expired by both: the profile's date, and the identity provider's refusal.
+        p.secret_expires = Some(now - chrono::Duration::days(884));
+        let c = stage(
+            &judge(&p, &facts(Err(refused(7000222)), None)),
+            "credential",
+        )
+        .clone();
+        assert_eq!(c.severity, Severity::Error, "{c:?}");
+        assert!(
+            c.detail.contains("expired ") && c.detail.contains("AADSTS7000222"),
+            "{c:?}"
+        );
+        // A wrong secret: ✗ too; an unrelated refusal (unknown app, bad scope) leaves the
+        // credential's own verdict.
+        p.secret_expires = None;
+        let c = stage(
+            &judge(&p, &facts(Err(refused(7000215)), None)),
+            "credential",
+        )
+        .clone();
+        assert_eq!(c.severity, Severity::Error, "{c:?}");
+        for code in [700016, 1002012] {
+            let c = stage(&judge(&p, &facts(Err(refused(code)), None)), "credential").clone();
+            assert_eq!(c.severity, Severity::Ok, "{code}: {c:?}");
+        }
     }
 
     #[test]

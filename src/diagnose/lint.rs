@@ -103,6 +103,75 @@ pub fn credential_validity(p: &Profile, now: DateTime<Utc>) -> Option<Validity> 
     }
 }
 
+/// What lint says about the credential's own validity (a secret's `secret_expires`, a
+/// certificate's window) when there is something to say. One finding: `doctor` shows it as
+/// the verdict of its credential line instead of a second line about the same fact.
+pub fn credential_finding(p: &Profile, now: DateTime<Utc>) -> Option<Finding> {
+    let finding = |severity, field, message: String, fix: &str| {
+        Some(Finding {
+            severity,
+            field,
+            message,
+            fix: fix.to_string(),
+        })
+    };
+    if let Some(exp) = p.secret_expires {
+        let day = exp.format("%Y-%m-%d");
+        return match validity(None, exp, now) {
+            Validity::Expired => finding(
+                Severity::Error,
+                "secret_expires",
+                format!("the client secret expired on {day} (AADSTS7000222)"),
+                "create a new secret under Certificates & secrets and update this profile",
+            ),
+            Validity::RenewSoon { days } => finding(
+                Severity::Warning,
+                "secret_expires",
+                format!("the client secret expires in {days} days ({day})"),
+                "create a new secret before then and update this profile",
+            ),
+            Validity::NotYetValid | Validity::Valid => None,
+        };
+    }
+    let Credential::Certificate { cert, .. } = &p.credential else {
+        return None;
+    };
+    let info = cert.info();
+    let what = format!(
+        "the certificate {} (thumbprint {})",
+        sanitize(&info.subject, false),
+        info.thumbprint
+    );
+    let field = "client_certificate_path";
+    match validity(Some(info.not_before), info.not_after, now) {
+        Validity::Expired => finding(
+            Severity::Error,
+            field,
+            format!("{what} expired on {}", info.not_after.format("%Y-%m-%d")),
+            "create a new certificate, upload it under Certificates & secrets, and point this profile at it",
+        ),
+        Validity::NotYetValid => finding(
+            Severity::Error,
+            field,
+            format!(
+                "{what} is not valid before {}",
+                info.not_before.format("%Y-%m-%d %H:%M UTC")
+            ),
+            "check this machine's clock, or wait until the certificate becomes valid",
+        ),
+        Validity::RenewSoon { days } => finding(
+            Severity::Warning,
+            field,
+            format!(
+                "{what} expires in {days} days ({})",
+                info.not_after.format("%Y-%m-%d")
+            ),
+            "create and upload a new certificate before then, and update this profile",
+        ),
+        Validity::Valid => None,
+    }
+}
+
 /// Lint a profile at `now`.
 pub fn lint(p: &Profile, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -197,63 +266,8 @@ pub fn lint(p: &Profile, now: DateTime<Utc>) -> Vec<Finding> {
             ),
         );
     }
-    if let Some(exp) = p.secret_expires {
-        match validity(None, exp, now) {
-            Validity::Expired => push(
-                Severity::Error,
-                "secret_expires",
-                format!(
-                    "the client secret expired on {} (AADSTS7000222)",
-                    exp.format("%Y-%m-%d")
-                ),
-                "create a new secret under Certificates & secrets and update this profile",
-            ),
-            Validity::RenewSoon { days } => push(
-                Severity::Warning,
-                "secret_expires",
-                format!(
-                    "the client secret expires in {days} days ({})",
-                    exp.format("%Y-%m-%d")
-                ),
-                "create a new secret before then and update this profile",
-            ),
-            Validity::NotYetValid | Validity::Valid => {}
-        }
-    }
-    if let Credential::Certificate { cert, .. } = &p.credential {
-        let info = cert.info();
-        let what = format!(
-            "the certificate {} (thumbprint {})",
-            sanitize(&info.subject, false),
-            info.thumbprint
-        );
-        match validity(Some(info.not_before), info.not_after, now) {
-            Validity::Expired => push(
-                Severity::Error,
-                "client_certificate_path",
-                format!("{what} expired on {}", info.not_after.format("%Y-%m-%d")),
-                "create a new certificate, upload it under Certificates & secrets, and point this profile at it",
-            ),
-            Validity::NotYetValid => push(
-                Severity::Error,
-                "client_certificate_path",
-                format!(
-                    "{what} is not valid before {}",
-                    info.not_before.format("%Y-%m-%d %H:%M UTC")
-                ),
-                "check this machine's clock, or wait until the certificate becomes valid",
-            ),
-            Validity::RenewSoon { days } => push(
-                Severity::Warning,
-                "client_certificate_path",
-                format!(
-                    "{what} expires in {days} days ({})",
-                    info.not_after.format("%Y-%m-%d")
-                ),
-                "create and upload a new certificate before then, and update this profile",
-            ),
-            Validity::Valid => {}
-        }
+    if let Some(f) = credential_finding(p, now) {
+        push(f.severity, f.field, f.message, &f.fix);
     }
     for (field, url) in [
         ("authority", p.authority.as_str()),

@@ -9,10 +9,16 @@
 //! not defined on the API, User members only, a token older than the grant, …) instead of a
 //! guess.
 //!
+//! A refusal made with a token served from the persistent cache says so, with the token's
+//! age, and names how the front end showing it gets a fresh one ([`TokenUse`]): a role
+//! granted or a setting changed after the token was cached is not in it, the most common
+//! app-role mistake there is.
+//!
 //! One explanation for `call`, `doctor` and the dashboard. Pure: it reads a response,
-//! claims and (optionally) the set-up, and returns a [`Refusal`] for the front ends to
-//! render.
+//! claims, where the token came from and (optionally) the set-up, and returns a [`Refusal`]
+//! for the front ends to render.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Advice;
@@ -132,6 +138,90 @@ pub struct Refusal {
     /// answer. Not part of `call --json`'s documented `diagnosis`.
     #[serde(skip)]
     pub required_role: Option<String>,
+    /// Set when the token came from the persistent cache (`call --json`'s
+    /// `diagnosis.cached_token`); the cause and the fix say it in words too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_token: Option<CachedNote>,
+}
+
+/// A refused call's token was served from the persistent cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CachedNote {
+    /// When the token was put in the cache (RFC 3339).
+    pub cached_at: DateTime<Utc>,
+    /// How long before the refusal that was, in whole seconds (never negative).
+    pub age_seconds: i64,
+    /// What gets a fresh token: a command line, or the dashboard's key.
+    pub fresh: String,
+}
+
+/// The token a refused call was sent with, as far as the explanation needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenUse<'a> {
+    /// When it went into the persistent cache, for a token served from there; `None` for a
+    /// token fresh from the token endpoint.
+    pub cached_at: Option<DateTime<Utc>>,
+    /// How the front end that shows the explanation gets a fresh token.
+    pub renew: Renew<'a>,
+    /// The time the answer is judged at (the token's age is counted to it).
+    pub now: DateTime<Utc>,
+}
+
+impl TokenUse<'_> {
+    /// A token of unknown origin, renewed by unnamed means (library callers, tests).
+    pub fn unknown() -> TokenUse<'static> {
+        TokenUse {
+            cached_at: None,
+            renew: Renew::Unknown,
+            now: crate::time::now(),
+        }
+    }
+}
+
+/// How a fresh token is had where the explanation is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renew<'a> {
+    /// A key of the dashboard (`r`).
+    Key(&'a str),
+    /// Command lines: `fresh` repeats the call with a new token (`… --no-cache`), `clear`
+    /// empties the profile's cache entry.
+    Commands { fresh: &'a str, clear: &'a str },
+    /// Not known: "get a new token".
+    Unknown,
+}
+
+impl Renew<'_> {
+    /// "get a new token (press r)", "get a new token (`tokenscope … --no-cache`)", "get a
+    /// new token".
+    fn get_new(&self) -> String {
+        match self {
+            Renew::Key(k) => format!("get a new token (press {k})"),
+            Renew::Commands { fresh, .. } => format!("get a new token (`{fresh}`)"),
+            Renew::Unknown => "get a new token".into(),
+        }
+    }
+    /// For [`CachedNote::fresh`]: the command, or "press r".
+    fn fresh(&self) -> String {
+        match self {
+            Renew::Key(k) => format!("press {k}"),
+            Renew::Commands { fresh, .. } => (*fresh).to_string(),
+            Renew::Unknown => "get a new token".into(),
+        }
+    }
+    /// The sentence a cached token's fix ends with.
+    fn cached_fix(&self) -> String {
+        match self {
+            Renew::Key(k) => format!(
+                "This token came from the cache: press {k} for a fresh one, then call again."
+            ),
+            Renew::Commands { fresh, clear } => format!(
+                "This token came from the cache: `{fresh}` calls again with a fresh one (or `{clear}` empties the cache)."
+            ),
+            Renew::Unknown => {
+                "This token came from the cache: get a fresh one and call again.".into()
+            }
+        }
+    }
 }
 
 /// What every explanation reads: the answer, the token's claims and roles, what the API said.
@@ -145,6 +235,7 @@ struct Seen<'a> {
     /// The app-role set-up, when the caller read it.
     setup: Option<&'a SetupFacts>,
     scope: &'a str,
+    token: TokenUse<'a>,
 }
 
 impl Seen<'_> {
@@ -156,6 +247,10 @@ impl Seen<'_> {
             sanitize(&self.roles.held.join(", "), false)
         }
     }
+    /// "get a new token", as the front end says it.
+    fn get_new(&self) -> String {
+        self.token.renew.get_new()
+    }
 }
 
 fn advice(summary: impl Into<String>, cause: impl Into<String>, fix: impl Into<String>) -> Advice {
@@ -166,25 +261,35 @@ fn advice(summary: impl Into<String>, cause: impl Into<String>, fix: impl Into<S
     }
 }
 
-/// Explain a refused call. `None` when the call succeeded.
+/// Explain a refused call, made with a token of unknown origin. `None` when the call
+/// succeeded.
 pub fn explain(
     resp: &ApiResponse,
     claims: Option<&Claims>,
     expected_roles: &[String],
     scope: &str,
 ) -> Option<Refusal> {
-    explain_with_setup(resp, claims, expected_roles, scope, None)
+    explain_with_setup(
+        resp,
+        claims,
+        expected_roles,
+        scope,
+        None,
+        TokenUse::unknown(),
+    )
 }
 
 /// [`explain`], with the app-role set-up when the caller has read it (`call` after a 403,
 /// `doctor`, the dashboard): a missing role is then explained by the first broken link of its
-/// chain, with that link's fix.
+/// chain, with that link's fix. `token` says where the token came from: a refusal made with
+/// a cached one says so, with its age, and how to get a fresh one.
 pub fn explain_with_setup(
     resp: &ApiResponse,
     claims: Option<&Claims>,
     expected_roles: &[String],
     scope: &str,
     setup: Option<&SetupFacts>,
+    token: TokenUse<'_>,
 ) -> Option<Refusal> {
     let outcome = resp.outcome();
     if outcome == Outcome::Success {
@@ -204,8 +309,9 @@ pub fn explain_with_setup(
         quote,
         setup,
         scope,
+        token,
     };
-    let a = match delegated(&seen) {
+    let mut a = match delegated(&seen) {
         Some(a) => a,
         None => match outcome {
             Outcome::Forbidden => forbidden(&seen),
@@ -213,6 +319,11 @@ pub fn explain_with_setup(
             Outcome::Success | Outcome::HttpError => http_error(&seen),
         },
     };
+    let refused = matches!(outcome, Outcome::Forbidden | Outcome::Unauthorized);
+    let cached_token = token
+        .cached_at
+        .filter(|_| refused)
+        .map(|at| cached_note(&mut a, at, &token));
     Some(Refusal {
         summary: sanitize(&a.summary, false),
         cause: sanitize(&a.cause, false),
@@ -221,7 +332,30 @@ pub fn explain_with_setup(
             .says
             .required_role
             .filter(|_| outcome == Outcome::Forbidden),
+        cached_token,
     })
+}
+
+/// A refusal made with a cached token: the cause says where the token came from and how
+/// old it is, the fix ends with how to get a fresh one (unless it already names it).
+fn cached_note(a: &mut Advice, cached_at: DateTime<Utc>, token: &TokenUse) -> CachedNote {
+    let age = (token.now - cached_at).num_seconds().max(0);
+    let local = cached_at.with_timezone(&chrono::Local);
+    a.cause.push_str(&format!(
+        " This token came from tokenscope's token cache, cached {} ago ({}): a role granted or \
+         a setting changed since then is not in it.",
+        crate::time::human_secs(age),
+        local.format("%Y-%m-%d %H:%M:%S")
+    ));
+    let fresh = token.renew.fresh();
+    if !a.fix.contains(&fresh) {
+        a.fix = format!("{} {}", a.fix.trim_end(), token.renew.cached_fix());
+    }
+    CachedNote {
+        cached_at,
+        age_seconds: age,
+        fresh,
+    }
 }
 
 /// A user token where an app-only one belongs: whatever the status, that is the cause.
@@ -251,7 +385,8 @@ fn forbidden(seen: &Seen) -> Advice {
                     "The role {required} is not granted to this client (or admin consent is missing).{quote}"
                 ),
                 format!(
-                    "Grant the app role {required} to this client and give admin consent ({GRANT_ROLE}), or fix the API's required role if {required} is a mistake; then get a new token."
+                    "Grant the app role {required} to this client and give admin consent ({GRANT_ROLE}), or fix the API's required role if {required} is a mistake; then {}.",
+                    seen.get_new()
                 ),
             );
         }
@@ -278,7 +413,7 @@ fn forbidden(seen: &Seen) -> Advice {
             format!(
                 "No application permission of this API was granted to the client, or admin consent is missing.{quote}"
             ),
-            format!("{GRANT_ROLE}; then get a new token (r)."),
+            format!("{GRANT_ROLE}; then {}.", seen.get_new()),
         );
     }
     if !seen.roles.missing.is_empty() {
@@ -310,7 +445,7 @@ fn chain_says(seen: &Seen, role: &str, required: Required) -> Option<Advice> {
         client_id: seen.claims.and_then(Claims::client_id).unwrap_or_default(),
         presented_thumbprint: None,
         federated: None,
-        now: crate::time::now(),
+        now: seen.token.now,
     };
     let report = setup::analyse(&input);
     let link = report.chain(role)?.first_broken()?;
@@ -342,12 +477,12 @@ fn chain_says(seen: &Seen, role: &str, required: Required) -> Option<Advice> {
             "{}{}.",
             upper_first(f),
             if f.contains("new token") {
-                ""
+                String::new()
             } else {
-                "; then get a new token"
+                format!("; then {}", seen.get_new())
             }
         ),
-        None => format!("{GRANT_ROLE}; then get a new token."),
+        None => format!("{GRANT_ROLE}; then {}.", seen.get_new()),
     };
     Some(advice(
         summary,
@@ -372,7 +507,7 @@ fn upper_first(s: &str) -> String {
 /// is expected, or the API's own words.
 fn unauthorized(seen: &Seen) -> Advice {
     let (claims, quote, scope) = (seen.claims, &seen.quote, seen.scope);
-    let now = crate::time::now();
+    let now = seen.token.now;
     if let Some(exp) = claims.and_then(|c| c.exp)
         && exp + 300 < now.timestamp()
     {
@@ -380,7 +515,10 @@ fn unauthorized(seen: &Seen) -> Advice {
         return advice(
             "the token has expired",
             format!("It expired {}.{quote}", crate::time::relative(at, now)),
-            "Get a new token (r); tokenscope refreshes before expiry when the identity provider is reachable.",
+            format!(
+                "{}; tokenscope refreshes before expiry when the identity provider is reachable.",
+                upper_first(&seen.get_new())
+            ),
         );
     }
     let resource = resource_of(scope);
@@ -420,7 +558,10 @@ fn unauthorized(seen: &Seen) -> Advice {
         return advice(
             "the API rejected a v1 token",
             format!("The API validates v2 issuers/audiences but got a v1 token ({d})."),
-            "Set accessTokenAcceptedVersion to 2 in the API's app registration manifest, then get a new token.",
+            format!(
+                "Set accessTokenAcceptedVersion to 2 in the API's app registration manifest, then {}.",
+                seen.get_new()
+            ),
         );
     }
     advice(
@@ -469,272 +610,4 @@ fn http_error(seen: &Seen) -> Advice {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diagnose::testing::{claims, response as resp};
-    use serde_json::json;
-
-    const SCOPE: &str = "api://api-guid/.default";
-
-    #[test]
-    fn idw10203_names_both_roles() {
-        let r = resp(
-            403,
-            "IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found",
-            Some("Bearer error=\"insufficient_scope\""),
-        );
-        let c = claims(json!({"aud": "api-guid", "roles": ["Weather.Read"]}));
-        let a = explain(&r, Some(&c), &[], SCOPE).unwrap();
-        assert_eq!(
-            a.summary,
-            "the token carries Weather.Read; the API requires Weather.Admin"
-        );
-        assert!(
-            a.fix.contains("Grant the app role Weather.Admin") && a.fix.contains("admin consent")
-        );
-    }
-
-    #[test]
-    fn no_roles_at_all() {
-        let r = resp(403, "Forbidden", None);
-        let c = claims(json!({"aud": "api-guid"}));
-        let a = explain(&r, Some(&c), &["Weather.Read".into()], SCOPE).unwrap();
-        assert!(a.summary.contains("no roles claim"), "{a:?}");
-        assert!(a.fix.contains("Grant admin consent"));
-    }
-
-    #[test]
-    fn fastapi_azure_auth_body() {
-        let r = resp(
-            403,
-            r#"{"detail":{"error":"Forbidden","message":"Missing required role Weather.Write"}}"#,
-            None,
-        );
-        let c = claims(json!({"roles": ["Weather.Read"]}));
-        let says = read_api(&r);
-        assert_eq!(says.required_role.as_deref(), Some("Weather.Write"));
-        let a = explain(&r, Some(&c), &[], SCOPE).unwrap();
-        assert!(a.summary.ends_with("requires Weather.Write"));
-    }
-
-    #[test]
-    fn role_present_but_still_403() {
-        let r = resp(
-            403,
-            "IDW10203: The \"role\" claim does not contain role weather.read or was not found",
-            None,
-        );
-        let c = claims(json!({"roles": ["Weather.Read"]}));
-        let a = explain(&r, Some(&c), &[], SCOPE).unwrap();
-        assert!(a.summary.contains("does carry"), "{a:?}");
-    }
-
-    #[test]
-    fn delegated_token() {
-        let r = resp(403, "", None);
-        let c = claims(json!({"scp": "User.Read"}));
-        assert!(
-            explain(&r, Some(&c), &[], SCOPE)
-                .unwrap()
-                .summary
-                .contains("delegated")
-        );
-    }
-
-    #[test]
-    fn unauthorized_cases() {
-        let expired = claims(json!({"aud": "api-guid", "exp": 1000}));
-        let r = resp(
-            401,
-            "",
-            Some("Bearer error=\"invalid_token\", error_description=\"The token expired\""),
-        );
-        assert_eq!(
-            explain(&r, Some(&expired), &[], SCOPE).unwrap().summary,
-            "the token has expired"
-        );
-
-        let future = crate::time::now().timestamp() + 3000;
-        let other_api = claims(json!({"aud": "other-guid", "exp": future}));
-        let a = explain(&r, Some(&other_api), &[], SCOPE).unwrap();
-        assert!(a.summary.contains("not for api://api-guid"), "{a:?}");
-
-        let ok_aud = claims(json!({"aud": "api-guid", "exp": future, "ver": "1.0"}));
-        let quirk = resp(401, r#"{"detail":"Unable to find appropriate key"}"#, None);
-        assert!(
-            explain(&quirk, Some(&ok_aud), &[], SCOPE)
-                .unwrap()
-                .cause
-                .contains("fastapi-microsoft-identity")
-        );
-
-        let v1 = resp(
-            401,
-            "",
-            Some(
-                "Bearer error=\"invalid_token\", error_description=\"The issuer 'https://sts.windows.net/t/' is invalid\"",
-            ),
-        );
-        assert!(
-            explain(&v1, Some(&ok_aud), &[], SCOPE)
-                .unwrap()
-                .fix
-                .contains("accessTokenAcceptedVersion")
-        );
-    }
-
-    #[test]
-    fn success_needs_no_explanation() {
-        assert!(explain(&resp(200, "{\"temp\":1}", None), None, &[], SCOPE).is_none());
-    }
-
-    #[test]
-    fn a_403_names_the_roles_held_and_required_and_keeps_the_required_one() {
-        let r = resp(
-            403,
-            "IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found",
-            None,
-        );
-        let c = claims(json!({"aud": "api-guid", "roles": ["Weather.Read", "Weather.Write"]}));
-        let a = explain(&r, Some(&c), &["Weather.Read".into()], SCOPE).unwrap();
-        assert_eq!(
-            a.summary,
-            "the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"
-        );
-        assert_eq!(a.required_role.as_deref(), Some("Weather.Admin"));
-        assert!(a.fix.contains("Grant the app role Weather.Admin"), "{a:?}");
-        // Only a 403 names a required role; the same words in a 401 do not.
-        let r = resp(401, "does not contain role Weather.Admin", None);
-        assert_eq!(
-            explain(&r, Some(&c), &[], SCOPE).unwrap().required_role,
-            None
-        );
-    }
-
-    #[test]
-    fn statuses_that_are_not_about_the_token_say_what_to_check() {
-        let c = claims(json!({"aud": "api-guid", "roles": ["Weather.Read"]}));
-        let say = |status: u16, body: &str| {
-            explain(&resp(status, body, None), Some(&c), &[], SCOPE).unwrap()
-        };
-        let a = say(404, "nope");
-        assert_eq!(a.summary, "the API has no such resource (HTTP 404)");
-        assert!(a.fix.contains("api_url"), "{a:?}");
-        assert_eq!(
-            a.cause,
-            "Not an authorisation problem. The API said: \"nope\"."
-        );
-        assert!(say(400, "").summary.contains("HTTP 400"));
-        assert_eq!(say(429, "").fix, "Wait a moment and call again.");
-        assert_eq!(
-            say(503, "down").summary,
-            "the API failed (HTTP 503); the token was not the problem"
-        );
-        let other = say(418, "teapot");
-        assert_eq!(other.summary, "the API answered HTTP 418");
-        assert_eq!(other.fix, "Look at the API's logs.");
-    }
-
-    #[test]
-    fn with_the_set_up_a_403_says_what_the_chain_says() {
-        use crate::diagnose::testing::setup::*;
-        let r = resp(
-            403,
-            "IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found",
-            None,
-        );
-        let c = claims(
-            json!({"aud": API_ID, "roles": ["Weather.Read", "Weather.Write"],
-                              "iat": iat().timestamp(), "azp": CLIENT_ID}),
-        );
-        let explain =
-            |facts: &SetupFacts| explain_with_setup(&r, Some(&c), &[], SCOPE, Some(facts)).unwrap();
-        // Configured, never consented.
-        let mut facts = healthy();
-        facts.client_app.as_mut().unwrap().required_resource_access[0]
-            .access
-            .push(access(ADMIN, "Role"));
-        let a = explain(&facts);
-        assert_eq!(
-            a.summary,
-            "the token carries Weather.Read, Weather.Write; the API requires Weather.Admin"
-        );
-        assert!(
-            a.cause.starts_with(
-                "Weather.Admin is configured on the client but admin consent was never granted \
-                 (according to the app-role set-up)."
-            ) && a.cause.ends_with("The API said: \"IDW10203: The \"role\" claim does not contain role Weather.Admin or was not found\"."),
-            "{a:?}"
-        );
-        assert!(!a.cause.contains("(or admin consent is missing)"), "{a:?}");
-        assert!(
-            a.fix.contains("az ad app permission admin-consent"),
-            "{a:?}"
-        );
-        assert_eq!(a.required_role.as_deref(), Some("Weather.Admin"));
-        // Granted after the token was issued.
-        facts
-            .assignments
-            .push(grant(ADMIN, iat() + chrono::TimeDelta::seconds(30)));
-        let a = explain(&facts);
-        assert!(
-            a.cause.starts_with("This token predates the grant ("),
-            "{a:?}"
-        );
-        assert!(a.cause.contains(") — refresh (according to"), "{a:?}");
-        assert!(a.fix.contains("--wait-for-role Weather.Admin"), "{a:?}");
-        // Not defined on the API, or for users only.
-        let mut facts = healthy();
-        facts.api_app.as_mut().unwrap().app_roles.pop();
-        facts.api_sp.as_mut().unwrap().app_roles.pop();
-        assert!(
-            explain(&facts)
-                .cause
-                .starts_with("Weather.Admin is not defined on the API")
-        );
-        let mut facts = healthy();
-        facts.api_app.as_mut().unwrap().app_roles[2].allowed_member_types = vec!["User".into()];
-        assert!(
-            explain(&facts)
-                .cause
-                .starts_with("Weather.Admin allows only User members")
-        );
-        // A missing expected role, no role named by the API.
-        let plain = resp(403, "Forbidden", None);
-        let none = claims(json!({"aud": API_ID}));
-        let a = explain_with_setup(
-            &plain,
-            Some(&none),
-            &["Weather.Admin".into()],
-            SCOPE,
-            Some(&facts),
-        )
-        .unwrap();
-        assert_eq!(
-            a.summary,
-            "the token lacks expected role(s) Weather.Admin; it carries no roles"
-        );
-        assert!(
-            a.cause
-                .starts_with("Weather.Admin allows only User members"),
-            "{a:?}"
-        );
-        // Without the set-up: the guess, as before.
-        let a = explain(&healthy());
-        assert!(
-            a.cause
-                .starts_with("Weather.Admin is not configured on the client"),
-            "{a:?}"
-        );
-        let a = explain_with_setup(&r, Some(&c), &[], SCOPE, None).unwrap();
-        assert!(a.cause.contains("(or admin consent is missing)"), "{a:?}");
-    }
-
-    #[test]
-    fn what_the_api_says_is_shown_inert() {
-        let r = resp(404, "gone\u{1b}[2J", None);
-        let a = explain(&r, None, &[], SCOPE).unwrap();
-        assert!(!a.cause.contains('\u{1b}'), "{a:?}");
-        assert!(a.cause.contains("gone\\u{1b}[2J"), "{a:?}");
-    }
-}
+mod tests;

@@ -20,6 +20,9 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// What to do about a JWT cut short or mangled.
+const COPY_AGAIN: &str = "copy the whole token again: one line of three base64url parts, header.payload.signature (terminals, chat tools and log viewers cut or wrap long lines)";
+
 /// Why a string could not be decoded as a JWT; each says what to do in its
 /// [`Problem::hint`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -28,14 +31,44 @@ pub enum DecodeError {
     Empty,
     #[error("the token is {len} bytes, over the {max} byte limit")]
     TooLarge { len: usize, max: usize },
-    #[error("a JWT has 3 dot-separated parts, this has {found}")]
+    /// Not three parts, and not a JWT cut short either: no dots at all (an opaque token), or
+    /// five (an encrypted JWE).
+    #[error("{}", segment_text(*.found))]
     SegmentCount { found: usize, hint: &'static str },
-    #[error("the {part} is not valid base64url: {detail}")]
+    /// Shaped like a JWT (it starts with a JSON header, or has dots) but cut short or
+    /// mangled: what is wrong with it.
+    #[error("a truncated or damaged JWT: {what}")]
+    Damaged { what: String },
+    #[error("a truncated or damaged JWT: the {part} is not valid base64url ({detail})")]
     Base64 { part: &'static str, detail: String },
-    #[error("the {part} is not valid JSON: {detail}")]
+    #[error("a truncated or damaged JWT: the {part} is not valid JSON ({detail})")]
     Json { part: &'static str, detail: String },
     #[error("the {part} is JSON but not an object")]
     NotObject { part: &'static str },
+}
+
+fn segment_text(found: usize) -> String {
+    match found {
+        1 => "not a JWT (it has no dots): an opaque token, which only the API it is for can read"
+            .into(),
+        5 => "not a JWT but an encrypted token (JWE: five dot-separated parts)".into(),
+        n => format!("a truncated or damaged JWT: {n} dot-separated parts, a JWT has 3"),
+    }
+}
+
+impl DecodeError {
+    /// The input looks like a JWT that was cut short or mangled (as opposed to a token that
+    /// is simply not a JWT: opaque, encrypted, empty).
+    pub fn is_damaged_jwt(&self) -> bool {
+        match self {
+            DecodeError::Damaged { .. }
+            | DecodeError::Base64 { .. }
+            | DecodeError::Json { .. }
+            | DecodeError::NotObject { .. } => true,
+            DecodeError::SegmentCount { found, .. } => !matches!(found, 1 | 5),
+            DecodeError::Empty | DecodeError::TooLarge { .. } => false,
+        }
+    }
 }
 
 impl Problem for DecodeError {
@@ -49,8 +82,8 @@ impl Problem for DecodeError {
             }
             DecodeError::TooLarge { .. } => "this is not an access token; check what was pasted",
             DecodeError::SegmentCount { hint, .. } => hint,
-            DecodeError::Base64 { .. } | DecodeError::Json { .. } => {
-                "the token may have been cut or mangled when copied"
+            DecodeError::Damaged { .. } | DecodeError::Base64 { .. } | DecodeError::Json { .. } => {
+                COPY_AGAIN
             }
             DecodeError::NotObject { .. } => "a JWT's header and payload are JSON objects",
         };
@@ -103,7 +136,8 @@ pub fn inspect(token: &str) -> TokenFormat {
 
 /// Decode a compact JWS without checking its signature.
 ///
-/// Accepts surrounding whitespace and a leading `Bearer ` (as copied from a header).
+/// Accepts what a paste brings along (see [`strip_pasted`]): whitespace, quotes, `Bearer `,
+/// a whole `Authorization: Bearer …` header line.
 pub fn decode(token: &str) -> Result<DecodedJwt, DecodeError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(DecodeError::TooLarge {
@@ -111,33 +145,18 @@ pub fn decode(token: &str) -> Result<DecodedJwt, DecodeError> {
             max: MAX_TOKEN_LEN,
         });
     }
-    let mut token = token.trim();
-    if let Some(rest) = token
-        .strip_prefix("Bearer ")
-        .or_else(|| token.strip_prefix("bearer "))
-    {
-        token = rest.trim();
-    }
+    let token = strip_pasted(token);
     if token.is_empty() {
         return Err(DecodeError::Empty);
     }
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        let found = token.split('.').count();
-        let hint = match found {
-            1 => "this looks like an opaque token, not a JWT",
-            5 => "this is an encrypted token (JWE); only the API it is for can read it",
-            _ => "the token may have been cut or mangled when copied",
-        };
-        return Err(DecodeError::SegmentCount { found, hint });
+    let parts: Vec<&str> = token.split('.').collect();
+    let [h, p, s] = parts[..] else {
+        return Err(wrong_parts(&parts));
     };
     let header = object(h, "header")?;
     let payload = object(p, "payload")?;
-    let signature = B64URL.decode(s).map_err(|e| DecodeError::Base64 {
-        part: "signature",
-        detail: e.to_string(),
+    let signature = B64URL.decode(s).map_err(|e| DecodeError::Damaged {
+        what: format!("the signature is cut short or altered (it is not valid base64url: {e})"),
     })?;
     let claims = Claims::from_payload(&payload);
     Ok(DecodedJwt {
@@ -155,17 +174,100 @@ fn object(segment: &str, part: &'static str) -> Result<Map<String, Value>, Decod
             detail: "the part is empty".into(),
         });
     }
-    let bytes = B64URL.decode(segment).map_err(|e| DecodeError::Base64 {
-        part,
-        detail: e.to_string(),
+    let bytes = B64URL.decode(segment).map_err(|e| match e {
+        // Only the end is wrong: the segment was cut.
+        base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidLastSymbol(..) => {
+            DecodeError::Damaged {
+                what: format!("the {part} is cut short (its base64url ends mid-character)"),
+            }
+        }
+        e => DecodeError::Base64 {
+            part,
+            detail: e.to_string(),
+        },
     })?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(DecodeError::NotObject { part }),
+        Err(e) if e.is_eof() => Err(DecodeError::Damaged {
+            what: format!("the {part} is cut short (its JSON ends early)"),
+        }),
         Err(e) => Err(DecodeError::Json {
             part,
             detail: e.to_string(),
         }),
+    }
+}
+
+/// The token inside what was pasted: surrounding whitespace and quotes (`"…"`, `'…'`,
+/// `` `…` ``), an `Authorization:` header name and the `Bearer` scheme, in any case, in any
+/// nesting (`Authorization: "Bearer eyJ…"`).
+pub fn strip_pasted(input: &str) -> &str {
+    let mut t = input.trim();
+    // Each round removes at least one layer; a handful covers any real paste.
+    for _ in 0..8 {
+        let before = t.len();
+        for q in ['"', '\'', '`'] {
+            if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+                t = t[1..t.len() - 1].trim();
+            }
+        }
+        if let Some(rest) = strip_word(t, "authorization") {
+            if let Some(after) = rest.trim_start().strip_prefix(':') {
+                t = after.trim();
+            }
+        }
+        if let Some(rest) = strip_word(t, "bearer")
+            && (rest.is_empty() || rest.starts_with(char::is_whitespace))
+        {
+            t = rest.trim();
+        }
+        if t.len() == before {
+            break;
+        }
+    }
+    t
+}
+
+/// `t` without a leading `word` in any case (ASCII), when it starts with it.
+fn strip_word<'a>(t: &'a str, word: &str) -> Option<&'a str> {
+    let head = t.get(..word.len())?;
+    head.eq_ignore_ascii_case(word).then(|| &t[word.len()..])
+}
+
+/// Not three parts: a JWT cut short (its header is there, a part is missing), an opaque token
+/// or a JWE.
+fn wrong_parts(parts: &[&str]) -> DecodeError {
+    let found = parts.len();
+    let header = parts.first().is_some_and(|h| object(h, "header").is_ok());
+    match found {
+        // `eyJ` is base64url for `{"`: the start of a JWT header, cut short.
+        1 if header || parts[0].starts_with("eyJ") => DecodeError::Damaged {
+            what: if header {
+                "only the header is there: the payload and the signature are missing (two dots and everything after them)".into()
+            } else {
+                "it stops inside the header (it starts like one, `eyJ`, and has no dots)".into()
+            },
+        },
+        1 => DecodeError::SegmentCount {
+            found,
+            hint: "an opaque token cannot be decoded; if you expected a JWT, the identity provider or API sends reference tokens",
+        },
+        5 => DecodeError::SegmentCount {
+            found,
+            hint: "only the API it is for can read an encrypted token",
+        },
+        2 => DecodeError::Damaged {
+            what: match object(parts[1], "payload") {
+                Ok(_) => "the signature is missing (one dot and everything after it)".into(),
+                Err(_) if parts[1].is_empty() => "the payload and the signature are missing".into(),
+                Err(_) => "the payload is cut short and the signature is missing".into(),
+            },
+        },
+        _ => DecodeError::SegmentCount {
+            found,
+            hint: COPY_AGAIN,
+        },
     }
 }
 
@@ -225,10 +327,7 @@ mod tests {
             decode("a.b.c.d.e"),
             Err(DecodeError::SegmentCount { found: 5, .. })
         ));
-        assert!(matches!(
-            decode("a.b"),
-            Err(DecodeError::SegmentCount { found: 2, .. })
-        ));
+        assert!(matches!(decode("a.b"), Err(DecodeError::Damaged { .. })));
         assert!(matches!(
             decode("!!.e30.x"),
             Err(DecodeError::Base64 { part: "header", .. })
@@ -256,13 +355,83 @@ mod tests {
             crate::problem::assert_keeps_convention(e);
         }
         let bad_sig = format!("e30.e30.{}", "%%%");
-        assert!(matches!(
-            decode(&bad_sig),
-            Err(DecodeError::Base64 {
-                part: "signature",
-                ..
-            })
-        ));
+        assert!(matches!(decode(&bad_sig), Err(DecodeError::Damaged { .. })));
+    }
+
+    #[test]
+    fn a_pasted_header_line_is_stripped_in_any_case_and_any_quotes() {
+        let t = token(r#"{"alg":"RS256"}"#, r#"{"aud":"api"}"#);
+        for pasted in [
+            format!("Authorization: Bearer {t}"),
+            format!("authorization:bearer\t{t}"),
+            format!("AUTHORIZATION :  BEARER {t}  "),
+            format!("Bearer {t}"),
+            format!("bEaReR {t}"),
+            format!("\"Bearer {t}\""),
+            format!("'{t}'"),
+            format!("`{t}`"),
+            format!("  \n Authorization: \"Bearer {t}\"\r\n"),
+            format!("\"Authorization: Bearer {t}\""),
+            t.clone(),
+        ] {
+            assert_eq!(strip_pasted(&pasted), t, "{pasted:?}");
+            assert_eq!(
+                decode(&pasted).map(|j| j.payload["aud"].clone()),
+                Ok("api".into())
+            );
+        }
+        // Not a paste to strip: left as it is, and reported for what it is.
+        assert_eq!(strip_pasted("Bearerx"), "Bearerx");
+        assert_eq!(strip_pasted("\""), "\"");
+        assert_eq!(strip_pasted("Authorization"), "Authorization");
+        assert_eq!(strip_pasted(""), "");
+        assert_eq!(decode("Authorization: Bearer "), Err(DecodeError::Empty));
+        assert_eq!(decode("\"\""), Err(DecodeError::Empty));
+        // Deep nesting ends (bounded) instead of looping.
+        let deep = format!("{}x{}", "\"Bearer ".repeat(50), "\"".repeat(50));
+        let _ = strip_pasted(&deep);
+    }
+
+    #[test]
+    fn a_truncated_jwt_is_called_that_not_opaque() {
+        let t = token(
+            r#"{"typ":"JWT","alg":"RS256"}"#,
+            r#"{"aud":"api","roles":["Weather.Read"]}"#,
+        );
+        let (h, rest) = t.split_once('.').unwrap();
+        let (p, _sig) = rest.split_once('.').unwrap();
+        let damaged = |input: &str| {
+            let e = decode(input).expect_err(input);
+            assert!(e.is_damaged_jwt(), "{input}: {e:?}");
+            let text = e.to_string();
+            assert!(text.starts_with("a truncated or damaged JWT: "), "{text}");
+            assert!(!text.contains("opaque"), "{text}");
+            assert!(
+                e.hint().unwrap().contains("copy the whole token again"),
+                "{e:?}"
+            );
+            text
+        };
+        assert!(damaged(h).contains("only the header is there"));
+        assert!(damaged(&h[..10]).contains("stops inside the header"));
+        assert!(damaged(&format!("{h}.{p}")).contains("the signature is missing"));
+        assert!(damaged(&format!("{h}.{}", &p[..p.len() - 6])).contains("payload is cut short"));
+        assert!(damaged(&format!("{h}.")).contains("payload and the signature are missing"));
+        for cut in 1..8 {
+            let text = damaged(&format!("{h}.{}.c2ln", &p[..p.len() - cut]));
+            assert!(text.contains("payload is cut short"), "{cut}: {text}");
+        }
+        // A signature cut at a length base64url cannot end on.
+        assert!(damaged(&format!("{h}.{p}.c2lnX")).contains("signature is cut short or altered"));
+        assert!(damaged(&format!("{h}.{p}.s.x")).contains("4 dot-separated parts"));
+        // Not JWTs at all: said so, never "damaged".
+        for (input, words) in [
+            ("opaque-reference-token", "opaque"),
+            ("a.b.c.d.e", "encrypted"),
+        ] {
+            let e = decode(input).unwrap_err();
+            assert!(!e.is_damaged_jwt() && e.to_string().contains(words), "{e}");
+        }
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub struct Completed {
     pub level: Level,
 }
 
+/// The keys that refresh the token from where a refusal is read (keymap: F5 everywhere, `r`
+/// outside the city box, where it would be typed), for the cached-token note.
+const REFRESH_KEYS: &str = "F5, or r outside the city box";
+
 /// The CLI's latency formatting too: one rule, kept in `time`.
 pub use crate::time::latency;
 
@@ -158,12 +162,22 @@ impl App {
                 super::SetupRead::Read { facts, .. } => Some(facts.as_ref()),
                 _ => None,
             };
+            // A token served from the persistent cache says so, with its age and the key.
+            let token = crate::diagnose::refusal::TokenUse {
+                cached_at: sent
+                    .as_ref()
+                    .filter(|t| t.source == crate::auth::TokenSource::Cache)
+                    .map(|t| t.acquired_at),
+                renew: crate::diagnose::refusal::Renew::Key(REFRESH_KEYS),
+                now: self.now,
+            };
             crate::diagnose::refusal::explain_with_setup(
                 r,
                 claims,
                 &p.expected_roles,
                 &p.scope,
                 facts,
+                token,
             )
         });
         let (level, summary) = match &result {
