@@ -168,12 +168,27 @@ async fn weather_card_then_403_after_revoking_the_role() {
     d.keys([KeyCode::Enter]);
     d.wait_for(&["200 OK", "temperature", "humidity"]).await;
 
-    // Copy the token: only after the confirmation.
+    // Copy the last call as curl (no token in it), then the token: only after the
+    // confirmation.
     d.keys([KeyCode::Tab, KeyCode::Char('y')]);
-    d.wait_for(&["Copy the access token"]).await;
+    d.wait_for(&["3 the last call as a curl command"]).await;
+    d.keys([KeyCode::Char('3')]);
+    d.wait_for(&["copied the curl command"]).await;
+    {
+        let clips = d.clipboard.lock().unwrap();
+        let curl = clips.last().unwrap();
+        assert!(curl.starts_with("curl -sS --globoff"), "{curl}");
+        assert!(curl.contains("\"Authorization: Bearer $TOKEN\""), "{curl}");
+        assert!(curl.contains("/api/weather/Seattle"), "{curl}");
+        assert!(!curl.contains("eyJ"), "no token in it: {curl}");
+    }
+    d.keys([KeyCode::Char('y')]);
+    d.keys([KeyCode::Char('5')]);
+    d.wait_for(&["Copy the access token?"]).await;
     d.keys([KeyCode::Char('y')]);
     d.wait_for(&["copied the access token"]).await;
-    assert_eq!(d.clipboard.lock().unwrap().len(), 1);
+    assert_eq!(d.clipboard.lock().unwrap().len(), 2);
+    assert!(d.clipboard.lock().unwrap()[1].starts_with("eyJ"));
 
     // Revoke the role in the admin popup, refresh, call again: 403 explained.
     d.keys([KeyCode::Char('a')]);

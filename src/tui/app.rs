@@ -14,6 +14,7 @@ use chrono::{DateTime, FixedOffset, Offset, Utc};
 mod activity;
 mod calls;
 mod city;
+mod copy;
 mod keys;
 mod profiles;
 mod setup;
@@ -22,6 +23,7 @@ mod token;
 pub use activity::{ACTIVITY_CAP, ActivityLog, Entry, Level};
 pub use calls::{Completed, InFlight, latency};
 pub use city::{CityBox, HISTORY_CAP};
+pub use copy::{Clip, CopyWhat};
 pub use profiles::{
     ConfigRow, CredentialFacts, LintLine, ProfileState, RENEW_WITHIN_DAYS, expiry, response_summary,
 };
@@ -74,8 +76,12 @@ pub enum Overlay {
     Admin {
         selected: usize,
     },
-    /// "Copy the access token? y/n".
-    ConfirmCopy,
+    /// What to copy (`y`), with the selected row.
+    Copy {
+        selected: usize,
+    },
+    /// "Copy the access token? y/n" (or the curl line holding it).
+    ConfirmCopy(CopyWhat),
     /// The profile picker, with the selected row.
     Profiles {
         selected: usize,
@@ -411,13 +417,7 @@ impl App {
                     self.set_status(Level::Error, format!("refresh failed: {}", e.summary()));
                 }
             }
-            Msg::Copied(Ok(n)) => self.set_status(
-                Level::Good,
-                format!(
-                    "copied the access token ({n} bytes) with OSC 52 — your terminal must allow clipboard writes"
-                ),
-            ),
-            Msg::Copied(Err(e)) => self.set_status(Level::Error, format!("copy failed: {e}")),
+            Msg::Copied { what, result } => self.on_copied(what, result),
             Msg::AdminDone {
                 profile,
                 op,

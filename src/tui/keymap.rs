@@ -89,6 +89,8 @@ pub enum Scope {
     Compare,
     /// "Copy the access token? y/n".
     Confirm,
+    /// The copy popup (`y`): what to copy.
+    CopyMenu,
     /// The Setup view.
     SetupView,
     /// The Activity pane has focus.
@@ -184,8 +186,8 @@ pub struct Binding {
 
 use Key::{Char, Code, Ctrl, Digits};
 use Scope::{
-    ActivityPane, Admin, CityBox, Claims, Compare, Confirm, Everywhere, Help, Main, Panes, Picker,
-    Scroll, SetupView,
+    ActivityPane, Admin, CityBox, Claims, Compare, Confirm, CopyMenu, Everywhere, Help, Main,
+    Panes, Picker, Scroll, SetupView,
 };
 
 const fn row(
@@ -220,8 +222,10 @@ pub const BINDINGS: &[Binding] = &[
     // Popups.
     row(&[(Code(KeyCode::Esc), Help), (Char('?'), Help), (Char('q'), Help), (Code(KeyCode::F(1)), Help), (Code(KeyCode::Enter), Help)],
         Action::Close, "", "", Some(("Esc close help", 9))),
-    row(&[(Code(KeyCode::Up), Admin), (Char('k'), Admin), (Code(KeyCode::Up), Picker), (Char('k'), Picker)], Action::MenuUp, "", "", Some(("↑↓ select", 8))),
-    row(&[(Code(KeyCode::Down), Admin), (Char('j'), Admin), (Code(KeyCode::Down), Picker), (Char('j'), Picker)], Action::MenuDown, "", "", None),
+    row(&[(Code(KeyCode::Up), Admin), (Char('k'), Admin), (Code(KeyCode::Up), Picker), (Char('k'), Picker), (Code(KeyCode::Up), CopyMenu), (Char('k'), CopyMenu)], Action::MenuUp, "", "", Some(("↑↓ select", 8))),
+    row(&[(Code(KeyCode::Down), Admin), (Char('j'), Admin), (Code(KeyCode::Down), Picker), (Char('j'), Picker), (Code(KeyCode::Down), CopyMenu), (Char('j'), CopyMenu)], Action::MenuDown, "", "", None),
+    row(&[(Code(KeyCode::Enter), CopyMenu), (Digits, CopyMenu)], Action::Apply, "", "", Some(("Enter or 1-5 copy", 8))),
+    row(&[(Code(KeyCode::Esc), CopyMenu), (Char('y'), CopyMenu), (Char('q'), CopyMenu)], Action::Close, "", "", Some(("Esc close", 9))),
     row(&[(Code(KeyCode::Enter), Admin), (Digits, Admin)], Action::Apply, "", "", Some(("Enter or 1-9 apply", 8))),
     row(&[(Code(KeyCode::Enter), Picker), (Digits, Picker)], Action::Apply, "", "", Some(("Enter or 1-9 switch", 8))),
     row(&[(Code(KeyCode::Enter), Compare)], Action::CallAll, "", "", Some(("Enter call the API as every profile", 8))),
@@ -272,7 +276,7 @@ pub const BINDINGS: &[Binding] = &[
     only(row(&[(Char('p'), Panes)], Action::Profiles, "", "", Some(("p profiles", 6))), Show::Profiles),
     only(row(&[(Char('c'), Panes)], Action::Compare, "", "", Some(("c compare", 6))), Show::Profiles),
     row(&[(Char('t'), Panes)], Action::ToggleRaw, "t", "toggle raw token header and payload JSON", Some(("t raw", 3))),
-    row(&[(Char('y'), Panes)], Action::Copy, "y", "copy the access token (OSC 52), asks y/n first", Some(("y copy", 2))),
+    row(&[(Char('y'), Panes)], Action::Copy, "y", "copy: the claims, the diagnosis, the call as curl, the token (asks first)", Some(("y copy", 2))),
     only(row(&[(Char('a'), Panes)], Action::Admin, "a", "demo admin: change the sandbox tenant", Some(("a admin", 3))), Show::Demo),
     row(&[(Code(KeyCode::F(1)), CityBox)], Action::Help, "", "", Some(("F1 help", 9))),
     row(&[(Char('?'), Panes), (Code(KeyCode::F(1)), Panes)], Action::Help, "?  or  F1", "this help", Some(("? help", 9))),
@@ -397,7 +401,7 @@ mod tests {
     #[test]
     fn ctrl_c_wins_over_every_popup_and_digits_pick_rows() {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for popup in [Help, Admin, Picker, Compare, Confirm] {
+        for popup in [Help, Admin, Picker, Compare, Confirm, CopyMenu] {
             assert_eq!(
                 lookup(&ctrl_c, &cx(Some(popup), false)),
                 Some(Action::Quit),

@@ -62,8 +62,12 @@ pub enum Msg {
         profile: ProfileId,
         result: Result<(), TokenError>,
     },
-    /// The OSC 52 copy was written (or failed). Sent by the runtime for [`Effect::CopyToken`].
-    Copied(Result<usize, String>),
+    /// The OSC 52 copy was written (`Ok(bytes)`) or failed. Sent by the runtime for
+    /// [`Effect::Copy`].
+    Copied {
+        what: crate::tui::app::CopyWhat,
+        result: Result<usize, String>,
+    },
     /// A demo admin operation for `profile`'s client finished. Sent by the task spawned for
     /// [`Effect::Admin`].
     AdminDone {
@@ -169,8 +173,11 @@ pub enum Effect {
         token: AccessToken,
         jwt: Box<DecodedJwt>,
     },
-    /// Copy the access token to the terminal's clipboard with OSC 52.
-    CopyToken(AccessToken),
+    /// Copy `clip` to the terminal's clipboard with OSC 52.
+    Copy {
+        what: crate::tui::app::CopyWhat,
+        clip: crate::tui::app::Clip,
+    },
     /// Change the sandbox tenant for `profile`'s client (demo only).
     Admin { profile: ProfileId, op: AdminOp },
     /// `profile`'s sandbox client got a new secret: rebuild its token manager with it.

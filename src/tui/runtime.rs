@@ -292,9 +292,9 @@ impl Runtime {
                     let _ = tx.send(msg).await;
                 }));
             }
-            Effect::CopyToken(t) => {
-                let r = self.clipboard.copy(t.expose());
-                let _ = self.tx.try_send(Msg::Copied(r));
+            Effect::Copy { what, clip } => {
+                let result = self.clipboard.copy(clip.expose());
+                let _ = self.tx.try_send(Msg::Copied { what, result });
             }
             Effect::Admin { profile, op } => {
                 let (Some(demo), Some(client)) = (self.demo.clone(), self.demo_client(profile))

@@ -503,6 +503,8 @@ fn copy_prompt_is_never_cut() {
     let mut app = with_token(&["Weather.Read"]);
     app.update(key(KeyCode::Tab));
     app.update(ch('y'));
+    both("copy_menu", &app);
+    app.update(ch('5'));
     both("copy_prompt", &app);
     for (w, h) in [(120, 40), (80, 24), (64, 20)] {
         let screen = render(&app, w, h);

@@ -100,7 +100,8 @@ pub fn view(app: &App, f: &mut Frame) {
         Overlay::Profiles { selected } => profiles::picker(app, f, area, selected),
         Overlay::Compare => profiles::compare(app, f, area),
         Overlay::Setup => setup = setup::render(app, f, area),
-        Overlay::ConfirmCopy => copy::confirm(app, f, area),
+        Overlay::ConfirmCopy(what) => copy::confirm(app, f, area, what),
+        Overlay::Copy { selected } => copy::menu(app, f, area, selected),
         Overlay::None => {}
     }
     app.max_scroll.set(Scroll {

@@ -225,3 +225,39 @@ impl App {
         self.refresh_setup_report(id);
     }
 }
+
+/// The last call as plain text for the clipboard: the request and its status, then the
+/// diagnosis (reason, why, fix) and the API's `WWW-Authenticate`. Sanitised: what a server
+/// sent cannot carry terminal escapes into a later paste.
+pub fn diagnosis_text(last: &Completed) -> String {
+    use crate::problem::Problem as _;
+    let clean = |s: &str| crate::text::sanitize(s, false);
+    let mut out = Vec::new();
+    match &last.result {
+        Ok(r) => out.push(format!(
+            "GET {} → HTTP {} in {}",
+            clean(r.url.as_str()),
+            r.status,
+            latency(r.latency)
+        )),
+        Err(e) => out.push(format!(
+            "{}: no response: {}",
+            clean(&last.city),
+            clean(&e.summary())
+        )),
+    }
+    match &last.advice {
+        Some(a) => {
+            out.push(format!("✗ {}", clean(&a.summary)));
+            out.push(format!("why: {}", clean(&a.cause)));
+            out.push(format!("fix: {}", clean(&a.fix)));
+        }
+        None => out.push(clean(&last.summary)),
+    }
+    if let Ok(r) = &last.result {
+        for h in &r.www_authenticate {
+            out.push(format!("WWW-Authenticate: {}", clean(h)));
+        }
+    }
+    out.join("\n")
+}

@@ -16,7 +16,8 @@ impl App {
                 Overlay::None => None,
                 Overlay::Help => Some(Scope::Help),
                 Overlay::Admin { .. } => Some(Scope::Admin),
-                Overlay::ConfirmCopy => Some(Scope::Confirm),
+                Overlay::ConfirmCopy(_) => Some(Scope::Confirm),
+                Overlay::Copy { .. } => Some(Scope::CopyMenu),
                 Overlay::Profiles { .. } => Some(Scope::Picker),
                 Overlay::Compare => Some(Scope::Compare),
                 Overlay::Setup => Some(Scope::SetupView),
@@ -65,13 +66,7 @@ impl App {
                 self.scroll.token = 0;
                 self.focus = Focus::Token;
             }
-            Action::Copy => {
-                if self.token_snapshot().is_some_and(|s| s.token.is_some()) {
-                    self.overlay = Overlay::ConfirmCopy;
-                } else {
-                    self.set_status(Level::Warn, "no token to copy yet");
-                }
-            }
+            Action::Copy => self.open_copy(),
             Action::Admin => {
                 if self.demo.is_some() {
                     self.overlay = Overlay::Admin { selected: 0 };
@@ -118,10 +113,12 @@ impl App {
             Action::Apply => match self.overlay {
                 Overlay::Admin { selected } => self.apply_admin(selected),
                 Overlay::Profiles { selected } => self.switch_to(ProfileId(selected)),
+                Overlay::Copy { selected } => self.copy_pick(selected),
                 _ => self.dirty = false,
             },
             Action::Pick(i) => match self.overlay {
                 Overlay::Admin { .. } => self.apply_admin(i),
+                Overlay::Copy { .. } => self.copy_pick(i),
                 Overlay::Profiles { .. } if i < self.profiles.len() => {
                     self.overlay = Overlay::Profiles { selected: i };
                     self.switch_to(ProfileId(i));
@@ -139,13 +136,10 @@ impl App {
                     self.effects.push(Effect::Refresh { profile: id });
                 }
             }
-            Action::ConfirmYes => {
-                self.overlay = Overlay::None;
-                match self.token_snapshot().and_then(|s| s.token.clone()) {
-                    Some(t) => self.effects.push(Effect::CopyToken(t.access_token.clone())),
-                    None => self.set_status(Level::Warn, "no token to copy"),
-                }
-            }
+            Action::ConfirmYes => match self.overlay {
+                Overlay::ConfirmCopy(what) => self.copy_confirmed(what),
+                _ => self.dirty = false,
+            },
             Action::ConfirmNo => {
                 self.overlay = Overlay::None;
                 self.set_status(Level::Info, "copy cancelled");
@@ -177,6 +171,9 @@ impl App {
             },
             Overlay::Profiles { selected } => Overlay::Profiles {
                 selected: step(selected, self.profiles.len()),
+            },
+            Overlay::Copy { selected } => Overlay::Copy {
+                selected: step(selected, super::CopyWhat::ALL.len()),
             },
             other => other,
         };

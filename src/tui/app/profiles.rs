@@ -179,6 +179,8 @@ pub struct ProfileState {
     pub expected_roles: Vec<String>,
     /// The profile's scope (raw; for diagnosis, not display).
     pub(in crate::tui) scope: String,
+    /// Its CA file, for the copied curl command's `--cacert`.
+    pub(in crate::tui) ca_file: Option<std::path::PathBuf>,
     /// Config lint, errors first.
     pub(in crate::tui) lint: Vec<LintLine>,
     /// Its token manager runs (started when first activated, or for the compare view).
@@ -222,6 +224,7 @@ impl ProfileState {
             api_url: String::new(),
             expected_roles: Vec::new(),
             scope: String::new(),
+            ca_file: None,
             lint: Vec::new(),
             started: false,
             lint_logged: false,
@@ -321,6 +324,7 @@ impl ProfileState {
             api_url: s(&profile.api_url),
             expected_roles: profile.expected_roles.clone(),
             scope: profile.scope.clone(),
+            ca_file: profile.ca_file.clone(),
             lint,
             started: false,
             lint_logged: false,

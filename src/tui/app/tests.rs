@@ -212,32 +212,150 @@ fn t_toggles_raw_json_and_focuses_the_token() {
 
 #[test]
 fn y_copies_only_after_confirmation() {
+    use crate::tui::app::CopyWhat;
     let mut app = app(false);
     app.update(key(KeyCode::Tab));
     app.update(ch('y'));
-    assert_eq!(app.status(), Some("no token to copy yet"));
+    assert_eq!(app.overlay(), Overlay::Copy { selected: 0 });
+    // Nothing to copy yet: each row says why, and nothing is copied.
+    for n in '1'..='5' {
+        app.update(ch(n));
+        assert!(effects(&mut app).is_empty());
+        assert!(app.status().is_some(), "row {n} says why not");
+    }
+    app.update(key(KeyCode::Esc));
     assert_eq!(app.overlay(), Overlay::None);
 
     let mut app = with_token();
     app.update(key(KeyCode::Tab));
     app.update(ch('y'));
-    assert_eq!(app.overlay(), Overlay::ConfirmCopy);
+    app.update(ch('5'));
+    assert_eq!(app.overlay(), Overlay::ConfirmCopy(CopyWhat::Token));
     app.update(ch('n'));
     assert_eq!(app.overlay(), Overlay::None);
     assert!(effects(&mut app).is_empty());
     assert_eq!(app.status(), Some("copy cancelled"));
 
     app.update(ch('y'));
+    app.update(ch('5'));
     app.update(ch('y'));
     let e = effects(&mut app);
     match &e[..] {
-        [Effect::CopyToken(t)] => assert_eq!(t.expose(), jwt(&["Weather.Read"])),
+        [
+            Effect::Copy {
+                what: CopyWhat::Token,
+                clip,
+            },
+        ] => {
+            assert_eq!(clip.expose(), jwt(&["Weather.Read"]));
+            assert!(!format!("{clip:?}").contains("eyJ"), "Debug is redacted");
+        }
         other => panic!("{other:?}"),
     }
-    app.update(Msg::Copied(Ok(1234)));
-    assert!(app.status().unwrap().contains("1234 bytes"));
-    app.update(Msg::Copied(Err("stdout closed".into())));
+    app.update(Msg::Copied {
+        what: CopyWhat::Token,
+        result: Ok(1234),
+    });
+    assert!(
+        app.status()
+            .unwrap()
+            .contains("the access token (1234 bytes)")
+    );
+    app.update(Msg::Copied {
+        what: CopyWhat::Token,
+        result: Err("stdout closed".into()),
+    });
     assert_eq!(app.status(), Some("copy failed: stdout closed"));
+
+    // The claims are JSON with the header and payload; no confirmation needed.
+    app.update(ch('y'));
+    app.update(key(KeyCode::Enter));
+    match &effects(&mut app)[..] {
+        [
+            Effect::Copy {
+                what: CopyWhat::Claims,
+                clip,
+            },
+        ] => {
+            let v: serde_json::Value = serde_json::from_str(clip.expose()).unwrap();
+            assert_eq!(v["header"]["alg"], "RS256");
+            assert_eq!(v["payload"]["roles"][0], "Weather.Read");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_last_call_copies_as_its_diagnosis_and_as_curl() {
+    use crate::tui::app::CopyWhat;
+    let mut app = with_token();
+    type_str(&mut app, "Sea ttle'$(x)");
+    app.update(key(KeyCode::Enter));
+    let seq = app.in_flight().map(|c| c.seq).unwrap_or_default();
+    let mut resp = forbidden("Weather.Admin");
+    resp.url = url::Url::parse("http://127.0.0.1:8400/api/weather/Sea%20ttle'$(x)").unwrap();
+    answer(&mut app, seq, Ok(Box::new(resp)));
+    effects(&mut app);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('y'));
+    app.update(ch('2'));
+    match &effects(&mut app)[..] {
+        [
+            Effect::Copy {
+                what: CopyWhat::Diagnosis,
+                clip,
+            },
+        ] => {
+            let t = clip.expose();
+            assert!(
+                t.starts_with("GET http://127.0.0.1:8400/api/weather/"),
+                "{t}"
+            );
+            assert!(t.contains("→ HTTP 403"), "{t}");
+            assert!(
+                t.contains("\n✗ ") && t.contains("\nwhy: ") && t.contains("\nfix: "),
+                "{t}"
+            );
+            assert!(t.contains("WWW-Authenticate: Bearer"), "{t}");
+        }
+        other => panic!("{other:?}"),
+    }
+    app.update(ch('y'));
+    app.update(ch('3'));
+    match &effects(&mut app)[..] {
+        [
+            Effect::Copy {
+                what: CopyWhat::Curl,
+                clip,
+            },
+        ] => {
+            let t = clip.expose();
+            assert!(t.contains("$TOKEN"), "{t}");
+            assert!(!t.contains("eyJ"), "{t}");
+            // The hostile city stays inside single quotes.
+            assert!(
+                t.ends_with("'http://127.0.0.1:8400/api/weather/Sea%20ttle'\\''$(x)'"),
+                "{t}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // With the token in it: asked first.
+    app.update(ch('y'));
+    app.update(ch('4'));
+    assert_eq!(app.overlay(), Overlay::ConfirmCopy(CopyWhat::CurlWithToken));
+    app.update(ch('y'));
+    match &effects(&mut app)[..] {
+        [
+            Effect::Copy {
+                what: CopyWhat::CurlWithToken,
+                clip,
+            },
+        ] => {
+            assert!(clip.expose().contains("Bearer eyJ"));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
