@@ -109,12 +109,11 @@ impl Demo {
 
     /// Wait until the compare table's row for `profile` shows `needle`.
     async fn wait_row(&mut self, profile: &str, needle: &str) -> String {
-        let row = format!("│{profile} ");
         let what = format!("the {profile} row to show {needle:?}");
         support::wait_until(&mut self.ui.frames, &what, |screen| {
             screen
                 .lines()
-                .any(|l| l.contains(&row) && l.contains(needle))
+                .any(|l| is_row(l, profile) && l.contains(needle))
         })
         .await
     }
@@ -313,6 +312,11 @@ async fn rotated_key_is_verified_again() {
     d.quit().await;
 }
 
+/// `line` is the compare table's row for `profile` (selected, with ▶, or not).
+fn is_row(line: &str, profile: &str) -> bool {
+    line.contains(&format!("│ {profile} ")) || line.contains(&format!("│▶{profile} "))
+}
+
 /// The symbol in `row`'s line of the compare table under the column headed `header`.
 fn cell(screen: &str, row: &str, header: &str) -> String {
     let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
@@ -327,14 +331,15 @@ fn cell(screen: &str, row: &str, header: &str) -> String {
     let col = find(head, header).unwrap();
     let line = lines
         .iter()
-        .find(|l| find(l, &format!("│{row} ")).is_some())
+        .find(|l| is_row(&l.iter().collect::<String>(), row))
         .unwrap_or_else(|| panic!("no row {row:?} in:\n{screen}"));
     line[col].to_string()
 }
 
 /// SCENARIOS.md 5, with the sandbox's clients: switch to the read-only mobile app with the
 /// picker and call (200); then the compare view shows every profile's roles against the
-/// role the API requires, and Enter calls the API as each: no-roles is refused.
+/// role the API requires, and `a` calls the API as each: no-roles is refused; Enter on a row
+/// switches to its profile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_profile_then_compare_every_profile() {
     let mut d = Demo::start_all(120, 40).await;
@@ -391,14 +396,23 @@ async fn switch_profile_then_compare_every_profile() {
         "mobile-ro's call:\n{screen}"
     );
 
-    // Enter calls the API as every profile with the same city: each row gets its answer.
-    d.keys([KeyCode::Enter]);
+    // `a` calls the API as every profile with the same city: each row gets its answer.
+    d.keys([KeyCode::Char('a')]);
     d.wait_row("no-roles", "403 IDW10203").await;
     d.wait_row("console-rw", "200 Seattle").await;
     d.wait_row("expired-secret", "✗ no token").await;
     let screen = d.wait_row("expired-secret", "✗ AADSTS7000222").await;
     assert!(screen.contains("(the sandbox's weather API)"), "{screen}");
-    d.keys([KeyCode::Esc, KeyCode::Tab]);
+    // ↑/↓ select a row and Enter switches to that profile, closing the view.
+    let no_roles = names.iter().position(|n| n == "no-roles").unwrap();
+    let steps = (no_roles + names.len() - mobile) % names.len();
+    d.keys(std::iter::repeat_n(KeyCode::Down, steps));
+    d.keys([KeyCode::Enter]);
+    let screen = d
+        .wait_for(&["profile no-roles (", "switched to profile no-roles"])
+        .await;
+    assert!(!screen.contains("Compare profiles"), "{screen}");
+    d.keys([KeyCode::Tab]);
     d.quit().await;
 }
 

@@ -140,6 +140,8 @@ pub struct App {
     pub(in crate::tui) claims: ClaimCursor,
     /// Lines scrolled in the Setup view.
     pub(in crate::tui) setup_scroll: u16,
+    /// The compare view's selected row (a profile index; Enter switches to it).
+    pub(in crate::tui) compare_selected: usize,
     /// The largest useful scroll offset per pane, as of the last frame drawn. Written by the
     /// view (it alone knows the pane sizes), read by `update` to clamp scrolling.
     pub(in crate::tui) max_scroll: std::cell::Cell<Scroll>,
@@ -199,6 +201,7 @@ impl App {
             scroll: Scroll::default(),
             claims: ClaimCursor::default(),
             setup_scroll: 0,
+            compare_selected: active,
             max_scroll: std::cell::Cell::new(Scroll::default()),
             city: CityBox::default(),
             activity: ActivityLog::default(),
@@ -506,6 +509,7 @@ impl App {
     /// reading each profile's set-up, for the "granted" column).
     fn open_compare(&mut self) {
         self.overlay = Overlay::Compare;
+        self.compare_selected = self.active.0;
         let unread: Vec<ProfileId> = self
             .ids()
             .filter(|id| self.loads(*id) && matches!(self.profiles[id.0].setup, SetupRead::Unread))

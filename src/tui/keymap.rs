@@ -220,11 +220,16 @@ pub const BINDINGS: &[Binding] = &[
     // Popups.
     row(&[(Code(KeyCode::Esc), Help), (Char('?'), Help), (Char('q'), Help), (Code(KeyCode::F(1)), Help), (Code(KeyCode::Enter), Help)],
         Action::Close, "", "", Some(("Esc close help", 9))),
-    row(&[(Code(KeyCode::Up), Admin), (Char('k'), Admin), (Code(KeyCode::Up), Picker), (Char('k'), Picker)], Action::MenuUp, "", "", Some(("↑↓ select", 8))),
-    row(&[(Code(KeyCode::Down), Admin), (Char('j'), Admin), (Code(KeyCode::Down), Picker), (Char('j'), Picker)], Action::MenuDown, "", "", None),
+    row(&[(Code(KeyCode::Up), Admin), (Char('k'), Admin), (Code(KeyCode::Up), Picker), (Char('k'), Picker),
+          (Code(KeyCode::Up), Compare), (Char('k'), Compare)], Action::MenuUp, "", "", Some(("↑↓ select", 8))),
+    row(&[(Code(KeyCode::Down), Admin), (Char('j'), Admin), (Code(KeyCode::Down), Picker), (Char('j'), Picker),
+          (Code(KeyCode::Down), Compare), (Char('j'), Compare)], Action::MenuDown, "", "", None),
     row(&[(Code(KeyCode::Enter), Admin), (Digits, Admin)], Action::Apply, "", "", Some(("Enter or 1-9 apply", 8))),
     row(&[(Code(KeyCode::Enter), Picker), (Digits, Picker)], Action::Apply, "", "", Some(("Enter or 1-9 switch", 8))),
-    row(&[(Code(KeyCode::Enter), Compare)], Action::CallAll, "", "", Some(("Enter call the API as every profile", 8))),
+    // The compare view: Enter switches to the selected row's profile (as in the picker); `a`
+    // calls the API as all of them (not `c`, which closes the view it opened).
+    row(&[(Code(KeyCode::Enter), Compare), (Digits, Compare)], Action::Apply, "", "", Some(("Enter switch", 8))),
+    row(&[(Char('a'), Compare)], Action::CallAll, "", "", Some(("a call as all", 8))),
     row(&[(Char('r'), Compare), (Code(KeyCode::F(5)), Compare)], Action::RefreshAll, "", "", Some(("r refresh all", 6))),
     row(&[(Code(KeyCode::F(3)), Picker), (Char('c'), Picker)], Action::Compare, "", "", Some(("c compare", 5))),
     row(&[(Code(KeyCode::F(2)), Compare), (Char('p'), Compare)], Action::Profiles, "", "", Some(("p profiles", 5))),

@@ -287,7 +287,7 @@ fn compare_view_after_calling_as_each() {
     let mut app = profiles_with_tokens();
     type_str(&mut app, "Seattle");
     app.update(key(KeyCode::F(3)));
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     for (seq, resp) in [
         (1, weather_ok()),
         (2, weather_ok()),
@@ -301,7 +301,7 @@ fn compare_view_after_calling_as_each() {
     let row = |name: &str| {
         screen
             .lines()
-            .find(|l| l.contains(&format!("│{name} ")))
+            .find(|l| l.contains(&format!("│ {name} ")) || l.contains(&format!("│▶{name} ")))
             .unwrap_or_default()
             .to_string()
     };
@@ -310,6 +310,18 @@ fn compare_view_after_calling_as_each() {
     assert!(row("console-rw").contains("✓             ✓"), "{screen}");
     assert!(row("no-roles").contains("403 IDW10203"), "{screen}");
     assert!(row("typo").contains("✗ does not load"), "{screen}");
+}
+
+/// ↑/↓ select a row of the compare view (Enter would switch to it).
+#[test]
+fn compare_view_row_selected() {
+    let mut app = profiles_with_tokens();
+    app.update(key(KeyCode::F(3)));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    both("compare_selected", &app);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Enter switch"), "{screen}");
 }
 
 /// Outside the demo the compare view cannot ask the sandbox which role the API requires;
@@ -326,7 +338,7 @@ fn compare_marks_the_role_the_api_named_in_a_403() {
     app.update(key(KeyCode::F(3)));
     let before = render(&app, 120, 40);
     assert!(before.contains("* expected by every profile"), "{before}");
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     for seq in 1..=4 {
         answer(&mut app, seq, Ok(Box::new(forbidden("Weather.Write"))));
     }
@@ -461,7 +473,7 @@ fn compare_shows_what_the_tenant_granted() {
     let screen = render(&app, 120, 40);
     let row = screen
         .lines()
-        .find(|l| l.contains("│console-rw"))
+        .find(|l| l.contains("▶console-rw"))
         .unwrap_or_default();
     assert!(row.contains("✗✓"), "{screen}");
     assert!(

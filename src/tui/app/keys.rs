@@ -118,12 +118,17 @@ impl App {
             Action::Apply => match self.overlay {
                 Overlay::Admin { selected } => self.apply_admin(selected),
                 Overlay::Profiles { selected } => self.switch_to(ProfileId(selected)),
+                Overlay::Compare => self.switch_to(ProfileId(self.compare_selected)),
                 _ => self.dirty = false,
             },
             Action::Pick(i) => match self.overlay {
                 Overlay::Admin { .. } => self.apply_admin(i),
                 Overlay::Profiles { .. } if i < self.profiles.len() => {
                     self.overlay = Overlay::Profiles { selected: i };
+                    self.switch_to(ProfileId(i));
+                }
+                Overlay::Compare if i < self.profiles.len() => {
+                    self.compare_selected = i;
                     self.switch_to(ProfileId(i));
                 }
                 _ => self.dirty = false,
@@ -178,6 +183,10 @@ impl App {
             Overlay::Profiles { selected } => Overlay::Profiles {
                 selected: step(selected, self.profiles.len()),
             },
+            Overlay::Compare => {
+                self.compare_selected = step(self.compare_selected, self.profiles.len());
+                Overlay::Compare
+            }
             other => other,
         };
     }

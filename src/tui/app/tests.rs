@@ -806,7 +806,7 @@ fn each_call_answer_goes_to_its_own_profile() {
 }
 
 #[test]
-fn compare_starts_every_manager_and_enter_calls_as_each() {
+fn compare_starts_every_manager_and_a_calls_as_each() {
     let mut app = profiles_app(true, 90);
     app.update(key(KeyCode::F(3)));
     assert_eq!(app.overlay(), Overlay::Compare);
@@ -821,8 +821,8 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     app.update(ch('c'));
     assert_eq!(app.overlay(), Overlay::Compare);
     assert!(effects(&mut app).is_empty());
-    // Enter with no city anywhere: say so, call nothing.
-    app.update(key(KeyCode::Enter));
+    // `a` with no city anywhere: say so, call nothing.
+    app.update(ch('a'));
     assert!(
         app.status()
             .unwrap()
@@ -835,7 +835,7 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     assert_eq!(app.focus(), Focus::City);
     type_str(&mut app, "Oslo");
     app.update(key(KeyCode::F(3)));
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     let calls: Vec<(usize, String)> = effects(&mut app)
         .into_iter()
         .filter_map(|e| match e {
@@ -855,7 +855,7 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::F(3)));
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     assert_eq!(effects(&mut app).len(), 4);
     assert_eq!(app.city(), "Oslo");
     // r refreshes every running profile (after grants changed in the demo popup).
@@ -867,6 +867,68 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
         "{e:?}"
     );
     assert_eq!(app.overlay(), Overlay::Compare);
+}
+
+#[test]
+fn compare_rows_are_selected_and_enter_switches_to_one() {
+    let mut app = profiles_app(true, 90);
+    app.update(key(KeyCode::F(3)));
+    assert_eq!(app.compare_selected, 0, "opens on the active profile");
+    effects(&mut app);
+    app.update(key(KeyCode::Down));
+    app.update(ch('j'));
+    assert_eq!(app.compare_selected, 2);
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.compare_selected, 4, "wraps around to the last row");
+    // The last row does not load: Enter says so and keeps the view open.
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::Compare);
+    assert!(app.status().unwrap().starts_with("cannot switch to typo"));
+    assert_eq!(app.active(), 0);
+    // mobile-ro: Enter switches to it and closes the view; no call is made.
+    app.update(ch('k'));
+    app.update(ch('k'));
+    app.update(ch('k'));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert_eq!(app.active(), 1);
+    assert!(
+        !effects(&mut app)
+            .iter()
+            .any(|e| matches!(e, Effect::CallApi { .. }))
+    );
+    // Reopened, it starts on the new active profile; a digit switches at once.
+    app.update(key(KeyCode::F(3)));
+    assert_eq!(app.compare_selected, 1);
+    app.update(ch('1'));
+    assert_eq!(app.active(), 0);
+    assert_eq!(app.overlay(), Overlay::None);
+}
+
+/// A call that found no token, then a token that came later (a renewed secret): the compare
+/// view's `last call` must not still say "no token" beside a valid one.
+#[test]
+fn a_no_token_call_does_not_contradict_a_later_token() {
+    let mut app = app(true);
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::Enter));
+    answer(&mut app, 1, Err(CallError::Token(expired_secret_error())));
+    assert_eq!(app.profiles()[0].outcome_summary().1, "✗ no token");
+    // A token older than the call (an earlier state published late) changes nothing.
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
+    assert_eq!(app.profiles()[0].outcome_summary().1, "✗ no token");
+    let later = app.now() + chrono::Duration::seconds(30);
+    app.set_now(later);
+    let mut snap = fresh(&["Weather.Read"], 2);
+    if let Some(t) = snap.token.as_mut() {
+        std::sync::Arc::make_mut(t).acquired_at = later;
+    }
+    step(&mut app, P0, snap);
+    let (level, text) = app.profiles()[0].outcome_summary();
+    assert_eq!(text, "— not called with this token");
+    assert_eq!(level, Level::Info);
 }
 
 #[test]
