@@ -15,6 +15,7 @@ mod activity;
 mod calls;
 mod city;
 mod keys;
+mod palette;
 mod profiles;
 mod setup;
 mod token;
@@ -22,6 +23,7 @@ mod token;
 pub use activity::{ACTIVITY_CAP, ActivityLog, Entry, Level};
 pub use calls::{Completed, InFlight, latency};
 pub use city::{CityBox, HISTORY_CAP};
+pub use palette::Palette;
 pub use profiles::{
     ConfigRow, CredentialFacts, LintLine, ProfileState, RENEW_WITHIN_DAYS, expiry, response_summary,
 };
@@ -84,6 +86,8 @@ pub enum Overlay {
     Compare,
     /// The app-role set-up of the active profile, read from Microsoft Graph, as a chain.
     Setup,
+    /// The command palette (its filter and selection are in [`App::palette`]).
+    Palette,
 }
 
 /// Per-pane scroll offsets (lines from the top; for Activity, lines up from the newest).
@@ -142,6 +146,8 @@ pub struct App {
     pub(in crate::tui) setup_scroll: u16,
     /// The compare view's selected row (a profile index; Enter switches to it).
     pub(in crate::tui) compare_selected: usize,
+    /// The command palette's filter and selection (shown while [`Overlay::Palette`]).
+    pub(in crate::tui) palette: Palette,
     /// The largest useful scroll offset per pane, as of the last frame drawn. Written by the
     /// view (it alone knows the pane sizes), read by `update` to clamp scrolling.
     pub(in crate::tui) max_scroll: std::cell::Cell<Scroll>,
@@ -202,6 +208,7 @@ impl App {
             claims: ClaimCursor::default(),
             setup_scroll: 0,
             compare_selected: active,
+            palette: Palette::default(),
             max_scroll: std::cell::Cell::new(Scroll::default()),
             city: CityBox::default(),
             activity: ActivityLog::default(),

@@ -213,7 +213,7 @@ fn help_fits_80x24_in_the_demo_too() {
     let mut app = app(true);
     app.update(key(KeyCode::F(1)));
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("demo admin"), "{screen}");
+    assert!(screen.contains("sandbox admin"), "{screen}");
     assert!(
         screen.contains("The F-keys work everywhere."),
         "the last line is not cut off:\n{screen}"
@@ -310,6 +310,17 @@ fn compare_view_after_calling_as_each() {
     assert!(row("console-rw").contains("✓             ✓"), "{screen}");
     assert!(row("no-roles").contains("403 IDW10203"), "{screen}");
     assert!(row("typo").contains("✗ does not load"), "{screen}");
+}
+
+/// The command palette, everything listed, then filtered as typed.
+#[test]
+fn command_palette() {
+    let mut app = with_token(&["Weather.Read"]);
+    app.update(ctrl('p'));
+    both("palette", &app);
+    type_str(&mut app, "ref");
+    app.update(key(KeyCode::Down));
+    both("palette_filtered", &app);
 }
 
 /// ↑/↓ select a row of the compare view (Enter would switch to it).

@@ -85,6 +85,7 @@ pub fn view(app: &App, f: &mut Frame) {
         Overlay::Profiles { selected } => profiles::picker(app, f, area, selected),
         Overlay::Compare => profiles::compare(app, f, area),
         Overlay::Setup => setup = setup::render(app, f, area),
+        Overlay::Palette => overlay::palette(app, f, area),
         Overlay::ConfirmCopy | Overlay::None => {}
     }
     app.max_scroll.set(Scroll {

@@ -20,9 +20,11 @@ impl App {
                 Overlay::Profiles { .. } => Some(Scope::Picker),
                 Overlay::Compare => Some(Scope::Compare),
                 Overlay::Setup => Some(Scope::SetupView),
+                Overlay::Palette => Some(Scope::Palette),
             },
             city_focused: self.focus == Focus::City,
             activity_focused: self.focus == Focus::Activity,
+            token_focused: self.focus == Focus::Token,
             claims: self.focus == Focus::Token && !self.raw && self.jwt().is_some(),
             demo: self.demo.is_some(),
             multi: self.profiles.len() > 1,
@@ -44,11 +46,16 @@ impl App {
                     self.dirty = false;
                 }
             }
+            None if cx.popup == Some(Scope::Palette) => {
+                if !self.palette_edit(k) {
+                    self.dirty = false;
+                }
+            }
             None => self.dirty = false,
         }
     }
 
-    /// Carry out `action` (from a key, or later from a command palette or the mouse).
+    /// Carry out `action` (from a key, the command palette or the mouse).
     pub(super) fn act(&mut self, action: Action) {
         match action {
             Action::Quit => self.quit = true,
@@ -114,7 +121,11 @@ impl App {
                 self.stop_wait(self.active, "stopped waiting");
             }
             Action::Close => self.overlay = Overlay::None,
+            Action::MenuUp | Action::MenuDown if self.overlay == Overlay::Palette => {
+                self.palette_step(action == Action::MenuDown)
+            }
             Action::MenuUp | Action::MenuDown => self.menu_step(action == Action::MenuDown),
+            Action::Apply if self.overlay == Overlay::Palette => self.palette_run(),
             Action::Apply => match self.overlay {
                 Overlay::Admin { selected } => self.apply_admin(selected),
                 Overlay::Profiles { selected } => self.switch_to(ProfileId(selected)),
@@ -163,6 +174,7 @@ impl App {
                 self.activity.all = !self.activity.all;
                 self.activity.back = 0;
             }
+            Action::Palette => self.open_palette(),
         }
     }
 

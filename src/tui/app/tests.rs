@@ -8,6 +8,7 @@ use super::*;
 use crate::auth::Phase;
 use crate::jwt::Check;
 use crate::tui::fixtures::*;
+use crate::tui::keymap::Action;
 use crate::tui::msg::CallError;
 use crate::tui::msg::ProfileId;
 
@@ -905,6 +906,62 @@ fn compare_rows_are_selected_and_enter_switches_to_one() {
     app.update(ch('1'));
     assert_eq!(app.active(), 0);
     assert_eq!(app.overlay(), Overlay::None);
+}
+
+#[test]
+fn the_palette_runs_a_command_by_name_as_its_key_would() {
+    let mut app = with_token();
+    // Ctrl-P from the city box; `:` from a pane.
+    app.update(ctrl('p'));
+    assert_eq!(app.overlay(), Overlay::Palette);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay(), Overlay::None);
+    app.update(key(KeyCode::Tab));
+    app.update(ch(':'));
+    assert_eq!(app.overlay(), Overlay::Palette);
+    // Letters type into the filter (q does not quit), the list narrows as you type.
+    let all = app.palette_entries().len();
+    type_str(&mut app, "raw");
+    assert!(!app.should_quit());
+    assert!(app.palette_entries().len() < all);
+    assert_eq!(app.palette_entries()[0].action, Action::ToggleRaw);
+    assert!(!app.raw());
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(app.raw(), "ran the same action as t");
+    // ↑/↓ move the selection; Enter runs the selected one (the refresh effect, as r).
+    app.update(ch(':'));
+    type_str(&mut app, "refresh");
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Up));
+    effects(&mut app);
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(&effects(&mut app)[..], [Effect::Refresh { profile }] if *profile == P0));
+    // q in the filter types; nothing matching: Enter does nothing and the palette stays.
+    app.update(ch(':'));
+    type_str(&mut app, "qqqqzz");
+    assert!(app.palette_entries().is_empty());
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::Palette);
+    assert!(!app.should_quit());
+    // Ctrl-C still quits from the palette.
+    app.update(ctrl('c'));
+    assert!(app.should_quit());
+}
+
+#[test]
+fn the_palette_offers_admin_only_where_there_is_a_sandbox() {
+    let names =
+        |app: &App| -> Vec<Action> { app.palette_entries().iter().map(|b| b.action).collect() };
+    let mut plain = with_token();
+    plain.update(ctrl('p'));
+    assert!(!names(&plain).contains(&Action::Admin));
+    let mut demo = app(true);
+    demo.update(ctrl('p'));
+    assert!(names(&demo).contains(&Action::Admin));
+    type_str(&mut demo, "admin");
+    demo.update(key(KeyCode::Enter));
+    assert!(matches!(demo.overlay(), Overlay::Admin { .. }));
 }
 
 /// A call that found no token, then a token that came later (a renewed secret): the compare

@@ -1,11 +1,11 @@
-//! The help overlay and the demo admin popup.
+//! The help overlay, the command palette and the sandbox admin popup.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::{popup, wrap};
+use super::{centered, clear, popup, popup_block, wrap};
 use crate::tui::app::App;
 use crate::tui::keymap::help_rows;
 
@@ -35,6 +35,74 @@ pub fn help(app: &App, f: &mut Frame, area: Rect) {
         th.dim(),
     ));
     popup(f, area, w, lines, " Keys ", " Esc close ", th);
+}
+
+/// The command palette: the filter on top, then the matching commands (key, what it does),
+/// the selected one highlighted; the list scrolls to keep it in view.
+pub fn palette(app: &App, f: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let entries = app.palette_entries();
+    let w = area.width.saturating_sub(4).min(84);
+    let inner_w = w.saturating_sub(2) as usize;
+    let key_w = entries
+        .iter()
+        .map(|b| wrap::width(b.label))
+        .max()
+        .unwrap_or(0);
+    // Border, the filter and a rule above the list.
+    let room = area.height.saturating_sub(4).max(1) as usize;
+    let shown = entries.len().clamp(1, room);
+    let h = (shown + 4) as u16;
+    let rect = centered(area, w, h);
+    clear(f, rect);
+    let block = popup_block(" Commands ", " Enter run · Esc close ", th);
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let filter = app.palette.input.value();
+    let scroll = app.palette.input.visual_scroll(inner_w.saturating_sub(3));
+    let typed: String = filter.chars().skip(scroll).collect();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("› ", th.label()),
+            Span::raw(crate::text::sanitize(&typed, false)),
+        ]),
+        Line::from(Span::styled("─".repeat(inner_w), th.dim())),
+    ];
+    if entries.is_empty() {
+        lines.push(Line::from(Span::styled(
+            " no command matches; Backspace to widen the filter",
+            th.dim(),
+        )));
+    }
+    let selected = app.palette.selected.min(entries.len().saturating_sub(1));
+    let first = (selected + 1).saturating_sub(shown);
+    for (i, b) in entries.iter().enumerate().skip(first).take(shown) {
+        let style = if i == selected {
+            th.selected().add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        let mark = if i == selected { "▶" } else { " " };
+        let lead = format!("{mark}{:<key_w$}  ", b.label);
+        let room = inner_w.saturating_sub(wrap::width(&lead));
+        let mut help: String = b.help.to_string();
+        if wrap::width(&help) > room {
+            help = help
+                .chars()
+                .take(room.saturating_sub(1))
+                .collect::<String>()
+                + "…";
+        }
+        let pad = room.saturating_sub(wrap::width(&help));
+        lines.push(Line::from(vec![
+            Span::styled(lead, style.patch(th.label())),
+            Span::styled(format!("{help}{}", " ".repeat(pad)), style),
+        ]));
+    }
+    f.render_widget(ratatui::widgets::Paragraph::new(lines), inner);
+    let x = (app.palette.input.visual_cursor().saturating_sub(scroll) as u16)
+        .min(inner.width.saturating_sub(3));
+    f.set_cursor_position((inner.x + 2 + x, inner.y));
 }
 
 pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
