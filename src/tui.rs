@@ -151,10 +151,13 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
         active,
         http,
         cache,
-        None,
+        // A profile whose authority is a local `tokenscope sandbox` gets the admin popup.
+        Some(DemoSetup::remote()),
         Clipboard::Osc52,
     );
-    let mut app = App::with_profiles(&profiles, active, AppOptions::from_env());
+    let mut app_opts = AppOptions::from_env();
+    app_opts.sandbox_admin = true;
+    let mut app = App::with_profiles(&profiles, active, app_opts);
     if let Some(w) = warning {
         tracing::warn!("{w}");
         app.update(Msg::Warning(w));

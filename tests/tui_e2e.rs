@@ -453,3 +453,71 @@ async fn setup_view_shows_the_broken_link_and_waits_for_the_grant() {
     d.keys([KeyCode::Tab]);
     d.quit().await;
 }
+
+/// The dashboard (not the demo) against a running sandbox: the profile's authority is a
+/// loopback address, so the start-up probe finds the sandbox's admin routes and the `a` popup
+/// changes the tenant over HTTP — the required role, and the clock skew knob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_popup_works_against_a_running_sandbox() {
+    let sandbox = Arc::new(support::sandbox(SandboxOptions::default()).await);
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::sandbox_config(&sandbox, dir.path());
+    let profile = support::load_profile(&path, None, &Env::default());
+    let http = support::client(&profile);
+    let profiles = vec![(profile.name.clone(), Ok(profile.clone()))];
+    let rt = Runtime::with_profiles(
+        vec![Some(profile.clone())],
+        0,
+        http,
+        None,
+        Some(DemoSetup::remote()),
+        Clipboard::Memory(Arc::new(Mutex::new(Vec::new()))),
+    );
+    let mut opts = AppOptions::from_env();
+    opts.theme = Theme::new(false);
+    opts.sandbox_admin = true;
+    let app = App::with_profiles(&profiles, 0, opts);
+    let mut ui = Dashboard::run(app, rt, 120, 40);
+    let port = sandbox.local_addr().port();
+    ui.wait_for(&[&format!("sandbox at 127.0.0.1:{port}"), "● fresh"])
+        .await;
+    ui.keys([KeyCode::Tab, KeyCode::Char('a')]);
+    let screen = ui
+        .wait_for(&[
+            "Sandbox admin · 127.0.0.1",
+            "Make the API require Weather.Write",
+        ])
+        .await;
+    ui.keys([KeyCode::Char(popup_key(
+        &screen,
+        "Make the API require Weather.Write",
+    ))]);
+    ui.wait_for(&["sandbox: the weather API now"]).await;
+    assert_eq!(sandbox.required_role(), "Weather.Write");
+    // Past row 9 the keys are letters: the clock skew knob is one of them.
+    ui.keys([KeyCode::Char('a')]);
+    let screen = ui
+        .wait_for(&["Move the sandbox's clock 10m 0s ahead"])
+        .await;
+    let key = popup_key(&screen, "Move the sandbox's clock 10m 0s ahead");
+    assert!(key.is_ascii_lowercase(), "{key:?}\n{screen}");
+    ui.keys([KeyCode::Char(key)]);
+    ui.wait_for(&["sandbox: the sandbox's clock"]).await;
+    assert_eq!(sandbox.clock_offset().num_seconds(), 600);
+    ui.keys([KeyCode::Char('a')]);
+    ui.wait_for(&["clock 10m 0s ahead", "Set the sandbox's clock right again"])
+        .await;
+    ui.keys([KeyCode::Esc]);
+    ui.quit().await;
+}
+
+/// The key the admin popup shows before `label`.
+fn popup_key(screen: &str, label: &str) -> char {
+    screen
+        .lines()
+        .find_map(|l| {
+            let at = l.find(label)?;
+            l[..at].trim_end().chars().last()
+        })
+        .unwrap_or_else(|| panic!("no row {label:?} in:\n{screen}"))
+}

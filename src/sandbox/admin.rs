@@ -235,6 +235,11 @@ async fn stats(State(shared): State<AppState>) -> Response {
         "grant_delay_seconds": state.grant_delay.as_secs(),
         "token_lifetime_seconds": state.token_lifetime.map(|d| d.as_secs()),
         "clock_offset_seconds": shared.clock_offset().num_seconds(),
+        // What the dashboard's admin popup offers to grant, require and configure.
+        "app_roles": state.model.api.app_roles.iter().map(|r| json!({
+            "value": r.value,
+            "allowed_member_types": r.allowed_member_types,
+        })).collect::<Vec<_>>(),
     }))
 }
 

@@ -110,6 +110,9 @@ pub struct AppOptions {
     pub now: DateTime<Utc>,
     /// Demo mode: the sandbox tenant's state (enables the `a` popup).
     pub demo: Option<DemoState>,
+    /// Ask the runtime, at start and on every switch, whether the active profile's authority
+    /// is a local `tokenscope sandbox` whose admin routes answer (the `a` popup works there).
+    pub sandbox_admin: bool,
 }
 
 impl AppOptions {
@@ -120,6 +123,7 @@ impl AppOptions {
             utc_offset: chrono::Local::now().offset().fix(),
             now: crate::time::now(),
             demo: None,
+            sandbox_admin: false,
         }
     }
 }
@@ -155,8 +159,10 @@ pub struct App {
     pub(in crate::tui) activity: ActivityLog,
     /// A one-line message in the footer, cleared by the next key.
     pub(in crate::tui) status: Option<(Level, String)>,
-    /// The sandbox tenant as the active profile's client sees it (demo only).
+    /// The sandbox tenant as the active profile's client sees it (demo, or a local sandbox).
     pub(in crate::tui) demo: Option<DemoState>,
+    /// Probe for a local sandbox's admin routes at start and on every switch.
+    sandbox_admin: bool,
     /// Numbers calls across all profiles, so a cancelled call's late answer is recognised.
     seq: u64,
     effects: Vec<Effect>,
@@ -214,6 +220,7 @@ impl App {
             activity: ActivityLog::default(),
             status: None,
             demo: opts.demo,
+            sandbox_admin: opts.sandbox_admin,
             seq: 0,
             effects: Vec::new(),
             dirty: true,
@@ -221,6 +228,11 @@ impl App {
         };
         // Config problems belong in the log too: at 80 columns the Config pane is hidden.
         app.log_problems(ProfileId(active));
+        if app.sandbox_admin {
+            app.effects.push(Effect::DemoState {
+                profile: ProfileId(active),
+            });
+        }
         app
     }
 
@@ -435,7 +447,7 @@ impl App {
             } => self.on_admin_done(profile, op, result),
             Msg::Demo { profile, state } => {
                 if profile == self.active {
-                    self.demo = Some(*state);
+                    self.demo = state.map(|s| *s);
                 }
             }
             Msg::Setup { profile, result } if profile.0 < self.profiles.len() => {
@@ -577,7 +589,7 @@ impl App {
         if !started {
             self.effects.push(Effect::StartProfiles(vec![id]));
         }
-        if self.demo.is_some() {
+        if self.demo.is_some() || self.sandbox_admin {
             self.effects.push(Effect::DemoState { profile: id });
         }
     }

@@ -142,6 +142,9 @@ pub enum Key {
     Ctrl(char),
     /// 1–9 ([`Action::Pick`] gets the row).
     Digits,
+    /// [`PICK_KEYS`]: 1–9, then letters the popup does not use otherwise ([`Action::Pick`]
+    /// gets the row).
+    Picks,
     /// Any key not matched before it in the same scope.
     Any,
 }
@@ -159,9 +162,19 @@ impl Key {
                     && matches!(k.code, KeyCode::Char(x) if x.eq_ignore_ascii_case(&c))
             }
             Key::Digits => plain && matches!(k.code, KeyCode::Char('1'..='9')),
+            Key::Picks => plain && matches!(k.code, KeyCode::Char(c) if PICK_KEYS.contains(c)),
             Key::Any => true,
         }
     }
+}
+
+/// The keys that pick a row of a long popup (the admin popup), in row order: 1–9, then the
+/// letters it does not take for anything else (not `a` or `q`, which close it, nor `j`/`k`).
+pub const PICK_KEYS: &str = "123456789bcdefghilmnoprstuvwxyz";
+
+/// The key that picks row `i` of a long popup, if it has one.
+pub fn pick_key(i: usize) -> Option<char> {
+    PICK_KEYS.chars().nth(i)
 }
 
 /// When a row is shown in the help overlay and the footer.
@@ -239,7 +252,7 @@ pub const BINDINGS: &[Binding] = &[
           (Code(KeyCode::Up), Compare), (Char('k'), Compare)], Action::MenuUp, "", "", Some(("↑↓ select", 8))),
     row(&[(Code(KeyCode::Down), Admin), (Char('j'), Admin), (Code(KeyCode::Down), Picker), (Char('j'), Picker),
           (Code(KeyCode::Down), Compare), (Char('j'), Compare)], Action::MenuDown, "", "", None),
-    row(&[(Code(KeyCode::Enter), Admin), (Digits, Admin)], Action::Apply, "", "", Some(("Enter or 1-9 apply", 8))),
+    row(&[(Code(KeyCode::Enter), Admin), (Key::Picks, Admin)], Action::Apply, "", "", Some(("Enter or its key apply", 8))),
     row(&[(Code(KeyCode::Enter), Picker), (Digits, Picker)], Action::Apply, "", "", Some(("Enter or 1-9 switch", 8))),
     // The compare view: Enter switches to the selected row's profile (as in the picker); `a`
     // calls the API as all of them (not `c`, which closes the view it opened).
@@ -326,6 +339,9 @@ pub fn lookup(k: &KeyEvent, cx: &Context) -> Option<Action> {
             .map(|(key, _)| match (b.action, key, k.code) {
                 (Action::Apply, Key::Digits, KeyCode::Char(c)) => {
                     Action::Pick(c as usize - '1' as usize)
+                }
+                (Action::Apply, Key::Picks, KeyCode::Char(c)) => {
+                    Action::Pick(PICK_KEYS.chars().position(|p| p == c).unwrap_or(usize::MAX))
                 }
                 (a, _, _) => a,
             })
@@ -488,9 +504,18 @@ mod tests {
             Some(Action::ConfirmNo)
         );
         assert_eq!(
-            lookup(&k(KeyCode::Char('x')), &cx(Some(Admin), false)),
+            lookup(&k(KeyCode::Char('!')), &cx(Some(Admin), false)),
             None
         );
+        // Past 9, the admin popup's rows have letters (not its own a/q/j/k).
+        assert_eq!(
+            lookup(&k(KeyCode::Char('b')), &cx(Some(Admin), false)),
+            Some(Action::Pick(9))
+        );
+        assert_eq!(pick_key(9), Some('b'));
+        for own in ['a', 'q', 'j', 'k'] {
+            assert!(!PICK_KEYS.contains(own), "{own}");
+        }
     }
 
     #[test]

@@ -230,6 +230,45 @@ fn demo_admin_popup() {
     both("demo_admin", &app);
 }
 
+/// A `tokenscope sandbox` reached over its admin routes, with more roles than fit at 80×24:
+/// the list scrolls with the selection, every row has a key, and the knobs' state is shown.
+#[test]
+fn sandbox_admin_popup_scrolls() {
+    let mut app = app(false);
+    let mut state = demo_state();
+    state.remote = Some("127.0.0.1:8443".into());
+    state
+        .api_roles
+        .extend(["Forecast.Read".into(), "Forecast.Write".into()]);
+    state.situations.clock_offset = 600;
+    state.situations.v1_tokens = true;
+    app.update(crate::tui::Msg::Demo {
+        profile: P0,
+        state: Some(Box::new(state)),
+    });
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 1));
+    app.update(key(KeyCode::Tab));
+    app.update(ch('a'));
+    for _ in 0..17 {
+        app.update(key(KeyCode::Down));
+    }
+    both("sandbox_admin", &app);
+    let small = render(&app, 80, 24);
+    assert!(
+        small.contains("↑ ") && small.contains(" more (↑↓ scroll)"),
+        "{small}"
+    );
+    assert!(
+        small.contains("▶l  Require assignment"),
+        "row 18 has the key l: {small}"
+    );
+    assert!(
+        small.contains("Enter or its key apply"),
+        "the footer shows: {small}"
+    );
+    assert!(small.contains("Sandbox admin · 127.0.0.1:8443"), "{small}");
+}
+
 #[test]
 fn too_small() {
     let app = with_token(&["Weather.Read"]);

@@ -143,10 +143,10 @@ fn title_bar(app: &App, f: &mut Frame, area: Rect) {
         0 | 1 => String::new(),
         n => format!(" ({} of {n})", app.active.0 + 1),
     };
-    let mode = if app.demo.is_some() {
-        " · demo: local sandbox tenant"
-    } else {
-        ""
+    let mode = match app.demo.as_ref().map(|d| d.remote.as_deref()) {
+        Some(None) => " · demo: local sandbox tenant".to_string(),
+        Some(Some(at)) => format!(" · sandbox at {}", crate::text::sanitize(at, false)),
+        None => String::new(),
     };
     let left = Line::from(vec![
         Span::styled(

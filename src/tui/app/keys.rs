@@ -85,7 +85,7 @@ impl App {
                 } else {
                     self.set_status(
                         Level::Info,
-                        "the admin popup is only available in `tokenscope demo`",
+                        "the admin popup changes a sandbox tenant: run `tokenscope demo`, or point this profile's authority at a local `tokenscope sandbox`",
                     );
                 }
             }

@@ -268,11 +268,9 @@ fn admin_popup_only_in_demo() {
     app.update(key(KeyCode::Tab));
     app.update(ch('a'));
     assert_eq!(app.overlay(), Overlay::None);
-    assert!(
-        app.status()
-            .unwrap()
-            .contains("only available in `tokenscope demo`")
-    );
+    assert!(app.status().unwrap().contains(
+        "run `tokenscope demo`, or point this profile's authority at a local `tokenscope sandbox`"
+    ));
 
     let mut app = crate::tui::fixtures::app(true);
     app.update(key(KeyCode::Tab));
@@ -281,7 +279,7 @@ fn admin_popup_only_in_demo() {
     app.update(key(KeyCode::Up));
     assert_eq!(
         app.overlay(),
-        Overlay::Admin { selected: 12 },
+        Overlay::Admin { selected: 13 },
         "wraps around"
     );
     app.update(key(KeyCode::Down));
@@ -331,6 +329,7 @@ fn demo_ops_follow_the_tenant_state() {
             AdminOp::AcceptedTokenVersion(crate::sandbox::TokenVersion::V1),
             AdminOp::AssignmentRequired(true),
             AdminOp::GrantDelay(Some(Duration::from_secs(30))),
+            AdminOp::ClockOffset(600),
         ]
     );
     // A certificate or federated client has no secret to expire or renew.
@@ -345,9 +344,50 @@ fn demo_ops_follow_the_tenant_state() {
     let mut app = app(true);
     app.update(Msg::Demo {
         profile: P0,
-        state: Box::new(state.clone()),
+        state: Some(Box::new(state.clone())),
     });
     assert_eq!(app.demo.as_ref(), Some(&state));
+}
+
+/// Outside the demo: the runtime is asked at start whether the active profile's authority is
+/// a local sandbox; its answer turns the popup on, or (for another profile) off again.
+#[test]
+fn a_local_sandbox_turns_the_admin_popup_on() {
+    let mut opts = options(false);
+    opts.sandbox_admin = true;
+    let mut app = App::with_profiles(&profiles(), 0, opts);
+    assert!(matches!(&effects(&mut app)[..], [Effect::DemoState { profile }] if *profile == P0));
+    app.update(key(KeyCode::Tab));
+    app.update(ch('a'));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(app.status().unwrap().contains("local `tokenscope sandbox`"));
+    let mut state = demo_state();
+    state.remote = Some("127.0.0.1:8400".into());
+    app.update(Msg::Demo {
+        profile: P0,
+        state: Some(Box::new(state)),
+    });
+    app.update(ch('a'));
+    assert!(matches!(app.overlay(), Overlay::Admin { .. }));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("Sandbox admin · 127.0.0.1:8400"),
+        "{screen}"
+    );
+    app.update(key(KeyCode::Esc));
+    // Switching asks again; a profile with no sandbox behind it has no popup.
+    app.update(key(KeyCode::F(2)));
+    app.update(ch('2'));
+    assert!(
+        effects(&mut app)
+            .iter()
+            .any(|e| matches!(e, Effect::DemoState { profile } if profile.0 == 1))
+    );
+    app.update(Msg::Demo {
+        profile: ProfileId(1),
+        state: None,
+    });
+    assert!(!app.is_demo());
 }
 
 #[test]
