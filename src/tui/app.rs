@@ -156,6 +156,9 @@ pub struct App {
     /// view (it alone knows the pane sizes), read by `update` to clamp scrolling.
     pub(in crate::tui) max_scroll: std::cell::Cell<Scroll>,
     pub(in crate::tui) city: CityBox,
+    /// The city histories of the profiles not active now, by name (the active one's is in
+    /// `city`); swapped on every switch, remembered across runs.
+    pub(in crate::tui) histories: std::collections::HashMap<String, Vec<String>>,
     pub(in crate::tui) activity: ActivityLog,
     /// A one-line message in the footer, cleared by the next key.
     pub(in crate::tui) status: Option<(Level, String)>,
@@ -217,6 +220,7 @@ impl App {
             palette: Palette::default(),
             max_scroll: std::cell::Cell::new(Scroll::default()),
             city: CityBox::default(),
+            histories: Default::default(),
             activity: ActivityLog::default(),
             status: None,
             demo: opts.demo,
@@ -572,6 +576,11 @@ impl App {
             self.set_status(Level::Info, text);
             return;
         }
+        // Each profile has its own city history.
+        let old = self.cur().name.clone();
+        let mine = self.histories.remove(&self.profiles[id.0].name);
+        self.histories.insert(old, self.city.history().to_vec());
+        self.city.set_history(mine.unwrap_or_default());
         self.active = id;
         self.first_claim();
         self.scroll.token = 0;
