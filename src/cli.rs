@@ -57,10 +57,6 @@ pub struct Cli {
     /// Do not read or write the persistent token cache.
     #[arg(long, global = true)]
     pub no_cache: bool,
-    /// Dashboard: leave the mouse to the terminal (to select text) instead of clicks and the
-    /// wheel. Also: `TOKENSCOPE_NO_MOUSE=1`.
-    #[arg(long, global = true, env = "TOKENSCOPE_NO_MOUSE", value_parser = clap::builder::FalseyValueParser::new())]
-    pub no_mouse: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -374,7 +370,6 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 no_cache: cli.no_cache,
                 log_file: None,
                 profile_given: cli.profile.is_some(),
-                no_mouse: cli.no_mouse,
             };
             crate::tui::run_dashboard(profile, dash)
                 .await
@@ -383,7 +378,6 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Demo { tls }) => {
             let demo = crate::tui::DemoOptions {
                 tls,
-                no_mouse: cli.no_mouse,
                 ..Default::default()
             };
             crate::tui::run_demo(demo)

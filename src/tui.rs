@@ -53,8 +53,6 @@ pub struct DashboardOptions {
     pub log_file: Option<PathBuf>,
     /// A profile was named (`--profile`): open it, not the last session's.
     pub profile_given: bool,
-    /// Leave the mouse to the terminal (selecting text) instead of clicks and the wheel.
-    pub no_mouse: bool,
 }
 
 /// How `tokenscope demo` runs.
@@ -64,8 +62,6 @@ pub struct DemoOptions {
     pub log_file: Option<PathBuf>,
     /// Serve the sandbox over HTTPS with a throwaway CA.
     pub tls: bool,
-    /// Leave the mouse to the terminal (see [`DashboardOptions::no_mouse`]).
-    pub no_mouse: bool,
 }
 
 /// The default log file: `tokenscope.log` in the platform data dir (or

@@ -61,7 +61,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 
 /// The admin routes as documented by `tokenscope sandbox`.
 pub(crate) const ROUTES: &[&str] = &[
-    "GET    /_sandbox/stats                              request counts per endpoint",
+    "GET    /_sandbox/stats                              request counts, every knob's setting, the API's app roles",
     "GET    /_sandbox/clients                            clients, roles, secrets",
     "POST   /_sandbox/clients/{client}/roles/{role}      grant an app role (admin consent)",
     "DELETE /_sandbox/clients/{client}/roles/{role}      revoke it (stays configured)",
