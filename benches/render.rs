@@ -162,6 +162,7 @@ fn app(last: ApiResponse) -> App {
             utc_offset: FixedOffset::east_opt(3600).unwrap(),
             now: now(),
             demo: None,
+            sandbox_admin: false,
         },
     );
     let mut generation = 0;

@@ -276,6 +276,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             let dash = crate::tui::DashboardOptions {
                 no_cache: cli.no_cache,
                 log_file: None,
+                profile_given: cli.profile.is_some(),
             };
             crate::tui::run_dashboard(profile, dash)
                 .await

@@ -34,6 +34,8 @@ pub enum FileKind {
     SetupExport,
     /// A key the sandbox stored for its next start.
     SandboxKey,
+    /// What the dashboard remembers across runs (last profile, focused pane, cities).
+    DashboardMemory,
 }
 
 impl FileKind {
@@ -42,7 +44,7 @@ impl FileKind {
     pub const fn cap(self) -> u64 {
         const KIB: u64 = 1024;
         match self {
-            FileKind::ClientSecret | FileKind::SandboxKey => 64 * KIB,
+            FileKind::ClientSecret | FileKind::SandboxKey | FileKind::DashboardMemory => 64 * KIB,
             FileKind::FederatedToken => 256 * KIB,
             FileKind::CaBundle => 16 * 1024 * KIB,
             FileKind::Config
@@ -69,6 +71,7 @@ impl FileKind {
             FileKind::TenantModel => "the tenant file",
             FileKind::SetupExport => "the exported set-up file",
             FileKind::SandboxKey => "the sandbox key file",
+            FileKind::DashboardMemory => "the dashboard's memory file",
         }
     }
 }

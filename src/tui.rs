@@ -12,6 +12,7 @@ mod demo;
 #[cfg(test)]
 mod fixtures;
 mod keymap;
+mod memory;
 mod msg;
 mod runtime;
 mod terminal;
@@ -32,6 +33,7 @@ pub use app::{
 };
 pub use demo::{AdminOp, DemoSetup, DemoState};
 pub use keymap::{Action, BINDINGS, Binding};
+pub use memory::{DATA_DIR_ENV, Memory, Remembered, data_dir, memory_file};
 pub use msg::{CallError, Effect, Msg, ProfileId};
 pub use runtime::{Clipboard, EXIT_HOOK_ENV, Runtime};
 pub use theme::Theme;
@@ -49,6 +51,8 @@ pub struct DashboardOptions {
     pub no_cache: bool,
     /// Log file; default `tokenscope.log` in the platform data dir.
     pub log_file: Option<PathBuf>,
+    /// A profile was named (`--profile`): open it, not the last session's.
+    pub profile_given: bool,
 }
 
 /// How `tokenscope demo` runs.
@@ -60,10 +64,33 @@ pub struct DemoOptions {
     pub tls: bool,
 }
 
-/// The default log file: `tokenscope.log` in the platform data dir.
+/// The default log file: `tokenscope.log` in the platform data dir (or
+/// `$TOKENSCOPE_DATA_DIR`).
 pub fn default_log_file() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "tokenscope")
-        .map(|d| d.data_dir().join("tokenscope.log"))
+    data_dir().map(|d| d.join("tokenscope.log"))
+}
+
+/// The dashboard's memory of earlier runs for `scope` (a config file, or the demo), with the
+/// file it lives in; a broken file is logged and forgotten.
+fn recall(scope: &str) -> (Memory, Remembered, Option<PathBuf>) {
+    let Some(path) = memory_file() else {
+        return (Memory::default(), Remembered::default(), None);
+    };
+    let (memory, warning) = Memory::load(&path);
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+    let r = memory.get(scope);
+    (memory, r, Some(path))
+}
+
+/// Remember this session for the next one (a failure is logged: it costs only the memory).
+fn remember(mut memory: Memory, scope: &str, app: &App, path: Option<PathBuf>) {
+    let Some(path) = path else { return };
+    memory.set(scope, app.remembered());
+    if let Err(e) = memory.save(&path) {
+        tracing::warn!(path = %path.display(), error = %e, "cannot write the dashboard's memory");
+    }
 }
 
 /// Send `tracing` output to a file (never the terminal). Returns the guard that flushes it,
@@ -117,7 +144,7 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
         },
         None => Vec::new(),
     };
-    let active = match profiles.iter().position(|(n, _)| *n == profile.name) {
+    let mut active = match profiles.iter().position(|(n, _)| *n == profile.name) {
         Some(i) => {
             profiles[i].1 = Ok(profile.clone());
             i
@@ -127,6 +154,23 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
             0
         }
     };
+    // The last session's profile, unless one was asked for (gone or broken: the default).
+    let scope = match &profile.config_path {
+        Some(p) => p.display().to_string(),
+        None => "(no config file)".into(),
+    };
+    let (memory, recalled, memory_path) = recall(&scope);
+    if !opts.profile_given
+        && let Some(i) = recalled.profile_index(profiles.iter().map(|(n, _)| n.as_str()))
+        && profiles[i].1.is_ok()
+    {
+        active = i;
+    }
+    let first = profiles[active]
+        .1
+        .clone()
+        .unwrap_or_else(|_| profile.clone());
+    let profile = first;
     let mut warning = None;
     let cache = if opts.no_cache || !profile.cache {
         None
@@ -151,15 +195,21 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
         active,
         http,
         cache,
-        None,
+        // A profile whose authority is a local `tokenscope sandbox` gets the admin popup.
+        Some(DemoSetup::remote()),
         Clipboard::Osc52,
     );
-    let mut app = App::with_profiles(&profiles, active, AppOptions::from_env());
+    let mut app_opts = AppOptions::from_env();
+    app_opts.sandbox_admin = true;
+    let mut app = App::with_profiles(&profiles, active, app_opts);
+    app.restore(&recalled);
     if let Some(w) = warning {
         tracing::warn!("{w}");
         app.update(Msg::Warning(w));
     }
-    in_terminal(&mut app, &mut runtime).await
+    let result = in_terminal(&mut app, &mut runtime).await;
+    remember(memory, &scope, &app, memory_path);
+    result
 }
 
 /// [`config::resolve_all`]'s answer with each error as its one-line summary (what the
@@ -172,6 +222,9 @@ pub fn resolved(
         .map(|(n, r)| (n, r.map_err(|e| e.summary())))
         .collect()
 }
+
+/// The demo's entry in the dashboard's memory (its profiles are the sandbox's clients).
+const DEMO_SCOPE: &str = "demo";
 
 /// Start the sandbox tenant in-process, point a generated config at it and open the
 /// dashboard with the demo admin popup. The sandbox stops when the dashboard closes.
@@ -236,10 +289,16 @@ async fn demo_in_terminal(
     let first =
         config::resolve(&loaded, None, &env).context("the generated demo config does not load")?;
     let profiles = resolved(config::resolve_all(&loaded, &env));
-    let active = profiles
-        .iter()
-        .position(|(n, _)| *n == first.name)
+    let (memory, recalled, memory_path) = recall(DEMO_SCOPE);
+    let active = recalled
+        .profile_index(profiles.iter().map(|(n, _)| n.as_str()))
+        .filter(|i| profiles[*i].1.is_ok())
+        .or_else(|| profiles.iter().position(|(n, _)| *n == first.name))
         .unwrap_or(0);
+    let first = match &profiles[active].1 {
+        Ok(p) => p.clone(),
+        Err(_) => first,
+    };
     let http = http_client(&first)?;
     let sandbox = std::sync::Arc::new(sandbox);
     // No persistent cache: a previous demo's tokens name another issuer (the port changes).
@@ -257,7 +316,9 @@ async fn demo_in_terminal(
     let mut opts = AppOptions::from_env();
     opts.demo = runtime.demo_state(active);
     let mut app = App::with_profiles(&profiles, active, opts);
+    app.restore(&recalled);
     let result = with_terminal(&mut app, &mut runtime, session).await;
+    remember(memory, DEMO_SCOPE, &app, memory_path);
     drop(runtime);
     if let Ok(sandbox) = std::sync::Arc::try_unwrap(sandbox) {
         sandbox.shutdown().await;

@@ -109,12 +109,11 @@ impl Demo {
 
     /// Wait until the compare table's row for `profile` shows `needle`.
     async fn wait_row(&mut self, profile: &str, needle: &str) -> String {
-        let row = format!("│{profile} ");
         let what = format!("the {profile} row to show {needle:?}");
         support::wait_until(&mut self.ui.frames, &what, |screen| {
             screen
                 .lines()
-                .any(|l| l.contains(&row) && l.contains(needle))
+                .any(|l| is_row(l, profile) && l.contains(needle))
         })
         .await
     }
@@ -329,6 +328,11 @@ async fn rotated_key_is_verified_again() {
     d.quit().await;
 }
 
+/// `line` is the compare table's row for `profile` (selected, with ▶, or not).
+fn is_row(line: &str, profile: &str) -> bool {
+    line.contains(&format!("│ {profile} ")) || line.contains(&format!("│▶{profile} "))
+}
+
 /// The symbol in `row`'s line of the compare table under the column headed `header`.
 fn cell(screen: &str, row: &str, header: &str) -> String {
     let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
@@ -343,14 +347,15 @@ fn cell(screen: &str, row: &str, header: &str) -> String {
     let col = find(head, header).unwrap();
     let line = lines
         .iter()
-        .find(|l| find(l, &format!("│{row} ")).is_some())
+        .find(|l| is_row(&l.iter().collect::<String>(), row))
         .unwrap_or_else(|| panic!("no row {row:?} in:\n{screen}"));
     line[col].to_string()
 }
 
 /// SCENARIOS.md 5, with the sandbox's clients: switch to the read-only mobile app with the
 /// picker and call (200); then the compare view shows every profile's roles against the
-/// role the API requires, and Enter calls the API as each: no-roles is refused.
+/// role the API requires, and `a` calls the API as each: no-roles is refused; Enter on a row
+/// switches to its profile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_profile_then_compare_every_profile() {
     let mut d = Demo::start_all(120, 40).await;
@@ -407,14 +412,23 @@ async fn switch_profile_then_compare_every_profile() {
         "mobile-ro's call:\n{screen}"
     );
 
-    // Enter calls the API as every profile with the same city: each row gets its answer.
-    d.keys([KeyCode::Enter]);
+    // `a` calls the API as every profile with the same city: each row gets its answer.
+    d.keys([KeyCode::Char('a')]);
     d.wait_row("no-roles", "403 IDW10203").await;
     d.wait_row("console-rw", "200 Seattle").await;
     d.wait_row("expired-secret", "✗ no token").await;
     let screen = d.wait_row("expired-secret", "✗ AADSTS7000222").await;
     assert!(screen.contains("(the sandbox's weather API)"), "{screen}");
-    d.keys([KeyCode::Esc, KeyCode::Tab]);
+    // ↑/↓ select a row and Enter switches to that profile, closing the view.
+    let no_roles = names.iter().position(|n| n == "no-roles").unwrap();
+    let steps = (no_roles + names.len() - mobile) % names.len();
+    d.keys(std::iter::repeat_n(KeyCode::Down, steps));
+    d.keys([KeyCode::Enter]);
+    let screen = d
+        .wait_for(&["profile no-roles (", "switched to profile no-roles"])
+        .await;
+    assert!(!screen.contains("Compare profiles"), "{screen}");
+    d.keys([KeyCode::Tab]);
     d.quit().await;
 }
 
@@ -454,4 +468,72 @@ async fn setup_view_shows_the_broken_link_and_waits_for_the_grant() {
     assert!(!screen.contains("403 Forbidden"), "{screen}");
     d.keys([KeyCode::Tab]);
     d.quit().await;
+}
+
+/// The dashboard (not the demo) against a running sandbox: the profile's authority is a
+/// loopback address, so the start-up probe finds the sandbox's admin routes and the `a` popup
+/// changes the tenant over HTTP — the required role, and the clock skew knob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_popup_works_against_a_running_sandbox() {
+    let sandbox = Arc::new(support::sandbox(SandboxOptions::default()).await);
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::sandbox_config(&sandbox, dir.path());
+    let profile = support::load_profile(&path, None, &Env::default());
+    let http = support::client(&profile);
+    let profiles = vec![(profile.name.clone(), Ok(profile.clone()))];
+    let rt = Runtime::with_profiles(
+        vec![Some(profile.clone())],
+        0,
+        http,
+        None,
+        Some(DemoSetup::remote()),
+        Clipboard::Memory(Arc::new(Mutex::new(Vec::new()))),
+    );
+    let mut opts = AppOptions::from_env();
+    opts.theme = Theme::new(false);
+    opts.sandbox_admin = true;
+    let app = App::with_profiles(&profiles, 0, opts);
+    let mut ui = Dashboard::run(app, rt, 120, 40);
+    let port = sandbox.local_addr().port();
+    ui.wait_for(&[&format!("sandbox at 127.0.0.1:{port}"), "● fresh"])
+        .await;
+    ui.keys([KeyCode::Tab, KeyCode::Char('a')]);
+    let screen = ui
+        .wait_for(&[
+            "Sandbox admin · 127.0.0.1",
+            "Make the API require Weather.Write",
+        ])
+        .await;
+    ui.keys([KeyCode::Char(popup_key(
+        &screen,
+        "Make the API require Weather.Write",
+    ))]);
+    ui.wait_for(&["sandbox: the weather API now"]).await;
+    assert_eq!(sandbox.required_role(), "Weather.Write");
+    // Past row 9 the keys are letters: the clock skew knob is one of them.
+    ui.keys([KeyCode::Char('a')]);
+    let screen = ui
+        .wait_for(&["Move the sandbox's clock 10m 0s ahead"])
+        .await;
+    let key = popup_key(&screen, "Move the sandbox's clock 10m 0s ahead");
+    assert!(key.is_ascii_lowercase(), "{key:?}\n{screen}");
+    ui.keys([KeyCode::Char(key)]);
+    ui.wait_for(&["sandbox: the sandbox's clock"]).await;
+    assert_eq!(sandbox.clock_offset().num_seconds(), 600);
+    ui.keys([KeyCode::Char('a')]);
+    ui.wait_for(&["clock 10m 0s ahead", "Set the sandbox's clock right again"])
+        .await;
+    ui.keys([KeyCode::Esc]);
+    ui.quit().await;
+}
+
+/// The key the admin popup shows before `label`.
+fn popup_key(screen: &str, label: &str) -> char {
+    screen
+        .lines()
+        .find_map(|l| {
+            let at = l.find(label)?;
+            l[..at].trim_end().chars().last()
+        })
+        .unwrap_or_else(|| panic!("no row {label:?} in:\n{screen}"))
 }

@@ -61,7 +61,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 
 /// The admin routes as documented by `tokenscope sandbox`.
 pub(crate) const ROUTES: &[&str] = &[
-    "GET    /_sandbox/stats                              request counts per endpoint",
+    "GET    /_sandbox/stats                              request counts, every knob's setting, the API's app roles",
     "GET    /_sandbox/clients                            clients, roles, secrets",
     "POST   /_sandbox/clients/{client}/roles/{role}      grant an app role (admin consent)",
     "DELETE /_sandbox/clients/{client}/roles/{role}      revoke it (stays configured)",
@@ -235,6 +235,11 @@ async fn stats(State(shared): State<AppState>) -> Response {
         "grant_delay_seconds": state.grant_delay.as_secs(),
         "token_lifetime_seconds": state.token_lifetime.map(|d| d.as_secs()),
         "clock_offset_seconds": shared.clock_offset().num_seconds(),
+        // What the dashboard's admin popup offers to grant, require and configure.
+        "app_roles": state.model.api.app_roles.iter().map(|r| json!({
+            "value": r.value,
+            "allowed_member_types": r.allowed_member_types,
+        })).collect::<Vec<_>>(),
     }))
 }
 

@@ -302,6 +302,11 @@ impl SandboxHandle {
         self.shared.set_clock_offset(offset)
     }
 
+    /// How far the sandbox's clock is moved from the real one ([`SandboxHandle::set_clock_offset`]).
+    pub fn clock_offset(&self) -> TimeDelta {
+        self.shared.clock_offset()
+    }
+
     /// The sandbox's "now".
     pub fn now(&self) -> DateTime<Utc> {
         self.shared.now()

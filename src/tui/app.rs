@@ -16,6 +16,7 @@ mod calls;
 mod city;
 mod copy;
 mod keys;
+mod palette;
 mod profiles;
 mod setup;
 mod token;
@@ -24,6 +25,7 @@ pub use activity::{ACTIVITY_CAP, ActivityLog, Entry, Level};
 pub use calls::{Completed, InFlight, latency};
 pub use city::{CityBox, HISTORY_CAP};
 pub use copy::{Clip, CopyWhat};
+pub use palette::Palette;
 pub use profiles::{
     ConfigRow, CredentialFacts, LintLine, ProfileState, RENEW_WITHIN_DAYS, expiry, response_summary,
 };
@@ -90,6 +92,8 @@ pub enum Overlay {
     Compare,
     /// The app-role set-up of the active profile, read from Microsoft Graph, as a chain.
     Setup,
+    /// The command palette (its filter and selection are in [`App::palette`]).
+    Palette,
 }
 
 /// Per-pane scroll offsets (lines from the top; for Activity, lines up from the newest).
@@ -112,6 +116,9 @@ pub struct AppOptions {
     pub now: DateTime<Utc>,
     /// Demo mode: the sandbox tenant's state (enables the `a` popup).
     pub demo: Option<DemoState>,
+    /// Ask the runtime, at start and on every switch, whether the active profile's authority
+    /// is a local `tokenscope sandbox` whose admin routes answer (the `a` popup works there).
+    pub sandbox_admin: bool,
 }
 
 impl AppOptions {
@@ -122,6 +129,7 @@ impl AppOptions {
             utc_offset: chrono::Local::now().offset().fix(),
             now: crate::time::now(),
             demo: None,
+            sandbox_admin: false,
         }
     }
 }
@@ -146,15 +154,24 @@ pub struct App {
     pub(in crate::tui) claims: ClaimCursor,
     /// Lines scrolled in the Setup view.
     pub(in crate::tui) setup_scroll: u16,
+    /// The compare view's selected row (a profile index; Enter switches to it).
+    pub(in crate::tui) compare_selected: usize,
+    /// The command palette's filter and selection (shown while [`Overlay::Palette`]).
+    pub(in crate::tui) palette: Palette,
     /// The largest useful scroll offset per pane, as of the last frame drawn. Written by the
     /// view (it alone knows the pane sizes), read by `update` to clamp scrolling.
     pub(in crate::tui) max_scroll: std::cell::Cell<Scroll>,
     pub(in crate::tui) city: CityBox,
+    /// The city histories of the profiles not active now, by name (the active one's is in
+    /// `city`); swapped on every switch, remembered across runs.
+    pub(in crate::tui) histories: std::collections::HashMap<String, Vec<String>>,
     pub(in crate::tui) activity: ActivityLog,
     /// A one-line message in the footer, cleared by the next key.
     pub(in crate::tui) status: Option<(Level, String)>,
-    /// The sandbox tenant as the active profile's client sees it (demo only).
+    /// The sandbox tenant as the active profile's client sees it (demo, or a local sandbox).
     pub(in crate::tui) demo: Option<DemoState>,
+    /// Probe for a local sandbox's admin routes at start and on every switch.
+    sandbox_admin: bool,
     /// Numbers calls across all profiles, so a cancelled call's late answer is recognised.
     seq: u64,
     effects: Vec<Effect>,
@@ -205,11 +222,15 @@ impl App {
             scroll: Scroll::default(),
             claims: ClaimCursor::default(),
             setup_scroll: 0,
+            compare_selected: active,
+            palette: Palette::default(),
             max_scroll: std::cell::Cell::new(Scroll::default()),
             city: CityBox::default(),
+            histories: Default::default(),
             activity: ActivityLog::default(),
             status: None,
             demo: opts.demo,
+            sandbox_admin: opts.sandbox_admin,
             seq: 0,
             effects: Vec::new(),
             dirty: true,
@@ -217,6 +238,11 @@ impl App {
         };
         // Config problems belong in the log too: at 80 columns the Config pane is hidden.
         app.log_problems(ProfileId(active));
+        if app.sandbox_admin {
+            app.effects.push(Effect::DemoState {
+                profile: ProfileId(active),
+            });
+        }
         app
     }
 
@@ -425,7 +451,7 @@ impl App {
             } => self.on_admin_done(profile, op, result),
             Msg::Demo { profile, state } => {
                 if profile == self.active {
-                    self.demo = Some(*state);
+                    self.demo = state.map(|s| *s);
                 }
             }
             Msg::Setup { profile, result } if profile.0 < self.profiles.len() => {
@@ -506,6 +532,7 @@ impl App {
     /// reading each profile's set-up, for the "granted" column).
     fn open_compare(&mut self) {
         self.overlay = Overlay::Compare;
+        self.compare_selected = self.active.0;
         let unread: Vec<ProfileId> = self
             .ids()
             .filter(|id| self.loads(*id) && matches!(self.profiles[id.0].setup, SetupRead::Unread))
@@ -549,6 +576,11 @@ impl App {
             self.set_status(Level::Info, text);
             return;
         }
+        // Each profile has its own city history.
+        let old = self.cur().name.clone();
+        let mine = self.histories.remove(&self.profiles[id.0].name);
+        self.histories.insert(old, self.city.history().to_vec());
+        self.city.set_history(mine.unwrap_or_default());
         self.active = id;
         self.first_claim();
         self.scroll.token = 0;
@@ -566,7 +598,7 @@ impl App {
         if !started {
             self.effects.push(Effect::StartProfiles(vec![id]));
         }
-        if self.demo.is_some() {
+        if self.demo.is_some() || self.sandbox_admin {
             self.effects.push(Effect::DemoState { profile: id });
         }
     }

@@ -1,16 +1,22 @@
-//! `tokenscope demo`'s glue: what the admin popup offers ([`AdminOp`], [`DemoState`]) and
-//! how an operation is carried out against the in-process sandbox ([`DemoSetup`]).
+//! The admin popup's glue: what it offers ([`AdminOp`], [`DemoState`]) and how an operation
+//! is carried out ([`DemoSetup`]) — on the in-process sandbox of `tokenscope demo`, or over the
+//! loopback admin routes of a `tokenscope sandbox` the dashboard's profiles point at
+//! ([`remote`]).
 //!
-//! The only part of the TUI that talks to the sandbox; the runtime calls it for
-//! [`super::Effect::Admin`] and [`super::Effect::DemoState`] and keeps no demo state of its
+//! The only part of the TUI that talks to a sandbox; the runtime calls it for
+//! [`super::Effect::Admin`] and [`super::Effect::DemoState`] and keeps no admin state of its
 //! own beyond the [`DemoSetup`].
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::TimeDelta;
+
 use crate::config::Profile;
-use crate::sandbox::{MEMBER_USER, SandboxHandle, TokenVersion};
+use crate::sandbox::{MEMBER_USER, SandboxError, SandboxHandle, TokenVersion};
 use crate::time::human_secs;
+
+mod remote;
 
 /// The User-only app role the popup can add to the API (and configure on the client).
 pub const USER_ONLY_ROLE: &str = "Weather.Audit";
@@ -18,42 +24,123 @@ pub const USER_ONLY_ROLE: &str = "Weather.Audit";
 /// The propagation delay the popup switches on.
 pub const DEMO_GRANT_DELAY: Duration = Duration::from_secs(30);
 
-/// The sandbox the demo runs against.
+/// The clock skew the popup switches on (seconds the sandbox's clock runs ahead).
+pub const DEMO_CLOCK_SKEW: i64 = 600;
+
+/// The sandbox the admin popup changes.
 #[derive(Clone)]
 pub struct DemoSetup {
-    pub sandbox: Arc<SandboxHandle>,
-    /// The API's app roles (the sandbox's tenant model), in popup order; roles the popup
-    /// adds later (the User-only one) follow them.
-    pub api_roles: Vec<String>,
-    /// The lifetime of new tokens the popup set (the sandbox does not report it back).
+    backend: Backend,
+    /// The lifetime of new tokens the popup set (the in-process sandbox does not report it).
     lifetime: Arc<Mutex<Option<Duration>>>,
 }
 
+#[derive(Clone)]
+enum Backend {
+    /// `tokenscope demo`'s own sandbox. `api_roles`: the API's app roles in popup order;
+    /// roles the popup adds later (the User-only one) follow them.
+    Local {
+        sandbox: Arc<SandboxHandle>,
+        api_roles: Vec<String>,
+    },
+    /// Whichever `tokenscope sandbox` a profile's loopback authority names.
+    Remote(remote::RemoteAdmin),
+}
+
 impl DemoSetup {
+    /// The in-process sandbox of `tokenscope demo`.
     pub fn new(sandbox: Arc<SandboxHandle>, api_roles: Vec<String>) -> DemoSetup {
         DemoSetup {
-            sandbox,
-            api_roles,
+            backend: Backend::Local { sandbox, api_roles },
             lifetime: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// The sandbox client `profile` signs in as (by client id, else by profile name).
-    pub fn client_of(&self, profile: &Profile) -> String {
-        self.sandbox
-            .client(&profile.client_id)
-            .map(|c| c.name)
-            .unwrap_or_else(|| profile.name.clone())
+    /// The admin routes of a running `tokenscope sandbox`, for profiles whose authority is a
+    /// loopback address (others get no popup, and no request is sent for them).
+    pub fn remote() -> DemoSetup {
+        DemoSetup {
+            backend: Backend::Remote(remote::RemoteAdmin::default()),
+            lifetime: Arc::new(Mutex::new(None)),
+        }
     }
 
-    /// The tenant as `client` sees it, for the popup.
-    pub fn state(&self, client: &str) -> Option<DemoState> {
-        let sb = &self.sandbox;
+    /// The tenant as `profile`'s client sees it, without waiting (the in-process sandbox
+    /// only; a remote one answers through [`DemoSetup::state`]).
+    pub fn state_now(&self, profile: &Profile) -> Option<DemoState> {
+        match &self.backend {
+            Backend::Local { sandbox, api_roles } => {
+                self.local_state(sandbox, api_roles, &local_client(sandbox, profile))
+            }
+            Backend::Remote(_) => None,
+        }
+    }
+
+    /// The tenant as `profile`'s client sees it; `None` when there is no sandbox to change
+    /// for it (for a remote one: the authority is not loopback, or no sandbox answers there).
+    pub async fn state(&self, profile: &Profile, http: &reqwest::Client) -> Option<DemoState> {
+        match &self.backend {
+            Backend::Local { .. } => self.state_now(profile),
+            Backend::Remote(r) => r.state(profile, http).await,
+        }
+    }
+
+    /// The current secret of `profile`'s client (after [`AdminOp::RenewSecret`]).
+    pub fn secret_of(&self, profile: &Profile) -> Option<String> {
+        match &self.backend {
+            Backend::Local { sandbox, .. } => sandbox
+                .client(&local_client(sandbox, profile))
+                .map(|c| c.secret),
+            Backend::Remote(r) => r.secret_of(profile),
+        }
+    }
+
+    /// Carry out `op` for `profile`'s client; the text says what changed.
+    pub async fn apply(
+        &self,
+        profile: &Profile,
+        http: &reqwest::Client,
+        op: &AdminOp,
+    ) -> Result<String, String> {
+        if let AdminOp::TokenLifetime(d) = op
+            && let Ok(mut l) = self.lifetime.lock()
+        {
+            *l = *d;
+        }
+        match &self.backend {
+            Backend::Local { sandbox, .. } => {
+                let client = local_client(sandbox, profile);
+                local_apply(sandbox, &client, op)
+                    .await
+                    .map(|text| text.unwrap_or_else(|| done_text(op, &client)))
+                    .map_err(|e| e.report())
+            }
+            Backend::Remote(r) => {
+                let client = match r.state(profile, http).await {
+                    Some(s) => s.client,
+                    None => {
+                        return Err(format!(
+                            "no tokenscope sandbox answers at {}'s authority any more",
+                            profile.name
+                        ));
+                    }
+                };
+                r.apply(profile, http, &client, op).await
+            }
+        }
+    }
+
+    /// The in-process tenant as `client` sees it, for the popup.
+    fn local_state(
+        &self,
+        sb: &SandboxHandle,
+        popup_roles: &[String],
+        client: &str,
+    ) -> Option<DemoState> {
         let c = sb.client(client)?;
         let has_secret = c.has_secret();
         let live = sb.app_roles();
-        let mut api_roles: Vec<String> = self
-            .api_roles
+        let mut api_roles: Vec<String> = popup_roles
             .iter()
             .filter(|r| live.iter().any(|l| l.value.eq_ignore_ascii_case(r)))
             .cloned()
@@ -86,138 +173,125 @@ impl DemoSetup {
                 v1_tokens: sb.access_token_version() == TokenVersion::V1,
                 assignment_required: sb.assignment_required(),
                 grant_delay: (!grant_delay.is_zero()).then_some(grant_delay),
+                clock_offset: sb.clock_offset().num_seconds(),
             },
+            remote: None,
         })
     }
+}
 
-    /// The current secret of `client` (after [`AdminOp::RenewSecret`]).
-    pub fn secret_of(&self, client: &str) -> Option<String> {
-        self.sandbox.client(client).map(|c| c.secret)
-    }
+/// The in-process sandbox client `profile` signs in as (by client id, else by profile name).
+fn local_client(sb: &SandboxHandle, profile: &Profile) -> String {
+    sb.client(&profile.client_id)
+        .map(|c| c.name)
+        .unwrap_or_else(|| profile.name.clone())
+}
 
-    /// Carry out `op` for `client`; the text says what changed.
-    pub async fn apply(&self, client: &str, op: &AdminOp) -> Result<String, String> {
-        let sb = &self.sandbox;
-        let err = |e: crate::sandbox::SandboxError| e.report();
-        match op {
-            AdminOp::GrantRole(r) => sb
-                .grant_role(client, r)
-                .map(|()| {
-                    let delay = sb.grant_delay();
-                    if delay.is_zero() {
-                        format!("granted {r} to {client}")
-                    } else {
-                        format!(
-                            "granted {r} to {client}; it reaches new tokens in {}",
-                            human_secs(delay.as_secs() as i64)
-                        )
-                    }
-                })
-                .map_err(err),
-            AdminOp::RevokeRole(r) => sb
-                .revoke_role(client, r)
-                .map(|()| format!("revoked {r} from {client}"))
-                .map_err(err),
-            AdminOp::RequireRole(r) => sb
-                .set_required_role(r)
-                .map(|()| format!("the weather API now requires {r}"))
-                .map_err(err),
-            AdminOp::TokenLifetime(d) => {
-                sb.set_token_lifetime(*d);
-                if let Ok(mut l) = self.lifetime.lock() {
-                    *l = *d;
-                }
-                Ok(match d {
-                    Some(d) => format!("new tokens live {}", human_secs(d.as_secs() as i64)),
-                    None => "new tokens live 60–90 minutes again".into(),
-                })
-            }
-            AdminOp::RotateKey => sb
-                .rotate_signing_key()
-                .await
-                .map(|kid| {
-                    format!(
-                        "rotated the signing key (new kid {kid}); the old key stays published, so current tokens still validate"
-                    )
-                })
-                .map_err(err),
-            AdminOp::ExpireSecret => sb
-                .expire_secret(client)
-                .map(|()| {
-                    format!(
-                        "{client}'s secrets expired: the next token request fails (AADSTS7000222)"
-                    )
-                })
-                .map_err(err),
-            AdminOp::RenewSecret => sb
-                .renew_secret(client)
-                .map(|_| format!("added a new secret to {client}; the dashboard switches to it"))
-                .map_err(err),
-            _ => self.apply_situation(client, op),
+/// Carry out `op` on the in-process sandbox: `Some(text)` when the result adds to what
+/// [`done_text`] says (the new key's id, the grant delay).
+async fn local_apply(
+    sb: &SandboxHandle,
+    client: &str,
+    op: &AdminOp,
+) -> Result<Option<String>, SandboxError> {
+    match op {
+        AdminOp::GrantRole(r) => sb.grant_role(client, r).map(|()| {
+            let delay = sb.grant_delay();
+            (!delay.is_zero()).then(|| {
+                format!(
+                    "granted {r} to {client}; it reaches new tokens in {}",
+                    human_secs(delay.as_secs() as i64)
+                )
+            })
+        }),
+        AdminOp::RevokeRole(r) => sb.revoke_role(client, r).map(|()| None),
+        AdminOp::RequireRole(r) => sb.set_required_role(r).map(|()| None),
+        AdminOp::TokenLifetime(d) => {
+            sb.set_token_lifetime(*d);
+            Ok(None)
+        }
+        AdminOp::RotateKey => sb.rotate_signing_key().await.map(|kid| {
+            Some(format!(
+                "rotated the signing key (new kid {kid}); the old key stays published, so current tokens still validate"
+            ))
+        }),
+        AdminOp::ExpireSecret => sb.expire_secret(client).map(|()| None),
+        AdminOp::RenewSecret => sb.renew_secret(client).map(|_| None),
+        AdminOp::ConfigureRole(r) => sb.configure_role(client, r).map(|()| None),
+        AdminOp::UnconfigureRole(r) => sb.unconfigure_role(client, r).map(|()| None),
+        AdminOp::UserOnlyRole(true) => sb
+            .define_app_role(USER_ONLY_ROLE, &[MEMBER_USER])
+            .and_then(|()| sb.configure_role(client, USER_ONLY_ROLE))
+            .map(|()| None),
+        AdminOp::UserOnlyRole(false) => sb.remove_app_role(USER_ONLY_ROLE).map(|()| None),
+        AdminOp::AcceptedTokenVersion(v) => {
+            sb.set_access_token_version(*v);
+            Ok(None)
+        }
+        AdminOp::AssignmentRequired(on) => {
+            sb.set_assignment_required(*on);
+            Ok(None)
+        }
+        AdminOp::GrantDelay(delay) => {
+            sb.set_grant_delay(delay.unwrap_or_default());
+            Ok(None)
+        }
+        AdminOp::ClockOffset(secs) => {
+            sb.set_clock_offset(TimeDelta::seconds(*secs));
+            Ok(None)
         }
     }
+}
 
-    /// The set-up situations (what tokenscope's Setup view explains).
-    fn apply_situation(&self, client: &str, op: &AdminOp) -> Result<String, String> {
-        let sb = &self.sandbox;
-        let err = |e: crate::sandbox::SandboxError| e.report();
-        match op {
-            AdminOp::ConfigureRole(r) => sb
-                .configure_role(client, r)
-                .map(|()| {
-                    format!(
-                        "{r} is configured on {client} without admin consent: no grant, so no token carries it"
-                    )
-                })
-                .map_err(err),
-            AdminOp::UnconfigureRole(r) => sb
-                .unconfigure_role(client, r)
-                .map(|()| format!("removed {r} from {client}'s API permissions"))
-                .map_err(err),
-            AdminOp::UserOnlyRole(true) => sb
-                .define_app_role(USER_ONLY_ROLE, &[MEMBER_USER])
-                .and_then(|()| sb.configure_role(client, USER_ONLY_ROLE))
-                .map(|()| {
-                    format!(
-                        "the API defines {USER_ONLY_ROLE} for User members only; {client} has it configured, but no application can be granted it"
-                    )
-                })
-                .map_err(err),
-            AdminOp::UserOnlyRole(false) => sb
-                .remove_app_role(USER_ONLY_ROLE)
-                .map(|()| format!("the API no longer defines {USER_ONLY_ROLE}"))
-                .map_err(err),
-            AdminOp::AcceptedTokenVersion(v) => {
-                sb.set_access_token_version(*v);
-                Ok(match v {
-                    TokenVersion::V1 => {
-                        "the API's requestedAccessTokenVersion is null: new tokens are v1".into()
-                    }
-                    TokenVersion::V2 => {
-                        "the API's requestedAccessTokenVersion is 2: new tokens are v2".into()
-                    }
-                })
-            }
-            AdminOp::AssignmentRequired(on) => {
-                sb.set_assignment_required(*on);
-                Ok(if *on {
-                    "the API requires assignment: a client with no role gets AADSTS501051".into()
-                } else {
-                    "the API no longer requires assignment".into()
-                })
-            }
-            AdminOp::GrantDelay(delay) => {
-                sb.set_grant_delay(delay.unwrap_or_default());
-                Ok(match delay {
-                    Some(d) => format!(
-                        "new grants reach tokens {} after they are made, as in a real tenant",
-                        human_secs(d.as_secs() as i64)
-                    ),
-                    None => "new grants reach tokens at once".into(),
-                })
-            }
-            _ => Err(format!("{op:?} is not a set-up situation")),
+/// What `op` changed for `client`, in words (the Activity pane's line after it succeeded).
+fn done_text(op: &AdminOp, client: &str) -> String {
+    match op {
+        AdminOp::GrantRole(r) => format!("granted {r} to {client}"),
+        AdminOp::RevokeRole(r) => format!("revoked {r} from {client}"),
+        AdminOp::RequireRole(r) => format!("the weather API now requires {r}"),
+        AdminOp::TokenLifetime(Some(d)) => {
+            format!("new tokens live {}", human_secs(d.as_secs() as i64))
         }
+        AdminOp::TokenLifetime(None) => "new tokens live 60–90 minutes again".into(),
+        AdminOp::RotateKey => {
+            "rotated the signing key; the old key stays published, so current tokens still validate"
+                .into()
+        }
+        AdminOp::ExpireSecret => {
+            format!("{client}'s secrets expired: the next token request fails (AADSTS7000222)")
+        }
+        AdminOp::RenewSecret => {
+            format!("added a new secret to {client}; the dashboard switches to it")
+        }
+        AdminOp::ConfigureRole(r) => format!(
+            "{r} is configured on {client} without admin consent: no grant, so no token carries it"
+        ),
+        AdminOp::UnconfigureRole(r) => format!("removed {r} from {client}'s API permissions"),
+        AdminOp::UserOnlyRole(true) => format!(
+            "the API defines {USER_ONLY_ROLE} for User members only; {client} has it configured, but no application can be granted it"
+        ),
+        AdminOp::UserOnlyRole(false) => format!("the API no longer defines {USER_ONLY_ROLE}"),
+        AdminOp::AcceptedTokenVersion(TokenVersion::V1) => {
+            "the API's requestedAccessTokenVersion is null: new tokens are v1".into()
+        }
+        AdminOp::AcceptedTokenVersion(TokenVersion::V2) => {
+            "the API's requestedAccessTokenVersion is 2: new tokens are v2".into()
+        }
+        AdminOp::AssignmentRequired(true) => {
+            "the API requires assignment: a client with no role gets AADSTS501051".into()
+        }
+        AdminOp::AssignmentRequired(false) => "the API no longer requires assignment".into(),
+        AdminOp::GrantDelay(Some(d)) => format!(
+            "new grants reach tokens {} after they are made, as in a real tenant",
+            human_secs(d.as_secs() as i64)
+        ),
+        AdminOp::GrantDelay(None) => "new grants reach tokens at once".into(),
+        AdminOp::ClockOffset(0) => "the sandbox's clock is right again".into(),
+        AdminOp::ClockOffset(s) => format!(
+            "the sandbox's clock runs {} {}: its tokens' iat/nbf/exp are off by as much",
+            human_secs(s.abs()),
+            if *s > 0 { "ahead" } else { "behind" }
+        ),
     }
 }
 
@@ -244,6 +318,8 @@ pub enum AdminOp {
     AssignmentRequired(bool),
     /// Delay new grants' propagation to tokens (`None`: at once).
     GrantDelay(Option<Duration>),
+    /// Move the sandbox's clock this many seconds ahead (negative: behind; 0: right again).
+    ClockOffset(i64),
 }
 
 impl AdminOp {
@@ -284,6 +360,12 @@ impl AdminOp {
                 human_secs(d.as_secs() as i64)
             ),
             AdminOp::GrantDelay(None) => "Let new grants reach tokens at once".into(),
+            AdminOp::ClockOffset(0) => "Set the sandbox's clock right again".into(),
+            AdminOp::ClockOffset(s) => format!(
+                "Move the sandbox's clock {} {} (clock skew)",
+                human_secs(s.abs()),
+                if *s > 0 { "ahead" } else { "behind" }
+            ),
         }
     }
 }
@@ -306,6 +388,9 @@ pub struct DemoState {
     pub has_secret: bool,
     /// How the tenant is set up beyond grants (what the situation ops toggle).
     pub situations: Situations,
+    /// `host:port` of the `tokenscope sandbox` changed over its admin routes; `None` for the
+    /// demo's own in-process sandbox.
+    pub remote: Option<String>,
 }
 
 /// The tenant set-up the popup's situation operations toggle.
@@ -320,6 +405,8 @@ pub struct Situations {
     pub assignment_required: bool,
     /// New grants reach tokens only this long after they are made.
     pub grant_delay: Option<Duration>,
+    /// Seconds the sandbox's clock runs ahead of the real one (negative: behind).
+    pub clock_offset: i64,
 }
 
 impl DemoState {
@@ -381,6 +468,11 @@ impl DemoState {
             Some(_) => None,
             None => Some(DEMO_GRANT_DELAY),
         }));
+        ops.push(AdminOp::ClockOffset(if s.clock_offset == 0 {
+            DEMO_CLOCK_SKEW
+        } else {
+            0
+        }));
         ops
     }
 }
@@ -403,6 +495,7 @@ mod tests {
             secret_expired: false,
             has_secret: true,
             situations: Situations::default(),
+            remote: None,
         }
     }
 
@@ -422,6 +515,7 @@ mod tests {
                 AdminOp::AcceptedTokenVersion(TokenVersion::V1),
                 AdminOp::AssignmentRequired(true),
                 AdminOp::GrantDelay(Some(DEMO_GRANT_DELAY)),
+                AdminOp::ClockOffset(DEMO_CLOCK_SKEW),
             ]
         );
         let mut set_up = fresh.clone();
@@ -437,19 +531,21 @@ mod tests {
             v1_tokens: true,
             assignment_required: true,
             grant_delay: Some(DEMO_GRANT_DELAY),
+            clock_offset: DEMO_CLOCK_SKEW,
         };
         let ops = set_up.ops();
         // The User-only role can be required, never granted.
         assert!(ops.contains(&AdminOp::RequireRole(USER_ONLY_ROLE.into())));
         assert!(!ops.contains(&AdminOp::GrantRole(USER_ONLY_ROLE.into())));
         assert_eq!(
-            ops[ops.len() - 5..],
+            ops[ops.len() - 6..],
             [
                 AdminOp::UnconfigureRole("Weather.Admin".into()),
                 AdminOp::UserOnlyRole(false),
                 AdminOp::AcceptedTokenVersion(TokenVersion::V2),
                 AdminOp::AssignmentRequired(false),
                 AdminOp::GrantDelay(None),
+                AdminOp::ClockOffset(0),
             ]
         );
         for op in &ops {

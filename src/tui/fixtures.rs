@@ -76,6 +76,7 @@ pub fn demo_state() -> DemoState {
         secret_expired: false,
         has_secret: true,
         situations: Default::default(),
+        remote: None,
     }
 }
 
@@ -85,6 +86,7 @@ pub fn options(demo: bool) -> AppOptions {
         utc_offset: FixedOffset::east_opt(0).unwrap(),
         now: now(),
         demo: demo.then(demo_state),
+        sandbox_admin: false,
     }
 }
 

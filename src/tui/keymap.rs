@@ -65,6 +65,8 @@ pub enum Action {
     WaitForRole,
     /// In the Activity pane: every profile's entries, or only the active one's.
     ToggleActivity,
+    /// Open the command palette (every command by name, filtered as you type).
+    Palette,
 }
 
 /// Where a key applies.
@@ -95,6 +97,10 @@ pub enum Scope {
     SetupView,
     /// The Activity pane has focus.
     ActivityPane,
+    /// The Token pane has focus (its own keys get a footer hint there).
+    TokenPane,
+    /// The command palette.
+    Palette,
 }
 
 /// What is on screen, as far as keys care.
@@ -104,6 +110,7 @@ pub struct Context {
     pub popup: Option<Scope>,
     pub city_focused: bool,
     pub activity_focused: bool,
+    pub token_focused: bool,
     /// The Token pane has focus and lists claims.
     pub claims: bool,
     pub demo: bool,
@@ -120,6 +127,7 @@ impl Scope {
             Scope::Claims => cx.popup.is_none() && cx.claims,
             Scope::Scroll => Scope::Panes.active(cx) && !cx.claims,
             Scope::ActivityPane => cx.popup.is_none() && cx.activity_focused,
+            Scope::TokenPane => cx.popup.is_none() && cx.token_focused,
             Scope::CityBox => cx.popup.is_none() && cx.city_focused,
             popup => cx.popup == Some(popup),
         }
@@ -136,6 +144,9 @@ pub enum Key {
     Ctrl(char),
     /// 1–9 ([`Action::Pick`] gets the row).
     Digits,
+    /// [`PICK_KEYS`]: 1–9, then letters the popup does not use otherwise ([`Action::Pick`]
+    /// gets the row).
+    Picks,
     /// Any key not matched before it in the same scope.
     Any,
 }
@@ -153,9 +164,19 @@ impl Key {
                     && matches!(k.code, KeyCode::Char(x) if x.eq_ignore_ascii_case(&c))
             }
             Key::Digits => plain && matches!(k.code, KeyCode::Char('1'..='9')),
+            Key::Picks => plain && matches!(k.code, KeyCode::Char(c) if PICK_KEYS.contains(c)),
             Key::Any => true,
         }
     }
+}
+
+/// The keys that pick a row of a long popup (the admin popup), in row order: 1–9, then the
+/// letters it does not take for anything else (not `a` or `q`, which close it, nor `j`/`k`).
+pub const PICK_KEYS: &str = "123456789bcdefghilmnoprstuvwxyz";
+
+/// The key that picks row `i` of a long popup, if it has one.
+pub fn pick_key(i: usize) -> Option<char> {
+    PICK_KEYS.chars().nth(i)
 }
 
 /// When a row is shown in the help overlay and the footer.
@@ -166,6 +187,9 @@ pub enum Show {
     Demo,
     /// Only with several profiles (hints); help lists it always.
     Profiles,
+    /// A key, not a command (moving, scrolling, editing): in help and hints, not in the
+    /// command palette.
+    KeyOnly,
 }
 
 /// One row of the key table.
@@ -187,7 +211,7 @@ pub struct Binding {
 use Key::{Char, Code, Ctrl, Digits};
 use Scope::{
     ActivityPane, Admin, CityBox, Claims, Compare, Confirm, CopyMenu, Everywhere, Help, Main,
-    Panes, Picker, Scroll, SetupView,
+    Palette, Panes, Picker, Scroll, SetupView, TokenPane,
 };
 
 const fn row(
@@ -220,15 +244,24 @@ pub const BINDINGS: &[Binding] = &[
     row(&[(Char('y'), Confirm), (Char('Y'), Confirm)], Action::ConfirmYes, "", "", Some(("y copy", 9))),
     row(&[(Key::Any, Confirm)], Action::ConfirmNo, "", "", Some(("n cancel", 9))),
     // Popups.
+    row(&[(Code(KeyCode::Esc), Palette)], Action::Close, "", "", Some(("Esc close", 9))),
+    row(&[(Code(KeyCode::Up), Palette)], Action::MenuUp, "", "", Some(("type to filter · ↑↓ select", 8))),
+    row(&[(Code(KeyCode::Down), Palette)], Action::MenuDown, "", "", None),
+    row(&[(Code(KeyCode::Enter), Palette)], Action::Apply, "", "", Some(("Enter run", 9))),
     row(&[(Code(KeyCode::Esc), Help), (Char('?'), Help), (Char('q'), Help), (Code(KeyCode::F(1)), Help), (Code(KeyCode::Enter), Help)],
         Action::Close, "", "", Some(("Esc close help", 9))),
-    row(&[(Code(KeyCode::Up), Admin), (Char('k'), Admin), (Code(KeyCode::Up), Picker), (Char('k'), Picker), (Code(KeyCode::Up), CopyMenu), (Char('k'), CopyMenu)], Action::MenuUp, "", "", Some(("↑↓ select", 8))),
-    row(&[(Code(KeyCode::Down), Admin), (Char('j'), Admin), (Code(KeyCode::Down), Picker), (Char('j'), Picker), (Code(KeyCode::Down), CopyMenu), (Char('j'), CopyMenu)], Action::MenuDown, "", "", None),
+    row(&[(Code(KeyCode::Up), Admin), (Char('k'), Admin), (Code(KeyCode::Up), Picker), (Char('k'), Picker),
+          (Code(KeyCode::Up), Compare), (Char('k'), Compare), (Code(KeyCode::Up), CopyMenu), (Char('k'), CopyMenu)], Action::MenuUp, "", "", Some(("↑↓ select", 8))),
+    row(&[(Code(KeyCode::Down), Admin), (Char('j'), Admin), (Code(KeyCode::Down), Picker), (Char('j'), Picker),
+          (Code(KeyCode::Down), Compare), (Char('j'), Compare), (Code(KeyCode::Down), CopyMenu), (Char('j'), CopyMenu)], Action::MenuDown, "", "", None),
     row(&[(Code(KeyCode::Enter), CopyMenu), (Digits, CopyMenu)], Action::Apply, "", "", Some(("Enter or 1-5 copy", 8))),
     row(&[(Code(KeyCode::Esc), CopyMenu), (Char('y'), CopyMenu), (Char('q'), CopyMenu)], Action::Close, "", "", Some(("Esc close", 9))),
-    row(&[(Code(KeyCode::Enter), Admin), (Digits, Admin)], Action::Apply, "", "", Some(("Enter or 1-9 apply", 8))),
+    row(&[(Code(KeyCode::Enter), Admin), (Key::Picks, Admin)], Action::Apply, "", "", Some(("Enter or its key apply", 8))),
     row(&[(Code(KeyCode::Enter), Picker), (Digits, Picker)], Action::Apply, "", "", Some(("Enter or 1-9 switch", 8))),
-    row(&[(Code(KeyCode::Enter), Compare)], Action::CallAll, "", "", Some(("Enter call the API as every profile", 8))),
+    // The compare view: Enter switches to the selected row's profile (as in the picker); `a`
+    // calls the API as all of them (not `c`, which closes the view it opened).
+    row(&[(Code(KeyCode::Enter), Compare), (Digits, Compare)], Action::Apply, "", "", Some(("Enter switch", 8))),
+    row(&[(Char('a'), Compare)], Action::CallAll, "", "", Some(("a call as all", 8))),
     row(&[(Char('r'), Compare), (Code(KeyCode::F(5)), Compare)], Action::RefreshAll, "", "", Some(("r refresh all", 6))),
     row(&[(Code(KeyCode::F(3)), Picker), (Char('c'), Picker)], Action::Compare, "", "", Some(("c compare", 5))),
     row(&[(Code(KeyCode::F(2)), Compare), (Char('p'), Compare)], Action::Profiles, "", "", Some(("p profiles", 5))),
@@ -246,22 +279,22 @@ pub const BINDINGS: &[Binding] = &[
           (Code(KeyCode::Esc), Compare), (Char('c'), Compare), (Char('q'), Compare), (Code(KeyCode::F(3)), Compare)],
         Action::Close, "", "", Some(("Esc close", 9))),
     // The dashboard, in the order the help overlay lists it.
-    row(&[(Code(KeyCode::Tab), Main)], Action::FocusNext, "Tab / Shift-Tab", "move focus between panes", None),
+    only(row(&[(Code(KeyCode::Tab), Main)], Action::FocusNext, "Tab / Shift-Tab", "move focus between panes", None), Show::KeyOnly),
     row(&[(Code(KeyCode::Enter), Main)], Action::Call, "Enter", "call the weather API for the city in the box", Some(("Enter call", 10))),
-    row(&[(Code(KeyCode::Up), CityBox)], Action::HistoryPrev, "↑ / ↓ (city box)", "previous / next city from history", Some(("↑↓ history", 7))),
+    only(row(&[(Code(KeyCode::Up), CityBox)], Action::HistoryPrev, "↑ / ↓ (city box)", "previous / next city from history", Some(("↑↓ history", 7))), Show::KeyOnly),
     row(&[(Code(KeyCode::Down), CityBox)], Action::HistoryNext, "", "", None),
-    row(&[(Code(KeyCode::Esc), CityBox)], Action::EscapeCity, "Esc", "clear the box, then leave it (elsewhere: back)", None),
+    only(row(&[(Code(KeyCode::Esc), CityBox)], Action::EscapeCity, "Esc", "clear the box, then leave it (elsewhere: back)", None), Show::KeyOnly),
     row(&[(Code(KeyCode::Esc), Panes)], Action::FocusCity, "", "", None),
-    row(&[(Code(KeyCode::Up), Scroll), (Char('k'), Scroll)], Action::Up, "↑ ↓ PgUp PgDn Home End", "scroll the focused pane", Some(("↑↓ scroll", 4))),
+    only(row(&[(Code(KeyCode::Up), Scroll), (Char('k'), Scroll)], Action::Up, "↑ ↓ PgUp PgDn Home End", "scroll the focused pane", Some(("↑↓ scroll", 4))), Show::KeyOnly),
     row(&[(Code(KeyCode::Down), Scroll), (Char('j'), Scroll)], Action::Down, "", "", None),
     row(&[(Code(KeyCode::PageUp), Panes)], Action::PageUp, "", "", None),
     row(&[(Code(KeyCode::PageDown), Panes)], Action::PageDown, "", "", None),
     row(&[(Code(KeyCode::Home), Panes)], Action::Home, "", "", None),
     row(&[(Code(KeyCode::End), Panes)], Action::End, "", "", None),
-    row(&[(Code(KeyCode::Up), Claims), (Char('k'), Claims)], Action::Up, "↑ / ↓ (Token pane)", "select a claim and show what it means", Some(("↑↓ claim", 7))),
+    only(row(&[(Code(KeyCode::Up), Claims), (Char('k'), Claims)], Action::Up, "↑ / ↓ (Token pane)", "select a claim and show what it means", Some(("↑↓ claim", 7))), Show::KeyOnly),
     row(&[(Code(KeyCode::Down), Claims), (Char('j'), Claims)], Action::Down, "", "", None),
     row(&[(Char('f'), ActivityPane)], Action::ToggleActivity, "f (Activity pane)", "this profile's entries / every profile's", Some(("f all profiles", 6))),
-    row(&[(Code(KeyCode::PageUp), CityBox)], Action::ScrollWeatherUp, "PgUp / PgDn (city box)", "scroll the weather pane", None),
+    only(row(&[(Code(KeyCode::PageUp), CityBox)], Action::ScrollWeatherUp, "PgUp / PgDn (city box)", "scroll the weather pane", None), Show::KeyOnly),
     row(&[(Code(KeyCode::PageDown), CityBox)], Action::ScrollWeatherDown, "", "", None),
     // Shift-Tab carries Tab's hint, so the footer starts with Enter.
     row(&[(Code(KeyCode::BackTab), Main)], Action::FocusPrev, "", "", Some(("Tab focus", 5))),
@@ -275,9 +308,14 @@ pub const BINDINGS: &[Binding] = &[
     row(&[(Code(KeyCode::F(4)), CityBox)], Action::Setup, "", "", Some(("F4 setup", 3))),
     only(row(&[(Char('p'), Panes)], Action::Profiles, "", "", Some(("p profiles", 6))), Show::Profiles),
     only(row(&[(Char('c'), Panes)], Action::Compare, "", "", Some(("c compare", 6))), Show::Profiles),
+    // The Token pane's own keys are hinted first there; elsewhere they are hinted last.
+    row(&[(Char('t'), TokenPane)], Action::ToggleRaw, "", "", Some(("t raw", 8))),
+    row(&[(Char('y'), TokenPane)], Action::Copy, "", "", Some(("y copy", 8))),
     row(&[(Char('t'), Panes)], Action::ToggleRaw, "t", "toggle raw token header and payload JSON", Some(("t raw", 3))),
-    row(&[(Char('y'), Panes)], Action::Copy, "y", "copy: the claims, the diagnosis, the call as curl, the token (asks first)", Some(("y copy", 2))),
-    only(row(&[(Char('a'), Panes)], Action::Admin, "a", "demo admin: change the sandbox tenant", Some(("a admin", 3))), Show::Demo),
+    row(&[(Char('y'), Panes)], Action::Copy, "y", "copy claims, diagnosis, call as curl, or token", Some(("y copy", 2))),
+    only(row(&[(Char('a'), Panes)], Action::Admin, "a", "sandbox admin: change the sandbox tenant", Some(("a admin", 7))), Show::Demo),
+    row(&[(Char(':'), Panes), (Ctrl('p'), Panes)], Action::Palette, ":  or  Ctrl-P", "command palette: run any command by name", Some((": commands", 8))),
+    row(&[(Ctrl('p'), CityBox)], Action::Palette, "", "", Some(("Ctrl-P commands", 8))),
     row(&[(Code(KeyCode::F(1)), CityBox)], Action::Help, "", "", Some(("F1 help", 9))),
     row(&[(Char('?'), Panes), (Code(KeyCode::F(1)), Panes)], Action::Help, "?  or  F1", "this help", Some(("? help", 9))),
     row(&[(Char('q'), Panes)], Action::Quit, "q", "quit (in the city box q types q)", Some(("q quit", 8))),
@@ -306,6 +344,9 @@ pub fn lookup(k: &KeyEvent, cx: &Context) -> Option<Action> {
                 (Action::Apply, Key::Digits, KeyCode::Char(c)) => {
                     Action::Pick(c as usize - '1' as usize)
                 }
+                (Action::Apply, Key::Picks, KeyCode::Char(c)) => {
+                    Action::Pick(PICK_KEYS.chars().position(|p| p == c).unwrap_or(usize::MAX))
+                }
                 (a, _, _) => a,
             })
     })
@@ -315,6 +356,7 @@ fn shown(b: &Binding, cx: &Context, for_help: bool) -> bool {
     match b.show {
         Show::Always => true,
         Show::Demo => cx.demo,
+        Show::KeyOnly => true,
         Show::Profiles => for_help || cx.multi,
     }
 }
@@ -325,6 +367,7 @@ pub fn help_rows(demo: bool) -> Vec<(&'static str, &'static str)> {
         popup: None,
         city_focused: false,
         activity_focused: false,
+        token_focused: false,
         claims: false,
         demo,
         multi: true,
@@ -334,6 +377,53 @@ pub fn help_rows(demo: bool) -> Vec<(&'static str, &'static str)> {
         .filter(|b| !b.label.is_empty() && shown(b, &cx, true))
         .map(|b| (b.label, b.help))
         .collect()
+}
+
+/// The command palette's entries: the help overlay's rows that are commands (not moves or
+/// edits), as this mode offers them (the admin popup only where there is a sandbox to change),
+/// one per action, in table order.
+pub fn commands(demo: bool) -> Vec<&'static Binding> {
+    let mut out: Vec<&'static Binding> = Vec::new();
+    for b in BINDINGS {
+        let command = !b.label.is_empty()
+            && b.show != Show::KeyOnly
+            && b.action != Action::Palette
+            && (b.show != Show::Demo || demo);
+        if command && !out.iter().any(|o| o.action == b.action) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// [`commands`] matching `query`, best first: every word of the query in the key or the
+/// help text (case-insensitive); then those where a query word is only found fuzzily, its
+/// letters in order within one word of the text ("rfrsh" finds "refresh", "stup" "set-up").
+/// An empty query matches everything, in table order.
+pub fn filter_commands(query: &str, demo: bool) -> Vec<&'static Binding> {
+    let query = query.to_lowercase();
+    let words: Vec<&str> = query.split_whitespace().collect();
+    let mut exact = Vec::new();
+    let mut fuzzy = Vec::new();
+    for b in commands(demo) {
+        let text = format!("{} {}", b.label, b.help).to_lowercase();
+        if words.iter().all(|w| text.contains(w)) {
+            exact.push(b);
+        } else if words
+            .iter()
+            .all(|w| text.contains(w) || text.split_whitespace().any(|t| in_order(w, t)))
+        {
+            fuzzy.push(b);
+        }
+    }
+    exact.extend(fuzzy);
+    exact
+}
+
+/// The letters of `word` appear in `text` in this order (not necessarily together).
+fn in_order(word: &str, text: &str) -> bool {
+    let mut rest = text.chars();
+    word.chars().all(|l| rest.any(|c| c == l))
 }
 
 /// The footer's key hints for `cx`, fitted into `width` columns: the hints of every row with
@@ -375,6 +465,7 @@ mod tests {
             popup,
             city_focused: city,
             activity_focused: false,
+            token_focused: false,
             claims: false,
             demo: false,
             multi: false,
@@ -417,9 +508,18 @@ mod tests {
             Some(Action::ConfirmNo)
         );
         assert_eq!(
-            lookup(&k(KeyCode::Char('x')), &cx(Some(Admin), false)),
+            lookup(&k(KeyCode::Char('!')), &cx(Some(Admin), false)),
             None
         );
+        // Past 9, the admin popup's rows have letters (not its own a/q/j/k).
+        assert_eq!(
+            lookup(&k(KeyCode::Char('b')), &cx(Some(Admin), false)),
+            Some(Action::Pick(9))
+        );
+        assert_eq!(pick_key(9), Some('b'));
+        for own in ['a', 'q', 'j', 'k'] {
+            assert!(!PICK_KEYS.contains(own), "{own}");
+        }
     }
 
     #[test]
@@ -434,6 +534,70 @@ mod tests {
             "demo lists the admin key"
         );
         assert!(!help_rows(false).iter().any(|(k, _)| *k == "a"));
+    }
+
+    #[test]
+    fn the_palette_lists_commands_not_moves_and_filters() {
+        let all = commands(false);
+        let actions: Vec<Action> = all.iter().map(|b| b.action).collect();
+        for a in [
+            Action::Refresh,
+            Action::Setup,
+            Action::ToggleRaw,
+            Action::Quit,
+        ] {
+            assert!(actions.contains(&a), "{a:?} in {actions:?}");
+        }
+        for a in [
+            Action::Up,
+            Action::HistoryPrev,
+            Action::Admin,
+            Action::Palette,
+        ] {
+            assert!(!actions.contains(&a), "{a:?} is not a command here");
+        }
+        assert!(
+            commands(true).iter().any(|b| b.action == Action::Admin),
+            "the admin popup is a command where there is a sandbox"
+        );
+        // Every entry is a row of the table, with its keys and help text.
+        assert!(
+            all.iter()
+                .all(|b| !b.label.is_empty() && !b.help.is_empty())
+        );
+        let first = |q: &str| filter_commands(q, false).first().map(|b| b.action);
+        assert_eq!(first("refresh"), Some(Action::Refresh));
+        assert_eq!(first("RAW json"), Some(Action::ToggleRaw));
+        assert_eq!(
+            first("stup"),
+            Some(Action::Setup),
+            "fuzzy: letters in order"
+        );
+        assert_eq!(first("rfrsh"), Some(Action::Refresh));
+        let set: Vec<Action> = filter_commands("set", false)
+            .iter()
+            .map(|b| b.action)
+            .collect();
+        assert_eq!(
+            set,
+            [Action::Setup],
+            "no letters scattered over several words"
+        );
+        assert!(filter_commands("zzzz", false).is_empty());
+        assert_eq!(filter_commands("", false).len(), all.len());
+    }
+
+    #[test]
+    fn the_focused_pane_hints_its_own_keys() {
+        let mut token = cx(None, false);
+        token.token_focused = true;
+        let h = hints(&token, 78);
+        assert!(h.contains("t raw") && h.contains("y copy"), "{h}");
+        let mut demo = cx(None, false);
+        demo.demo = true;
+        assert!(hints(&demo, 78).contains("a admin"), "{}", hints(&demo, 78));
+        assert!(hints(&cx(None, true), 78).contains("Ctrl-P commands"));
+        assert!(hints(&cx(None, false), 78).contains(": commands"));
     }
 
     #[test]

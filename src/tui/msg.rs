@@ -75,11 +75,12 @@ pub enum Msg {
         op: AdminOp,
         result: Result<String, String>,
     },
-    /// The sandbox tenant as `profile`'s client sees it (demo only). Sent by the runtime
-    /// after every admin operation and for [`Effect::DemoState`].
+    /// The sandbox tenant as `profile`'s client sees it (`tokenscope demo`, or a local
+    /// `tokenscope sandbox` its authority names), `None` when there is no sandbox to change
+    /// for it. Sent by the runtime after every admin operation and for [`Effect::DemoState`].
     Demo {
         profile: ProfileId,
-        state: Box<DemoState>,
+        state: Option<Box<DemoState>>,
     },
     /// The app-role set-up of `profile` as read from Microsoft Graph (or its exported files).
     /// Sent by the task spawned for [`Effect::ReadSetup`].
@@ -185,7 +186,8 @@ pub enum Effect {
     /// Start the token managers of these profiles unless they run (a profile switched to,
     /// the compare view filling every row). Started managers keep running.
     StartProfiles(Vec<ProfileId>),
-    /// Report the sandbox tenant as `profile`'s client sees it (demo only; after a switch).
+    /// Report the sandbox tenant as `profile`'s client sees it (at start and after a switch;
+    /// outside the demo this probes the admin routes of a loopback authority, never another).
     DemoState { profile: ProfileId },
     /// Ask for fresh tokens for `profile` (bypassing the cache), backing off, until `role`
     /// is in them or 10 minutes pass (a grant propagating). A new wait replaces one running.

@@ -223,11 +223,21 @@ impl Runtime {
         self.slots.get(id)?.manager.as_ref().map(|m| &m.token)
     }
 
-    /// The sandbox state for a new [`App`] in demo mode, as profile `id`'s client sees it.
+    /// The sandbox state for a new [`App`] in demo mode, as profile `id`'s client sees it
+    /// (the in-process sandbox; a remote one answers [`Effect::DemoState`] later).
     pub fn demo_state(&self, id: usize) -> Option<super::demo::DemoState> {
         let demo = self.demo.as_ref()?;
         let profile = self.slots.get(id)?.profile.as_ref()?;
-        demo.state(&demo.client_of(profile))
+        demo.state_now(profile)
+    }
+
+    /// What an admin task needs for profile `id`: the sandbox glue, the profile and its HTTP
+    /// client (its CA file reaches a TLS sandbox). `None` without a sandbox or a client.
+    fn admin_parts(&mut self, id: ProfileId) -> Option<(DemoSetup, Profile, reqwest::Client)> {
+        let demo = self.demo.clone()?;
+        self.ensure_started(id);
+        let slot = self.slots.get(id.0)?;
+        Some((demo, slot.profile.clone()?, slot.http.clone()?))
     }
 
     /// Read [`EXIT_HOOK_ENV`] (the start-up benchmark's hook).
@@ -297,18 +307,17 @@ impl Runtime {
                 let _ = self.tx.try_send(Msg::Copied { what, result });
             }
             Effect::Admin { profile, op } => {
-                let (Some(demo), Some(client)) = (self.demo.clone(), self.demo_client(profile))
-                else {
+                let Some((demo, p, http)) = self.admin_parts(profile) else {
                     let _ = self.tx.try_send(Msg::AdminDone {
                         profile,
                         op,
-                        result: Err("admin operations need `tokenscope demo`".into()),
+                        result: Err("admin operations need `tokenscope demo` or a local `tokenscope sandbox`".into()),
                     });
                     return;
                 };
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
-                    let result = demo.apply(&client, &op).await;
+                    let result = demo.apply(&p, &http, &op).await;
                     let _ = tx
                         .send(Msg::AdminDone {
                             profile,
@@ -316,17 +325,19 @@ impl Runtime {
                             result,
                         })
                         .await;
-                    if let Some(state) = demo.state(&client) {
-                        let state = Box::new(state);
-                        let _ = tx.send(Msg::Demo { profile, state }).await;
-                    }
+                    let state = demo.state(&p, &http).await.map(Box::new);
+                    let _ = tx.send(Msg::Demo { profile, state }).await;
                 });
             }
             Effect::DemoState { profile } => {
-                if let Some(state) = self.demo_state(profile.0) {
-                    let state = Box::new(state);
-                    let _ = self.tx.try_send(Msg::Demo { profile, state });
-                }
+                let Some((demo, p, http)) = self.admin_parts(profile) else {
+                    return;
+                };
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let state = demo.state(&p, &http).await.map(Box::new);
+                    let _ = tx.send(Msg::Demo { profile, state }).await;
+                });
             }
             Effect::ReloadCredential { profile } => self.reload_credential(profile),
             Effect::StartProfiles(list) => {
@@ -362,19 +373,12 @@ impl Runtime {
         Ok(())
     }
 
-    /// The sandbox client profile `id` signs in as (demo only).
-    fn demo_client(&self, id: ProfileId) -> Option<String> {
-        let demo = self.demo.as_ref()?;
-        let profile = self.slots.get(id.0)?.profile.as_ref()?;
-        Some(demo.client_of(profile))
-    }
-
     /// Profile `id`'s sandbox client got a new secret: it signs in with it from now on.
     fn reload_credential(&mut self, id: ProfileId) {
-        let Some(secret) = self
-            .demo_client(id)
-            .and_then(|c| self.demo.as_ref()?.secret_of(&c))
-        else {
+        let Some(secret) = self.slots.get(id.0).and_then(|slot| {
+            let profile = slot.profile.as_ref()?;
+            self.demo.as_ref()?.secret_of(profile)
+        }) else {
             return;
         };
         let cache = self.cache.clone();

@@ -220,7 +220,7 @@ fn help_fits_80x24_in_the_demo_too() {
     let mut app = app(true);
     app.update(key(KeyCode::F(1)));
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("demo admin"), "{screen}");
+    assert!(screen.contains("sandbox admin"), "{screen}");
     assert!(
         screen.contains("The F-keys work everywhere."),
         "the last line is not cut off:\n{screen}"
@@ -235,6 +235,45 @@ fn demo_admin_popup() {
     app.update(ch('a'));
     app.update(key(KeyCode::Down));
     both("demo_admin", &app);
+}
+
+/// A `tokenscope sandbox` reached over its admin routes, with more roles than fit at 80×24:
+/// the list scrolls with the selection, every row has a key, and the knobs' state is shown.
+#[test]
+fn sandbox_admin_popup_scrolls() {
+    let mut app = app(false);
+    let mut state = demo_state();
+    state.remote = Some("127.0.0.1:8443".into());
+    state
+        .api_roles
+        .extend(["Forecast.Read".into(), "Forecast.Write".into()]);
+    state.situations.clock_offset = 600;
+    state.situations.v1_tokens = true;
+    app.update(crate::tui::Msg::Demo {
+        profile: P0,
+        state: Some(Box::new(state)),
+    });
+    step(&mut app, P0, fresh(&["Weather.Read", "Weather.Write"], 1));
+    app.update(key(KeyCode::Tab));
+    app.update(ch('a'));
+    for _ in 0..17 {
+        app.update(key(KeyCode::Down));
+    }
+    both("sandbox_admin", &app);
+    let small = render(&app, 80, 24);
+    assert!(
+        small.contains("↑ ") && small.contains(" more (↑↓ scroll)"),
+        "{small}"
+    );
+    assert!(
+        small.contains("▶l  Require assignment"),
+        "row 18 has the key l: {small}"
+    );
+    assert!(
+        small.contains("Enter or its key apply"),
+        "the footer shows: {small}"
+    );
+    assert!(small.contains("Sandbox admin · 127.0.0.1:8443"), "{small}");
 }
 
 #[test]
@@ -294,7 +333,7 @@ fn compare_view_after_calling_as_each() {
     let mut app = profiles_with_tokens();
     type_str(&mut app, "Seattle");
     app.update(key(KeyCode::F(3)));
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     for (seq, resp) in [
         (1, weather_ok()),
         (2, weather_ok()),
@@ -308,7 +347,7 @@ fn compare_view_after_calling_as_each() {
     let row = |name: &str| {
         screen
             .lines()
-            .find(|l| l.contains(&format!("│{name} ")))
+            .find(|l| l.contains(&format!("│ {name} ")) || l.contains(&format!("│▶{name} ")))
             .unwrap_or_default()
             .to_string()
     };
@@ -317,6 +356,29 @@ fn compare_view_after_calling_as_each() {
     assert!(row("console-rw").contains("✓             ✓"), "{screen}");
     assert!(row("no-roles").contains("403 IDW10203"), "{screen}");
     assert!(row("typo").contains("✗ does not load"), "{screen}");
+}
+
+/// The command palette, everything listed, then filtered as typed.
+#[test]
+fn command_palette() {
+    let mut app = with_token(&["Weather.Read"]);
+    app.update(ctrl('p'));
+    both("palette", &app);
+    type_str(&mut app, "ref");
+    app.update(key(KeyCode::Down));
+    both("palette_filtered", &app);
+}
+
+/// ↑/↓ select a row of the compare view (Enter would switch to it).
+#[test]
+fn compare_view_row_selected() {
+    let mut app = profiles_with_tokens();
+    app.update(key(KeyCode::F(3)));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    both("compare_selected", &app);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Enter switch"), "{screen}");
 }
 
 /// Outside the demo the compare view cannot ask the sandbox which role the API requires;
@@ -333,7 +395,7 @@ fn compare_marks_the_role_the_api_named_in_a_403() {
     app.update(key(KeyCode::F(3)));
     let before = render(&app, 120, 40);
     assert!(before.contains("* expected by every profile"), "{before}");
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     for seq in 1..=4 {
         answer(&mut app, seq, Ok(Box::new(forbidden("Weather.Write"))));
     }
@@ -468,7 +530,7 @@ fn compare_shows_what_the_tenant_granted() {
     let screen = render(&app, 120, 40);
     let row = screen
         .lines()
-        .find(|l| l.contains("│console-rw"))
+        .find(|l| l.contains("▶console-rw"))
         .unwrap_or_default();
     assert!(row.contains("✗✓"), "{screen}");
     assert!(

@@ -100,6 +100,7 @@ pub fn view(app: &App, f: &mut Frame) {
         Overlay::Profiles { selected } => profiles::picker(app, f, area, selected),
         Overlay::Compare => profiles::compare(app, f, area),
         Overlay::Setup => setup = setup::render(app, f, area),
+        Overlay::Palette => overlay::palette(app, f, area),
         Overlay::ConfirmCopy(what) => copy::confirm(app, f, area, what),
         Overlay::Copy { selected } => copy::menu(app, f, area, selected),
         Overlay::None => {}
@@ -159,10 +160,10 @@ fn title_bar(app: &App, f: &mut Frame, area: Rect) {
         0 | 1 => String::new(),
         n => format!(" ({} of {n})", app.active.0 + 1),
     };
-    let mode = if app.demo.is_some() {
-        " · demo: local sandbox tenant"
-    } else {
-        ""
+    let mode = match app.demo.as_ref().map(|d| d.remote.as_deref()) {
+        Some(None) => " · demo: local sandbox tenant".to_string(),
+        Some(Some(at)) => format!(" · sandbox at {}", crate::text::sanitize(at, false)),
+        None => String::new(),
     };
     let left = Line::from(vec![
         Span::styled(

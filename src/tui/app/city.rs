@@ -44,6 +44,28 @@ impl CityBox {
         self.history.last().map(String::as_str)
     }
 
+    /// The cities called, oldest first.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// Replace the history (another profile's, or one remembered from an earlier run): valid
+    /// city names only, each once, the newest [`HISTORY_CAP`] kept.
+    pub fn set_history(&mut self, cities: Vec<String>) {
+        let mut kept: Vec<String> = Vec::new();
+        for c in cities {
+            if let Ok(c) = crate::api::validate_city(&c) {
+                let c = c.to_string();
+                kept.retain(|k| *k != c);
+                kept.push(c);
+            }
+        }
+        let extra = kept.len().saturating_sub(HISTORY_CAP);
+        kept.drain(..extra);
+        self.history = kept;
+        self.history_pos = None;
+    }
+
     /// Replace the text (history browsing and the compare view's "last city").
     pub fn set(&mut self, value: String) {
         self.input = Input::new(value);

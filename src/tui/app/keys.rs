@@ -21,9 +21,11 @@ impl App {
                 Overlay::Profiles { .. } => Some(Scope::Picker),
                 Overlay::Compare => Some(Scope::Compare),
                 Overlay::Setup => Some(Scope::SetupView),
+                Overlay::Palette => Some(Scope::Palette),
             },
             city_focused: self.focus == Focus::City,
             activity_focused: self.focus == Focus::Activity,
+            token_focused: self.focus == Focus::Token,
             claims: self.focus == Focus::Token && !self.raw && self.jwt().is_some(),
             demo: self.demo.is_some(),
             multi: self.profiles.len() > 1,
@@ -45,11 +47,16 @@ impl App {
                     self.dirty = false;
                 }
             }
+            None if cx.popup == Some(Scope::Palette) => {
+                if !self.palette_edit(k) {
+                    self.dirty = false;
+                }
+            }
             None => self.dirty = false,
         }
     }
 
-    /// Carry out `action` (from a key, or later from a command palette or the mouse).
+    /// Carry out `action` (from a key, the command palette or the mouse).
     pub(super) fn act(&mut self, action: Action) {
         match action {
             Action::Quit => self.quit = true,
@@ -73,7 +80,7 @@ impl App {
                 } else {
                     self.set_status(
                         Level::Info,
-                        "the admin popup is only available in `tokenscope demo`",
+                        "the admin popup changes a sandbox tenant: run `tokenscope demo`, or point this profile's authority at a local `tokenscope sandbox`",
                     );
                 }
             }
@@ -109,11 +116,16 @@ impl App {
                 self.stop_wait(self.active, "stopped waiting");
             }
             Action::Close => self.overlay = Overlay::None,
+            Action::MenuUp | Action::MenuDown if self.overlay == Overlay::Palette => {
+                self.palette_step(action == Action::MenuDown)
+            }
             Action::MenuUp | Action::MenuDown => self.menu_step(action == Action::MenuDown),
+            Action::Apply if self.overlay == Overlay::Palette => self.palette_run(),
             Action::Apply => match self.overlay {
                 Overlay::Admin { selected } => self.apply_admin(selected),
                 Overlay::Profiles { selected } => self.switch_to(ProfileId(selected)),
                 Overlay::Copy { selected } => self.copy_pick(selected),
+                Overlay::Compare => self.switch_to(ProfileId(self.compare_selected)),
                 _ => self.dirty = false,
             },
             Action::Pick(i) => match self.overlay {
@@ -121,6 +133,10 @@ impl App {
                 Overlay::Copy { .. } => self.copy_pick(i),
                 Overlay::Profiles { .. } if i < self.profiles.len() => {
                     self.overlay = Overlay::Profiles { selected: i };
+                    self.switch_to(ProfileId(i));
+                }
+                Overlay::Compare if i < self.profiles.len() => {
+                    self.compare_selected = i;
                     self.switch_to(ProfileId(i));
                 }
                 _ => self.dirty = false,
@@ -152,6 +168,7 @@ impl App {
                 self.activity.all = !self.activity.all;
                 self.activity.back = 0;
             }
+            Action::Palette => self.open_palette(),
         }
     }
 
@@ -175,6 +192,10 @@ impl App {
             Overlay::Copy { selected } => Overlay::Copy {
                 selected: step(selected, super::CopyWhat::ALL.len()),
             },
+            Overlay::Compare => {
+                self.compare_selected = step(self.compare_selected, self.profiles.len());
+                Overlay::Compare
+            }
             other => other,
         };
     }

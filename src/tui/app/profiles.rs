@@ -475,6 +475,18 @@ impl ProfileState {
         }
         match &self.last {
             None => (Level::Info, "—".into()),
+            // The call found no token, but one came since (a renewed secret, a retry that
+            // worked): "no token" would contradict the token column.
+            Some(l)
+                if matches!(l.result, Err(crate::tui::msg::CallError::Token(_)))
+                    && self
+                        .snapshot
+                        .as_ref()
+                        .and_then(|s| s.token.as_ref())
+                        .is_some_and(|t| t.acquired_at >= l.at) =>
+            {
+                (Level::Info, "— not called with this token".into())
+            }
             Some(l) => (l.level, l.summary.clone()),
         }
     }

@@ -8,6 +8,7 @@ use super::*;
 use crate::auth::Phase;
 use crate::jwt::Check;
 use crate::tui::fixtures::*;
+use crate::tui::keymap::Action;
 use crate::tui::msg::CallError;
 use crate::tui::msg::ProfileId;
 
@@ -385,11 +386,9 @@ fn admin_popup_only_in_demo() {
     app.update(key(KeyCode::Tab));
     app.update(ch('a'));
     assert_eq!(app.overlay(), Overlay::None);
-    assert!(
-        app.status()
-            .unwrap()
-            .contains("only available in `tokenscope demo`")
-    );
+    assert!(app.status().unwrap().contains(
+        "run `tokenscope demo`, or point this profile's authority at a local `tokenscope sandbox`"
+    ));
 
     let mut app = crate::tui::fixtures::app(true);
     app.update(key(KeyCode::Tab));
@@ -398,7 +397,7 @@ fn admin_popup_only_in_demo() {
     app.update(key(KeyCode::Up));
     assert_eq!(
         app.overlay(),
-        Overlay::Admin { selected: 12 },
+        Overlay::Admin { selected: 13 },
         "wraps around"
     );
     app.update(key(KeyCode::Down));
@@ -448,6 +447,7 @@ fn demo_ops_follow_the_tenant_state() {
             AdminOp::AcceptedTokenVersion(crate::sandbox::TokenVersion::V1),
             AdminOp::AssignmentRequired(true),
             AdminOp::GrantDelay(Some(Duration::from_secs(30))),
+            AdminOp::ClockOffset(600),
         ]
     );
     // A certificate or federated client has no secret to expire or renew.
@@ -462,9 +462,50 @@ fn demo_ops_follow_the_tenant_state() {
     let mut app = app(true);
     app.update(Msg::Demo {
         profile: P0,
-        state: Box::new(state.clone()),
+        state: Some(Box::new(state.clone())),
     });
     assert_eq!(app.demo.as_ref(), Some(&state));
+}
+
+/// Outside the demo: the runtime is asked at start whether the active profile's authority is
+/// a local sandbox; its answer turns the popup on, or (for another profile) off again.
+#[test]
+fn a_local_sandbox_turns_the_admin_popup_on() {
+    let mut opts = options(false);
+    opts.sandbox_admin = true;
+    let mut app = App::with_profiles(&profiles(), 0, opts);
+    assert!(matches!(&effects(&mut app)[..], [Effect::DemoState { profile }] if *profile == P0));
+    app.update(key(KeyCode::Tab));
+    app.update(ch('a'));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(app.status().unwrap().contains("local `tokenscope sandbox`"));
+    let mut state = demo_state();
+    state.remote = Some("127.0.0.1:8400".into());
+    app.update(Msg::Demo {
+        profile: P0,
+        state: Some(Box::new(state)),
+    });
+    app.update(ch('a'));
+    assert!(matches!(app.overlay(), Overlay::Admin { .. }));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("Sandbox admin · 127.0.0.1:8400"),
+        "{screen}"
+    );
+    app.update(key(KeyCode::Esc));
+    // Switching asks again; a profile with no sandbox behind it has no popup.
+    app.update(key(KeyCode::F(2)));
+    app.update(ch('2'));
+    assert!(
+        effects(&mut app)
+            .iter()
+            .any(|e| matches!(e, Effect::DemoState { profile } if profile.0 == 1))
+    );
+    app.update(Msg::Demo {
+        profile: ProfileId(1),
+        state: None,
+    });
+    assert!(!app.is_demo());
 }
 
 #[test]
@@ -924,7 +965,7 @@ fn each_call_answer_goes_to_its_own_profile() {
 }
 
 #[test]
-fn compare_starts_every_manager_and_enter_calls_as_each() {
+fn compare_starts_every_manager_and_a_calls_as_each() {
     let mut app = profiles_app(true, 90);
     app.update(key(KeyCode::F(3)));
     assert_eq!(app.overlay(), Overlay::Compare);
@@ -939,8 +980,8 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     app.update(ch('c'));
     assert_eq!(app.overlay(), Overlay::Compare);
     assert!(effects(&mut app).is_empty());
-    // Enter with no city anywhere: say so, call nothing.
-    app.update(key(KeyCode::Enter));
+    // `a` with no city anywhere: say so, call nothing.
+    app.update(ch('a'));
     assert!(
         app.status()
             .unwrap()
@@ -953,7 +994,7 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     assert_eq!(app.focus(), Focus::City);
     type_str(&mut app, "Oslo");
     app.update(key(KeyCode::F(3)));
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     let calls: Vec<(usize, String)> = effects(&mut app)
         .into_iter()
         .filter_map(|e| match e {
@@ -973,7 +1014,7 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::F(3)));
-    app.update(key(KeyCode::Enter));
+    app.update(ch('a'));
     assert_eq!(effects(&mut app).len(), 4);
     assert_eq!(app.city(), "Oslo");
     // r refreshes every running profile (after grants changed in the demo popup).
@@ -985,6 +1026,124 @@ fn compare_starts_every_manager_and_enter_calls_as_each() {
         "{e:?}"
     );
     assert_eq!(app.overlay(), Overlay::Compare);
+}
+
+#[test]
+fn compare_rows_are_selected_and_enter_switches_to_one() {
+    let mut app = profiles_app(true, 90);
+    app.update(key(KeyCode::F(3)));
+    assert_eq!(app.compare_selected, 0, "opens on the active profile");
+    effects(&mut app);
+    app.update(key(KeyCode::Down));
+    app.update(ch('j'));
+    assert_eq!(app.compare_selected, 2);
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.compare_selected, 4, "wraps around to the last row");
+    // The last row does not load: Enter says so and keeps the view open.
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::Compare);
+    assert!(app.status().unwrap().starts_with("cannot switch to typo"));
+    assert_eq!(app.active(), 0);
+    // mobile-ro: Enter switches to it and closes the view; no call is made.
+    app.update(ch('k'));
+    app.update(ch('k'));
+    app.update(ch('k'));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert_eq!(app.active(), 1);
+    assert!(
+        !effects(&mut app)
+            .iter()
+            .any(|e| matches!(e, Effect::CallApi { .. }))
+    );
+    // Reopened, it starts on the new active profile; a digit switches at once.
+    app.update(key(KeyCode::F(3)));
+    assert_eq!(app.compare_selected, 1);
+    app.update(ch('1'));
+    assert_eq!(app.active(), 0);
+    assert_eq!(app.overlay(), Overlay::None);
+}
+
+#[test]
+fn the_palette_runs_a_command_by_name_as_its_key_would() {
+    let mut app = with_token();
+    // Ctrl-P from the city box; `:` from a pane.
+    app.update(ctrl('p'));
+    assert_eq!(app.overlay(), Overlay::Palette);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay(), Overlay::None);
+    app.update(key(KeyCode::Tab));
+    app.update(ch(':'));
+    assert_eq!(app.overlay(), Overlay::Palette);
+    // Letters type into the filter (q does not quit), the list narrows as you type.
+    let all = app.palette_entries().len();
+    type_str(&mut app, "raw");
+    assert!(!app.should_quit());
+    assert!(app.palette_entries().len() < all);
+    assert_eq!(app.palette_entries()[0].action, Action::ToggleRaw);
+    assert!(!app.raw());
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(app.raw(), "ran the same action as t");
+    // ↑/↓ move the selection; Enter runs the selected one (the refresh effect, as r).
+    app.update(ch(':'));
+    type_str(&mut app, "refresh");
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Up));
+    effects(&mut app);
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(&effects(&mut app)[..], [Effect::Refresh { profile }] if *profile == P0));
+    // q in the filter types; nothing matching: Enter does nothing and the palette stays.
+    app.update(ch(':'));
+    type_str(&mut app, "qqqqzz");
+    assert!(app.palette_entries().is_empty());
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay(), Overlay::Palette);
+    assert!(!app.should_quit());
+    // Ctrl-C still quits from the palette.
+    app.update(ctrl('c'));
+    assert!(app.should_quit());
+}
+
+#[test]
+fn the_palette_offers_admin_only_where_there_is_a_sandbox() {
+    let names =
+        |app: &App| -> Vec<Action> { app.palette_entries().iter().map(|b| b.action).collect() };
+    let mut plain = with_token();
+    plain.update(ctrl('p'));
+    assert!(!names(&plain).contains(&Action::Admin));
+    let mut demo = app(true);
+    demo.update(ctrl('p'));
+    assert!(names(&demo).contains(&Action::Admin));
+    type_str(&mut demo, "admin");
+    demo.update(key(KeyCode::Enter));
+    assert!(matches!(demo.overlay(), Overlay::Admin { .. }));
+}
+
+/// A call that found no token, then a token that came later (a renewed secret): the compare
+/// view's `last call` must not still say "no token" beside a valid one.
+#[test]
+fn a_no_token_call_does_not_contradict_a_later_token() {
+    let mut app = app(true);
+    type_str(&mut app, "Seattle");
+    app.update(key(KeyCode::Enter));
+    answer(&mut app, 1, Err(CallError::Token(expired_secret_error())));
+    assert_eq!(app.profiles()[0].outcome_summary().1, "✗ no token");
+    // A token older than the call (an earlier state published late) changes nothing.
+    step(&mut app, P0, fresh(&["Weather.Read"], 1));
+    assert_eq!(app.profiles()[0].outcome_summary().1, "✗ no token");
+    let later = app.now() + chrono::Duration::seconds(30);
+    app.set_now(later);
+    let mut snap = fresh(&["Weather.Read"], 2);
+    if let Some(t) = snap.token.as_mut() {
+        std::sync::Arc::make_mut(t).acquired_at = later;
+    }
+    step(&mut app, P0, snap);
+    let (level, text) = app.profiles()[0].outcome_summary();
+    assert_eq!(text, "— not called with this token");
+    assert_eq!(level, Level::Info);
 }
 
 #[test]

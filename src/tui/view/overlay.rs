@@ -1,13 +1,13 @@
-//! The help overlay and the demo admin popup.
+//! The help overlay, the command palette and the sandbox admin popup.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::{popup, wrap};
+use super::{centered, clear, popup, popup_block, wrap};
 use crate::tui::app::App;
-use crate::tui::keymap::help_rows;
+use crate::tui::keymap::{self, help_rows};
 
 pub fn help(app: &App, f: &mut Frame, area: Rect) {
     let th = &app.theme;
@@ -37,11 +37,83 @@ pub fn help(app: &App, f: &mut Frame, area: Rect) {
     popup(f, area, w, lines, " Keys ", " Esc close ", th);
 }
 
+/// The command palette: the filter on top, then the matching commands (key, what it does),
+/// the selected one highlighted; the list scrolls to keep it in view.
+pub fn palette(app: &App, f: &mut Frame, area: Rect) {
+    let th = &app.theme;
+    let entries = app.palette_entries();
+    let w = area.width.saturating_sub(4).min(84);
+    let inner_w = w.saturating_sub(2) as usize;
+    let key_w = entries
+        .iter()
+        .map(|b| wrap::width(b.label))
+        .max()
+        .unwrap_or(0);
+    // Border, the filter and a rule above the list.
+    let room = area.height.saturating_sub(4).max(1) as usize;
+    let shown = entries.len().clamp(1, room);
+    let h = (shown + 4) as u16;
+    let rect = centered(area, w, h);
+    clear(f, rect);
+    let block = popup_block(" Commands ", " Enter run · Esc close ", th);
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let filter = app.palette.input.value();
+    let scroll = app.palette.input.visual_scroll(inner_w.saturating_sub(3));
+    let typed: String = filter.chars().skip(scroll).collect();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("› ", th.label()),
+            Span::raw(crate::text::sanitize(&typed, false)),
+        ]),
+        Line::from(Span::styled("─".repeat(inner_w), th.dim())),
+    ];
+    if entries.is_empty() {
+        lines.push(Line::from(Span::styled(
+            " no command matches; Backspace to widen the filter",
+            th.dim(),
+        )));
+    }
+    let selected = app.palette.selected.min(entries.len().saturating_sub(1));
+    let first = (selected + 1).saturating_sub(shown);
+    for (i, b) in entries.iter().enumerate().skip(first).take(shown) {
+        let style = if i == selected {
+            th.selected().add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        let mark = if i == selected { "▶" } else { " " };
+        let lead = format!("{mark}{:<key_w$}  ", b.label);
+        let room = inner_w.saturating_sub(wrap::width(&lead));
+        let mut help: String = b.help.to_string();
+        if wrap::width(&help) > room {
+            help = help
+                .chars()
+                .take(room.saturating_sub(1))
+                .collect::<String>()
+                + "…";
+        }
+        let pad = room.saturating_sub(wrap::width(&help));
+        lines.push(Line::from(vec![
+            Span::styled(lead, style.patch(th.label())),
+            Span::styled(format!("{help}{}", " ".repeat(pad)), style),
+        ]));
+    }
+    f.render_widget(ratatui::widgets::Paragraph::new(lines), inner);
+    let x = (app.palette.input.visual_cursor().saturating_sub(scroll) as u16)
+        .min(inner.width.saturating_sub(3));
+    f.set_cursor_position((inner.x + 2 + x, inner.y));
+}
+
+/// The sandbox admin popup: the tenant as the client sees it, then every operation with its
+/// key (1–9, then letters); when they do not all fit (80×24), the list scrolls with the
+/// selection and says how many are above and below.
 pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
     let th = &app.theme;
     let Some(demo) = &app.demo else { return };
-    let w = (area.width.saturating_sub(4)).min(72);
+    let w = (area.width.saturating_sub(4)).min(76);
     let inner_w = w.saturating_sub(2) as usize;
+    let s = &demo.situations;
     let granted = if demo.granted.is_empty() {
         "(none)".to_string()
     } else {
@@ -51,27 +123,47 @@ pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         Some(d) => crate::time::human_secs(d.as_secs() as i64),
         None => "Entra default (60–90 min)".into(),
     };
+    let secret = if !demo.has_secret {
+        "none (certificate or federated)"
+    } else if demo.secret_expired {
+        "expired"
+    } else {
+        "valid"
+    };
+    let clock = match s.clock_offset {
+        0 => "right".to_string(),
+        n => format!(
+            "{} {}",
+            crate::time::human_secs(n.abs()),
+            if n > 0 { "ahead" } else { "behind" }
+        ),
+    };
+    let tenant = format!(
+        "clock {clock} · {} tokens · {} · grants {}",
+        if s.v1_tokens { "v1" } else { "v2" },
+        if s.assignment_required {
+            "assignment required"
+        } else {
+            "no assignment"
+        },
+        match s.grant_delay {
+            Some(d) => format!("after {}", crate::time::human_secs(d.as_secs() as i64)),
+            None => "at once".into(),
+        }
+    );
     let mut lines = Vec::new();
     for (l, v) in [
-        ("client", demo.client.clone()),
+        ("client", format!("{} · secret {secret}", demo.client)),
         ("granted", granted),
-        ("API needs", demo.required_role.clone()),
-        ("lifetime", lifetime),
         (
-            "secret",
-            if !demo.has_secret {
-                "none (certificate or federated credential)"
-            } else if demo.secret_expired {
-                "expired"
-            } else {
-                "valid"
-            }
-            .to_string(),
+            "API needs",
+            format!("{} · lifetime {lifetime}", demo.required_role),
         ),
+        ("tenant", tenant),
     ] {
         lines.extend(wrap::kv(
             &format!(" {l}"),
-            &v,
+            &crate::text::sanitize(&v, false),
             10,
             inner_w,
             th.label(),
@@ -79,9 +171,35 @@ pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         ));
     }
     lines.push(Line::default());
-    for (i, op) in demo.ops().iter().enumerate() {
+    let note = wrap::styled(
+        " Changes apply to new tokens: refresh (r) to see them in the token.",
+        inner_w,
+        th.dim(),
+    );
+    let ops = demo.ops();
+    // What is left for the list once the tenant lines, the note and the border are drawn.
+    let fixed = lines.len() + 1 + note.len() + 2;
+    // The footer line stays visible (it names the popup's keys).
+    let room = (area.height as usize).saturating_sub(fixed + 1).max(3);
+    let (first, shown) = if ops.len() <= room {
+        (0, ops.len())
+    } else {
+        // One line each for "↑ n more" and "↓ n more".
+        let shown = room.saturating_sub(2).max(1);
+        let first = (selected + 1).saturating_sub(shown).min(ops.len() - shown);
+        (first, shown)
+    };
+    let scrolls = shown < ops.len();
+    if scrolls {
+        lines.push(more_line(first, "↑", th, inner_w));
+    }
+    for (i, op) in ops.iter().enumerate().skip(first).take(shown) {
         let mark = if i == selected { "▶" } else { " " };
-        let text = format!("{mark}{}  {}", i + 1, op.label(&demo.client));
+        let key = keymap::pick_key(i)
+            .map(String::from)
+            .unwrap_or_else(|| " ".into());
+        let label = crate::text::sanitize(&op.label(&demo.client), false);
+        let text = format!("{mark}{key}  {label}");
         let style = if i == selected {
             th.selected().add_modifier(Modifier::BOLD)
         } else {
@@ -89,19 +207,24 @@ pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         };
         lines.push(Line::from(Span::styled(format!("{text:<inner_w$}"), style)));
     }
+    if scrolls {
+        let below = ops.len() - first - shown;
+        lines.push(more_line(below, "↓", th, inner_w));
+    }
     lines.push(Line::default());
-    lines.extend(wrap::styled(
-        " Changes apply to new tokens: refresh (r) to see them in the token.",
-        inner_w,
-        th.dim(),
-    ));
-    popup(
-        f,
-        area,
-        w,
-        lines,
-        " Demo admin · sandbox tenant ",
-        " Esc close ",
-        th,
-    );
+    lines.extend(note);
+    let title = match &demo.remote {
+        Some(at) => format!(" Sandbox admin · {} ", crate::text::sanitize(at, false)),
+        None => " Demo admin · sandbox tenant ".into(),
+    };
+    popup(f, area, w, lines, &title, " Esc close ", th);
+}
+
+/// "↓ 3 more (↑↓ scroll)", or a blank line when nothing is hidden that way.
+fn more_line(n: usize, arrow: &str, th: &crate::tui::Theme, width: usize) -> Line<'static> {
+    if n == 0 {
+        return Line::default();
+    }
+    let text = format!("  {arrow} {n} more (↑↓ scroll)");
+    Line::from(Span::styled(format!("{text:<width$}"), th.warn()))
 }

@@ -220,7 +220,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         })
         .collect();
 
-    let mut header = vec![Cell::from("profile")];
+    let mut header = vec![Cell::from(" profile")];
     if !narrow {
         header.push(Cell::from("credential"));
     }
@@ -235,10 +235,15 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     let mut any_graph = false;
     for (i, p) in app.profiles.iter().enumerate() {
         let mut cells = Vec::new();
-        let name = if i == app.active.0 {
-            format!("{} ◀", p.name)
+        let mark = if i == app.compare_selected {
+            "▶"
         } else {
-            p.name.clone()
+            " "
+        };
+        let name = if i == app.active.0 {
+            format!("{mark}{} ◀", p.name)
+        } else {
+            format!("{mark}{}", p.name)
         };
         cells.push(Cell::from(name));
         if !narrow {
@@ -293,16 +298,21 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         };
         outcome_w = outcome_w.max(wrap::width(&outcome));
         cells.push(Cell::from(Span::styled(outcome, level_style(th, level))));
-        rows.push(Row::new(cells));
+        let row = Row::new(cells);
+        rows.push(if i == app.compare_selected {
+            row.style(th.selected().add_modifier(Modifier::BOLD))
+        } else {
+            row
+        });
     }
 
     let name_w = app
         .profiles
         .iter()
-        .map(|p| wrap::width(&p.name) + 2)
+        .map(|p| wrap::width(&p.name) + 3)
         .max()
-        .unwrap_or(7)
-        .clamp(7, 18) as u16;
+        .unwrap_or(8)
+        .clamp(8, 19) as u16;
     let mut widths = vec![Constraint::Length(name_w)];
     let mut used = name_w + 1;
     if !narrow {
@@ -350,7 +360,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     };
     notes.extend(wrap::styled(&req, inner_w as usize, th.dim()));
     notes.extend(wrap::styled(
-        "✓ in the roles claim · ✗ missing (bold red: needed) · — no token · ◀ active",
+        "✓ in the roles claim · ✗ missing (bold red: needed) · — no token · ◀ active · ▶ selected",
         inner_w as usize,
         th.dim(),
     ));
@@ -363,10 +373,10 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     }
     let next = match app.compare_city() {
         Some(city) => format!(
-            "Enter calls the API for {} as every profile, each with its own token.",
+            "↑↓ select · Enter switches to that profile · a calls the API for {} as every profile, each with its own token.",
             sanitize(&city, false)
         ),
-        None => "Type a city first (Esc, then type it in the city box); then Enter here calls the API as every profile.".into(),
+        None => "↑↓ select · Enter switches to that profile · a calls the API as every profile, once a city is typed (Esc, then the city box).".into(),
     };
     notes.extend(wrap::styled(&next, inner_w as usize, th.dim()));
     for p in app.profiles.iter().filter(|p| p.error.is_some()) {
@@ -384,7 +394,7 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     clear(f, rect);
     let block = popup_block(
         " Compare profiles ",
-        " Enter call as each · r refresh all · Esc close ",
+        " Enter switch · a call as all · r refresh all · Esc close ",
         th,
     );
     let inner = block.inner(rect);
