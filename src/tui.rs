@@ -8,6 +8,7 @@
 //! about it. Logs go to a file, never to the screen the dashboard draws on.
 
 mod app;
+mod clip;
 mod demo;
 #[cfg(test)]
 mod fixtures;

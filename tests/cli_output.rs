@@ -101,6 +101,9 @@ async fn every_command_ends_quietly_when_its_reader_is_gone() {
             "{args:?}: {}",
             all_output(&with_reader)
         );
+        // Again with a reader, so both runs below find the same token cache (a refusal made
+        // with a cached token says so).
+        let with_reader = finish(command(home.path(), &args, Stdio::piped(), &[])).await;
         let o = finish(command(home.path(), &args, closed_stdout(), &[])).await;
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(

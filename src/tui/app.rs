@@ -24,7 +24,7 @@ mod token;
 pub use activity::{ACTIVITY_CAP, ActivityLog, Entry, Level};
 pub use calls::{Completed, InFlight, latency};
 pub use city::{CityBox, HISTORY_CAP};
-pub use copy::{Clip, CopyWhat};
+pub use copy::CopyWhat;
 pub use palette::Palette;
 pub use profiles::{
     ConfigRow, CredentialFacts, LintLine, ProfileState, RENEW_WITHIN_DAYS, expiry, response_summary,
