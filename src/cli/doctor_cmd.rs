@@ -9,6 +9,7 @@ use super::out::outln;
 use super::setup_cmd::SetupAccess;
 use super::{Failure, http_client};
 use crate::config::Profile;
+use crate::diagnose::Severity;
 use crate::diagnose::doctor::{self, DoctorReport};
 use crate::text::sanitize;
 
@@ -55,12 +56,21 @@ fn print_human(report: &DoctorReport) {
             outln!("  {:<10} fix: {}", "", sanitize(fix, false));
         }
     }
-    outln!(
-        "{}",
-        if report.failed() {
-            "some checks failed"
-        } else {
-            "all checks passed"
-        }
-    );
+    outln!("{}", verdict(report));
+}
+
+/// The last line: failed, passed with warnings (a skewed clock is not "all passed"), or all
+/// passed.
+fn verdict(report: &DoctorReport) -> String {
+    let warnings = report
+        .checks
+        .iter()
+        .filter(|c| c.severity == Severity::Warning)
+        .count();
+    match (report.failed(), warnings) {
+        (true, _) => "some checks failed".into(),
+        (false, 0) => "all checks passed".into(),
+        (false, 1) => "no check failed; 1 warning (⚠ above)".into(),
+        (false, n) => format!("no check failed; {n} warnings (⚠ above)"),
+    }
 }

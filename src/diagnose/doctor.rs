@@ -82,8 +82,6 @@ pub struct Facts {
     /// How long the token request took, and when it ended.
     pub token_took: Duration,
     pub token_at: DateTime<Utc>,
-    /// How far the identity provider's clock is from this machine's, when it said.
-    pub clock_skew: Option<chrono::Duration>,
     /// The token's verification (`None` without a token, or for an opaque one).
     pub verification: Option<Vec<jwt::Check>>,
     /// The API call with the token (`None` without a token).
@@ -242,7 +240,6 @@ pub async fn gather(
     let token = manager.token().await;
     let token_took = started.elapsed();
     let token_at = time::now();
-    let clock_skew = manager.snapshot().clock_skew;
     let (mut verification, mut api) = (None, None);
     if let Ok(t) = &token {
         let raw = t.access_token.expose();
@@ -269,7 +266,6 @@ pub async fn gather(
         token,
         token_took,
         token_at,
-        clock_skew,
         verification,
         api,
         setup,
@@ -300,18 +296,17 @@ pub fn judge(profile: &Profile, facts: &Facts) -> Vec<Check> {
         .fix("check authority: it must be https://<host>/<tenant id>, and the host reachable"),
     });
     out.push(token_check(facts));
-    if let Some(skew) = facts.clock_skew {
-        out.push(
-            Check::new(
-                "clock",
-                Severity::Warning,
-                format!(
-                    "the identity provider's clock differs from this machine's by {}",
-                    time::human_secs(skew.num_seconds())
-                ),
-            )
-            .fix("synchronise this machine's clock (NTP)"),
-        );
+    // Which clock is off, from the token's times and the token endpoint's Date.
+    if let Some(skew) = facts
+        .token
+        .as_ref()
+        .ok()
+        .and_then(|t| super::skew::of_token(t))
+    {
+        out.push(Check {
+            cause: Some(skew.cause),
+            ..Check::new("clock", Severity::Warning, skew.summary).fix(skew.fix)
+        });
     }
     let format = facts
         .token
@@ -715,6 +710,7 @@ mod tests {
             refresh_on: None,
             source: TokenSource::Network,
             generation: 1,
+            server_date: None,
         })
     }
 
@@ -735,7 +731,6 @@ mod tests {
             token,
             token_took: Duration::from_micros(2_400),
             token_at: now,
-            clock_skew: None,
             api: api.map(Ok),
             setup: SetupSeen::Skipped,
             presented: Presented::default(),

@@ -212,10 +212,10 @@ pub fn strip_pasted(input: &str) -> &str {
                 t = t[1..t.len() - 1].trim();
             }
         }
-        if let Some(rest) = strip_word(t, "authorization") {
-            if let Some(after) = rest.trim_start().strip_prefix(':') {
-                t = after.trim();
-            }
+        if let Some(rest) = strip_word(t, "authorization")
+            && let Some(after) = rest.trim_start().strip_prefix(':')
+        {
+            t = after.trim();
         }
         if let Some(rest) = strip_word(t, "bearer")
             && (rest.is_empty() || rest.starts_with(char::is_whitespace))
