@@ -302,7 +302,12 @@ async fn decode_takes_a_pasted_header_and_calls_a_cut_token_damaged() {
             format!("{header}.{}", &payload[..payload.len() / 2]),
             "cut short",
         ),
-        (token[..token.len() - 3].to_string(), "signature"),
+        // Cut where base64url cannot end (a cut at a whole group decodes to a shorter
+        // signature, which only the key can refuse).
+        (
+            token[..token.len() - 1].to_string(),
+            "signature is cut short",
+        ),
     ] {
         let o = run_cli(home, &["decode", &cut], &[]).await;
         let out = all_output(&o);
