@@ -21,7 +21,10 @@ mod theme;
 mod view;
 
 #[cfg(test)]
+mod pictures;
+#[cfg(test)]
 mod snapshot_tests;
+pub mod svg;
 
 use std::path::{Path, PathBuf};
 
