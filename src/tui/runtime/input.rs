@@ -3,7 +3,7 @@
 
 use std::io;
 
-use crossterm::event::Event;
+use crossterm::event::{Event, MouseButton, MouseEventKind};
 use tokio::sync::mpsc;
 
 use super::{PANIC_HOOK_ENV, PanicIn};
@@ -50,6 +50,14 @@ pub(super) fn from_event(ev: Event) -> Option<Msg> {
     match ev {
         Event::Key(k) => Some(Msg::Key(k)),
         Event::Paste(p) => Some(Msg::Paste(p)),
+        // Presses and the wheel; a release, a drag or (where a terminal sends it anyway) a
+        // motion report would cost a redraw for nothing.
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::Down(MouseButton::Left)
+            | MouseEventKind::ScrollUp
+            | MouseEventKind::ScrollDown => Some(Msg::Mouse(m)),
+            _ => None,
+        },
         Event::Resize(..) => Some(Msg::Resize),
         _ => None,
     }
