@@ -293,8 +293,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Demo { tls, no_mouse }) => {
             // The demo needs no config file, but honours the user's `mouse = false` in one.
-            let file_says_no = config::load_file(&opts, &env)
-                .is_ok_and(|loaded| loaded.file.mouse == Some(false));
+            let file_says_no =
+                config::load_file(&opts, &env).is_ok_and(|loaded| loaded.file.mouse == Some(false));
             let demo = crate::tui::DemoOptions {
                 tls,
                 no_mouse: no_mouse || cli.no_mouse || file_says_no,

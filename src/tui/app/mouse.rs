@@ -13,7 +13,8 @@ use ratatui::layout::{Position, Rect};
 use super::{App, Focus, Overlay};
 use crate::tui::keymap::Action;
 
-/// Lines one wheel notch scrolls a pane (a list moves its selection by one instead).
+/// Lines one wheel notch scrolls a pane (a list moves its selection by one instead: a popup's
+/// list, and the claims in the Token pane while it has focus).
 pub const WHEEL_LINES: i32 = 3;
 
 /// Where the last frame drew what a click can land on. Written by the view, read here.
@@ -147,8 +148,16 @@ impl App {
         match self.overlay {
             Overlay::None => match pane {
                 Some(Focus::City) | None => self.dirty = false,
-                // The claims list moves its selection, a claim a notch.
-                Some(Focus::Token) if self.shows_claims() => self.scroll_pane(Focus::Token, notch),
+                // The focused claims list moves its selection, a claim a notch (the view
+                // follows it); unfocused, where no selection shows, it scrolls by lines.
+                Some(Focus::Token) if self.shows_claims() && self.focus == Focus::Token => {
+                    self.scroll_pane(Focus::Token, notch)
+                }
+                Some(Focus::Token) if self.shows_claims() => {
+                    let max = i32::from(self.max_scroll.get().token);
+                    let to = i32::from(self.claims.offset.get()) + notch * WHEEL_LINES;
+                    self.claims.offset.set(to.clamp(0, max) as u16);
+                }
                 Some(p) => self.scroll_pane(p, notch * WHEEL_LINES),
             },
             _ if !on_popup => self.dirty = false,
@@ -188,3 +197,6 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -62,3 +62,43 @@ pub(super) fn from_event(ev: Event) -> Option<Msg> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+    use super::*;
+
+    fn mouse(kind: MouseEventKind) -> Event {
+        Event::Mouse(MouseEvent {
+            kind,
+            column: 3,
+            row: 4,
+            modifiers: KeyModifiers::NONE,
+        })
+    }
+
+    #[test]
+    fn clicks_and_the_wheel_are_read_and_other_mouse_reports_ignored() {
+        for kind in [
+            MouseEventKind::Down(MouseButton::Left),
+            MouseEventKind::ScrollUp,
+            MouseEventKind::ScrollDown,
+        ] {
+            assert!(
+                matches!(from_event(mouse(kind)), Some(Msg::Mouse(m)) if m.kind == kind && (m.column, m.row) == (3, 4)),
+                "{kind:?}"
+            );
+        }
+        // Each would cost a redraw for nothing.
+        for kind in [
+            MouseEventKind::Up(MouseButton::Left),
+            MouseEventKind::Down(MouseButton::Right),
+            MouseEventKind::Drag(MouseButton::Left),
+            MouseEventKind::Moved,
+            MouseEventKind::ScrollLeft,
+        ] {
+            assert!(from_event(mouse(kind)).is_none(), "{kind:?}");
+        }
+    }
+}

@@ -412,6 +412,11 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         table_area,
     );
     // Under the header line, one line per profile.
-    record_popup(app, rect, Some(table_area), (0..count).map(|i| (i, i + 1, 1)));
+    record_popup(
+        app,
+        rect,
+        Some(table_area),
+        (0..count).map(|i| (i, i + 1, 1)),
+    );
     f.render_widget(Paragraph::new(notes), notes_area);
 }
