@@ -310,7 +310,7 @@ fn a_click_outside_a_popup_closes_it_and_inside_keeps_it() {
         let (x, y) = find(&app, 120, 40, title);
         let (x, y) = (x - 1, y);
         let before = app.overlay();
-        app.update(click((x as u16, y as u16)));
+        app.update(click((x, y)));
         assert_eq!(
             app.overlay(),
             before,
