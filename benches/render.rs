@@ -97,13 +97,13 @@ fn snapshot(generation: u64) -> TokenSnapshot {
         refresh_on: None,
         source: TokenSource::Network,
         generation,
+        server_date: None,
     });
     TokenSnapshot {
         phase: Phase::Fresh,
         next_refresh: Some(token.expires_on - chrono::Duration::minutes(5)),
         token: Some(token),
         last_error: None,
-        clock_skew: None,
         warnings: Vec::new(),
         network_requests: generation,
         generation,

@@ -265,9 +265,7 @@ pub async fn request_token(
     let server_date = resp
         .headers()
         .get(reqwest::header::DATE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
-        .map(|d| d.with_timezone(&Utc));
+        .and_then(|v| server_date(v.as_bytes()));
     let retry_after = resp
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -284,6 +282,21 @@ pub async fn request_token(
         }
         e
     })
+}
+
+/// The longest `Date` header value read (an IMF-fixdate is 29 bytes).
+const MAX_DATE_LEN: usize = 64;
+
+/// An HTTP `Date` header (RFC 9110's IMF-fixdate, which RFC 2822 parsing reads), when it is
+/// one: anything longer than [`MAX_DATE_LEN`], not text, or not a date is no date.
+pub fn server_date(value: &[u8]) -> Option<DateTime<Utc>> {
+    if value.len() > MAX_DATE_LEN {
+        return None;
+    }
+    let text = std::str::from_utf8(value).ok()?;
+    DateTime::parse_from_rfc2822(text.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 fn network_error(url: &Url, e: reqwest::Error) -> TokenError {
@@ -365,6 +378,21 @@ mod tests {
                 matches!(e, TokenError::Rejected { .. }),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn a_date_header_is_read_only_when_it_is_a_short_date() {
+        let d = server_date(b"Wed, 02 Dec 2026 03:04:50 GMT").unwrap();
+        assert_eq!(d.to_rfc3339(), "2026-12-02T03:04:50+00:00");
+        for bad in [
+            &b""[..],
+            b"yesterday",
+            b"Wed, 02 Dec 2026 03:04:50 GMT                                      padding",
+            b"\xff\xfe",
+            b"Wed, 32 Dec 2026 03:04:50 GMT",
+        ] {
+            assert_eq!(server_date(bad), None, "{bad:?}");
         }
     }
 

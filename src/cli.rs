@@ -15,6 +15,7 @@ mod args;
 mod call_cmd;
 mod decode_cmd;
 mod doctor_cmd;
+mod init_cmd;
 mod out;
 mod render;
 mod setup_cmd;
@@ -334,10 +335,18 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             };
             call_cmd::call(&profile, cli.no_cache, &args, &access, how).await
         }
-        Some(Command::Doctor { city, json }) => {
+        Some(Command::Doctor { city, json, all }) if all => {
+            doctor_cmd::doctor_all(&opts, &env, cli.no_cache, &city, json).await
+        }
+        Some(Command::Doctor { city, json, .. }) => {
             let (profile, access) = load_with_setup(&opts, &env, cli.no_cache)?;
             doctor_cmd::doctor(&profile, &city, json, &access).await
         }
+        Some(Command::Completions { shell }) => init_cmd::completions(shell),
+        Some(Command::Man) => init_cmd::man(),
+        Some(Command::Config {
+            command: ConfigCommand::Init { force },
+        }) => init_cmd::config_init(opts.config.as_deref(), &env, force),
         Some(Command::Setup { json }) => {
             let (profile, access) = load_with_setup(&opts, &env, cli.no_cache)?;
             setup_cmd::setup(&profile, &access, json).await
@@ -363,7 +372,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 /// The selected profile, and what reading its app-role set-up needs: the profile its
 /// `graph_credential` names, resolved here (a reader that does not resolve fails only what
 /// needs it).
-fn load_with_setup(
+pub(crate) fn load_with_setup(
     opts: &LoadOptions,
     env: &Env,
     no_cache: bool,
@@ -437,7 +446,7 @@ fn config_path(opts: &LoadOptions, env: &Env) {
                 outln!("using: nothing — {}", e.full_text())
             }
             _ => outln!(
-                "using: nothing — copy config.example.toml to the platform path above, or pass --config,\n       or export {} for an implicit `{}` profile",
+                "using: nothing — run `tokenscope config init` for a starter config there, or pass --config,\n       or export {} for an implicit `{}` profile",
                 config::ENV_PROFILE_VARS.join(", "),
                 config::ENV_PROFILE
             ),

@@ -2,7 +2,8 @@
 //! engineer would — config lint and credential expiry ([`lint`]), the role check
 //! ([`roles`]), token-endpoint failures and the AADSTS knowledge base ([`aadsts`]), refused
 //! API calls ([`refusal`]), the app-role chain from the tenant's set-up to the token
-//! ([`setup`]), `doctor`'s checklist ([`doctor`]), and what well-known claims mean.
+//! ([`setup`]), clock skew between this machine, the token endpoint and the token
+//! ([`skew`]), `doctor`'s checklist ([`doctor`]), and what well-known claims mean.
 //!
 //! Every judgement the front ends show is made here once and returned typed ([`Advice`],
 //! [`roles::RoleCheck`], [`refusal::Refusal`], [`setup::SetupReport`],
@@ -18,6 +19,7 @@ pub mod lint;
 pub mod refusal;
 pub mod roles;
 pub mod setup;
+pub mod skew;
 #[cfg(test)]
 mod testing;
 

@@ -8,6 +8,7 @@
 //! about it. Logs go to a file, never to the screen the dashboard draws on.
 
 mod app;
+mod clip;
 mod demo;
 #[cfg(test)]
 mod fixtures;
@@ -20,7 +21,10 @@ mod theme;
 mod view;
 
 #[cfg(test)]
+mod pictures;
+#[cfg(test)]
 mod snapshot_tests;
+pub mod svg;
 
 use std::path::{Path, PathBuf};
 

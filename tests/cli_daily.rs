@@ -302,7 +302,12 @@ async fn decode_takes_a_pasted_header_and_calls_a_cut_token_damaged() {
             format!("{header}.{}", &payload[..payload.len() / 2]),
             "cut short",
         ),
-        (token[..token.len() - 3].to_string(), "signature"),
+        // Cut where base64url cannot end (a cut at a whole group decodes to a shorter
+        // signature, which only the key can refuse).
+        (
+            token[..token.len() - 1].to_string(),
+            "signature is cut short",
+        ),
     ] {
         let o = run_cli(home, &["decode", &cut], &[]).await;
         let out = all_output(&o);
@@ -427,4 +432,84 @@ async fn no_mouse_is_for_the_dashboard_only() {
     // After a headless command's name it is not one of its flags at all (clap's error).
     let o = run_cli(dir.path(), &["decode", "--no-mouse", "x.y.z"], &[]).await;
     assert_eq!(o.status.code(), Some(2), "{}", all_output(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identity_provider_clock_ten_minutes_ahead_is_named_by_token_doctor_and_json() {
+    let sb = support::sandbox(SandboxOptions::default()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let cfg = sandbox_config(&sb, home);
+    let path = cfg.to_str().unwrap();
+
+    // Entra's normal 5-minute backdating says nothing.
+    let o = run_cli(home, &["--config", path, "--no-cache", "token"], &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", all_output(&o));
+    assert!(!stdout(&o).contains("clock"), "{}", all_output(&o));
+    let o = run_cli(
+        home,
+        &["--config", path, "--no-cache", "token", "--json"],
+        &[],
+    )
+    .await;
+    assert!(stdout_json(&o)["clock_skew"].is_null());
+
+    sb.set_clock_offset(chrono::TimeDelta::minutes(10));
+    let summary = "the identity provider's token clock is at least 5m 0s ahead of this machine's (and its own Date header)";
+    let o = run_cli(home, &["--config", path, "--no-cache", "token"], &[]).await;
+    let text = stdout(&o);
+    assert!(text.contains(&format!("clock    ⚠ {summary}")), "{text}");
+    assert!(text.contains("about 10m 0s"), "{text}");
+
+    let o = run_cli(
+        home,
+        &["--config", path, "--no-cache", "token", "--json"],
+        &[],
+    )
+    .await;
+    let j = stdout_json(&o);
+    let skew = &j["clock_skew"];
+    assert_eq!(skew["clock"], "identity_provider", "{j:#}");
+    assert_eq!(skew["ahead"], true);
+    // nbf = iat = IdP now − 5 min: at least 5 minutes in this machine's future (a slow
+    // request can only shorten it by its latency).
+    let secs = skew["seconds"].as_i64().unwrap();
+    assert!((295..=300).contains(&secs), "{j:#}");
+
+    // doctor: a ⚠ clock line, and never "all checks passed".
+    let o = run_cli(home, &["--config", path, "doctor"], &[]).await;
+    let text = stdout(&o);
+    assert!(text.contains(&format!("⚠ clock      {summary}")), "{text}");
+    assert!(!text.contains("all checks passed"), "{text}");
+    assert!(text.trim_end().ends_with("warnings (⚠ above)"), "{text}");
+    let o = run_cli(home, &["--config", path, "doctor", "--json"], &[]).await;
+    let j = stdout_json(&o);
+    let clock: Vec<&serde_json::Value> = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["stage"] == "clock")
+        .collect();
+    assert_eq!(clock.len(), 1, "{j:#}");
+    assert_eq!(clock[0]["severity"], "warning");
+    assert!(clock[0]["fix"].as_str().unwrap().contains("NTP"), "{j:#}");
+
+    // call warns on stderr and still calls.
+    let o = run_cli(
+        home,
+        &["--config", path, "--no-cache", "call", "Seattle"],
+        &[],
+    )
+    .await;
+    assert!(
+        stderr(&o).contains(&format!("warning: {summary}")),
+        "{}",
+        all_output(&o)
+    );
+
+    // Back in sync: nothing said.
+    sb.set_clock_offset(chrono::TimeDelta::zero());
+    let o = run_cli(home, &["--config", path, "doctor"], &[]).await;
+    assert!(!stdout(&o).contains("⚠ clock"), "{}", all_output(&o));
+    sb.shutdown().await;
 }

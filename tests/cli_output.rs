@@ -55,8 +55,10 @@ fn closed_stdout() -> Stdio {
 
 /// Every command that prints, with the exit code it has against the sandbox.
 fn commands(cfg: &str) -> Vec<(Vec<String>, i32)> {
+    // Without the token cache: each run gets its token the same way, so a refusal's text
+    // (which says when a token came from the cache) is the same run after run.
     let with_cfg = |args: &[&str]| {
-        let mut v = vec!["--config".to_string(), cfg.to_string()];
+        let mut v = vec!["--config".to_string(), cfg.to_string(), "--no-cache".into()];
         v.extend(args.iter().map(|a| a.to_string()));
         v
     };
@@ -101,6 +103,9 @@ async fn every_command_ends_quietly_when_its_reader_is_gone() {
             "{args:?}: {}",
             all_output(&with_reader)
         );
+        // Again with a reader, so both runs below find the same token cache (a refusal made
+        // with a cached token says so).
+        let with_reader = finish(command(home.path(), &args, Stdio::piped(), &[])).await;
         let o = finish(command(home.path(), &args, closed_stdout(), &[])).await;
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(

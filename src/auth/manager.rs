@@ -48,6 +48,10 @@ pub struct CachedToken {
     /// Which of the manager's tokens this is (1 for the first; see
     /// [`TokenSnapshot::generation`]). Lets a front end tell which token a call was sent with.
     pub generation: u64,
+    /// The token endpoint's `Date` header, when it sent a usable one with this token (none
+    /// for a token read from the persistent cache): `diagnose::skew` compares it with
+    /// [`acquired_at`](Self::acquired_at) and the token's own times.
+    pub server_date: Option<DateTime<Utc>>,
 }
 
 /// Where the current token came from.
@@ -72,6 +76,7 @@ impl CachedToken {
                 (r.expires_in >= 7200).then(|| r.half_life())
             }),
             source: TokenSource::Network,
+            server_date: r.server_date,
         }
     }
 
@@ -85,6 +90,7 @@ impl CachedToken {
             ext_expires_on: e.ext_expires_on,
             refresh_on: e.refresh_on,
             source: TokenSource::Cache,
+            server_date: None,
         }
     }
 
@@ -157,8 +163,6 @@ pub struct TokenSnapshot {
     pub last_error: Option<TokenError>,
     /// When the background refresher will fetch next (when running).
     pub next_refresh: Option<DateTime<Utc>>,
-    /// Server `Date` minus local clock when it differs by more than 2 minutes.
-    pub clock_skew: Option<chrono::Duration>,
     /// Cache problems and similar non-fatal notes.
     pub warnings: Vec<String>,
     /// Token-endpoint requests made by this manager.
@@ -174,7 +178,6 @@ impl TokenSnapshot {
             token: None,
             last_error: None,
             next_refresh: None,
-            clock_skew: None,
             warnings: Vec::new(),
             network_requests: 0,
             generation: 0,
@@ -496,10 +499,6 @@ impl TokenHandle {
         let now = self.now();
         match result {
             Ok(resp) => {
-                let skew = resp.server_date.and_then(|d| {
-                    let diff = d - resp.requested_at;
-                    (diff.num_seconds().abs() > 120).then_some(diff)
-                });
                 let t = Arc::new(CachedToken::from_response(&resp, self.next_generation()));
                 let mut warning = None;
                 if let Some((cache, key, profile)) = &self.inner.cache {
@@ -522,7 +521,6 @@ impl TokenHandle {
                     s.token = Some(t.clone());
                     s.phase = Phase::Fresh;
                     s.last_error = None;
-                    s.clock_skew = skew;
                     s.generation = t.generation;
                 });
                 if let Some(w) = warning {

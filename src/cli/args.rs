@@ -91,6 +91,10 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Check every profile of the config file: one summary line each (`doctor -p NAME`
+        /// shows one's checklist); the exit code is the worst profile's.
+        #[arg(long)]
+        all: bool,
     },
     /// Open the dashboard against the built-in sandbox tenant (no Azure account needed).
     Demo {
@@ -114,6 +118,14 @@ pub enum Command {
     },
     /// Run the local sandbox tenant (identity provider + protected weather API).
     Sandbox(crate::sandbox::cli::SandboxArgs),
+    /// Print a shell completion script, e.g. `tokenscope completions bash >
+    /// ~/.local/share/bash-completion/completions/tokenscope`.
+    Completions {
+        #[arg(value_enum)]
+        shell: super::init_cmd::Shell,
+    },
+    /// Print the manual page (roff): `tokenscope man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +140,14 @@ pub enum CacheCommand {
 pub enum ConfigCommand {
     /// Print where the config file is looked for and what was found.
     Path,
+    /// Write a commented starter config where tokenscope looks for it (--config, else
+    /// $TOKENSCOPE_CONFIG, else the platform config dir), 0600; an existing file is kept
+    /// unless --force.
+    Init {
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 impl Command {
@@ -139,6 +159,8 @@ impl Command {
             | Command::Doctor { json, .. }
             | Command::Setup { json } => *json,
             Command::Config { .. }
+            | Command::Completions { .. }
+            | Command::Man
             | Command::Cache { .. }
             | Command::Sandbox(_)
             | Command::Demo { .. } => false,

@@ -186,6 +186,9 @@ pub async fn call(
         Some(w) => acquire_with_role(profile, no_cache, w).await?,
         None => acquire(profile, no_cache).await?,
     };
+    if let Some(skew) = crate::diagnose::skew::of_token(&tok) {
+        errln!("warning: {}\nhint: {}", skew.summary, skew.fix);
+    }
     let resp = api::get_with_bearer(&client, url, &tok.access_token)
         .await
         .map_err(|e| api_failure(&e))?;

@@ -108,17 +108,6 @@ pub(super) async fn acquire(
     for w in &snap.warnings {
         errln!("warning: {w}");
     }
-    if let Some(skew) = snap.clock_skew {
-        errln!(
-            "warning: the identity provider's clock differs from this machine's by {} ({}); token times may look off\nhint: synchronise this machine's clock (NTP)",
-            time::human_secs(skew.num_seconds()),
-            if skew.num_seconds() > 0 {
-                "server ahead"
-            } else {
-                "server behind"
-            }
-        );
-    }
     let tok = result.map_err(|e| token_failure(&e))?;
     if let (Some(e), true) = (&snap.last_error, tok.valid(time::now())) {
         errln!(
@@ -186,6 +175,7 @@ fn token_json(profile: &Profile, tok: &CachedToken, raw: bool) -> Value {
         "refresh_in": tok.refresh_on.map(secs_until),
         "acquired_at": tok.acquired_at.to_rfc3339(),
         "expires_on": tok.expires_on.to_rfc3339(),
+        "clock_skew": crate::diagnose::skew::of_token(tok),
     });
     let obj = out.as_object_mut().expect("json! object");
     match &format {
@@ -255,6 +245,11 @@ pub async fn token(
             .format("%Y-%m-%d %H:%M:%S"),
         time::relative(tok.expires_on, now)
     );
+    if let Some(skew) = crate::diagnose::skew::of_token(&tok) {
+        outln!("clock    ⚠ {}", skew.summary);
+        outln!("         why: {}", skew.cause);
+        outln!("         fix: {}", skew.fix);
+    }
     match jwt::inspect(tok.access_token.expose()) {
         TokenFormat::Jwt(j) => {
             for line in render::jwt_lines(&j, &profile.expected_roles) {

@@ -140,8 +140,8 @@ impl Problem for ConfigError {
     fn hint(&self) -> Option<String> {
         Some(match self {
             ConfigError::NotFound { searched } => format!(
-                "run `tokenscope demo` to try the sandbox, or copy config.example.toml to {} and \
-                 fill it in, or export AZURE_TENANT_ID, AZURE_CLIENT_ID, a credential \
+                "run `tokenscope demo` to try the sandbox, or `tokenscope config init` to write a \
+                 starter config to {} and fill it in, or export AZURE_TENANT_ID, AZURE_CLIENT_ID, a credential \
                  (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or \
                  AZURE_FEDERATED_TOKEN_FILE), TOKENSCOPE_SCOPE and TOKENSCOPE_API_URL",
                 searched
@@ -181,7 +181,7 @@ impl Problem for ConfigError {
                 format!("export {var} with the PKCS#12 password")
             }
             ConfigError::IncompleteEnv { missing, .. } => format!(
-                "export {}, or create a config file (copy config.example.toml)",
+                "export {}, or create a config file (`tokenscope config init`)",
                 missing.join(" and ")
             ),
         })

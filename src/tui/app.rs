@@ -26,7 +26,7 @@ mod token;
 pub use activity::{ACTIVITY_CAP, ActivityLog, Entry, Level};
 pub use calls::{Completed, InFlight, latency};
 pub use city::{CityBox, HISTORY_CAP};
-pub use copy::{Clip, CopyWhat};
+pub use copy::CopyWhat;
 pub use mouse::HitMap;
 pub use palette::Palette;
 pub use profiles::{

@@ -136,6 +136,7 @@ pub fn cached(roles: &[&str]) -> Arc<CachedToken> {
         refresh_on: None,
         source: TokenSource::Network,
         generation: 1,
+        server_date: None,
     })
 }
 
@@ -145,7 +146,6 @@ pub fn empty_snapshot(phase: Phase) -> TokenSnapshot {
         token: None,
         last_error: None,
         next_refresh: None,
-        clock_skew: None,
         warnings: Vec::new(),
         network_requests: 0,
         generation: 0,

@@ -68,7 +68,7 @@ pub enum Msg {
     /// The OSC 52 copy was written (`Ok(bytes)`) or failed. Sent by the runtime for
     /// [`Effect::Copy`].
     Copied {
-        what: crate::tui::app::CopyWhat,
+        what: crate::tui::clip::CopyWhat,
         result: Result<usize, String>,
     },
     /// A demo admin operation for `profile`'s client finished. Sent by the task spawned for
@@ -179,8 +179,8 @@ pub enum Effect {
     },
     /// Copy `clip` to the terminal's clipboard with OSC 52.
     Copy {
-        what: crate::tui::app::CopyWhat,
-        clip: crate::tui::app::Clip,
+        what: crate::tui::clip::CopyWhat,
+        clip: crate::tui::clip::Clip,
     },
     /// Change the sandbox tenant for `profile`'s client (demo only).
     Admin { profile: ProfileId, op: AdminOp },

@@ -18,7 +18,7 @@ fn both(name: &str, app: &App) {
 }
 
 /// A fresh token, verified (as the runtime does right after every new token).
-fn with_token(roles: &[&str]) -> App {
+pub(super) fn with_token(roles: &[&str]) -> App {
     let mut app = app(false);
     step(&mut app, P0, empty_snapshot(Phase::Acquiring));
     step(&mut app, P0, fresh(roles, 1));
@@ -26,7 +26,7 @@ fn with_token(roles: &[&str]) -> App {
     app
 }
 
-fn call(app: &mut App, city: &str, resp: crate::api::ApiResponse) {
+pub(super) fn call(app: &mut App, city: &str, resp: crate::api::ApiResponse) {
     type_str(app, city);
     app.update(key(KeyCode::Enter));
     let seq = app.in_flight().map(|c| c.seq).unwrap_or_default();
@@ -328,8 +328,8 @@ fn profile_picker() {
     both("profile_picker", &app);
 }
 
-#[test]
-fn compare_view_after_calling_as_each() {
+/// The compare view after Enter called the API as every profile for Seattle.
+pub(super) fn compared() -> App {
     let mut app = profiles_with_tokens();
     type_str(&mut app, "Seattle");
     app.update(key(KeyCode::F(3)));
@@ -342,6 +342,12 @@ fn compare_view_after_calling_as_each() {
     ] {
         answer(&mut app, seq, Ok(Box::new(resp)));
     }
+    app
+}
+
+#[test]
+fn compare_view_after_calling_as_each() {
+    let app = compared();
     both("compare", &app);
     let screen = render(&app, 120, 40);
     let row = |name: &str| {

@@ -7,70 +7,8 @@
 use super::{App, Level, Overlay};
 use crate::api::curl::{CurlToken, curl_command};
 use crate::secret::AccessToken;
+pub use crate::tui::clip::{Clip, CopyWhat};
 use crate::tui::msg::Effect;
-
-/// One row of the copy popup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CopyWhat {
-    Claims,
-    Diagnosis,
-    Curl,
-    CurlWithToken,
-    Token,
-}
-
-impl CopyWhat {
-    pub const ALL: [CopyWhat; 5] = [
-        CopyWhat::Claims,
-        CopyWhat::Diagnosis,
-        CopyWhat::Curl,
-        CopyWhat::CurlWithToken,
-        CopyWhat::Token,
-    ];
-
-    /// The popup's row text.
-    pub fn label(self) -> &'static str {
-        match self {
-            CopyWhat::Claims => "the decoded token: header and payload as JSON",
-            CopyWhat::Diagnosis => "the last call and its diagnosis, as text",
-            CopyWhat::Curl => "the last call as a curl command (token from $TOKEN)",
-            CopyWhat::CurlWithToken => "the last call as a curl command with the token in it",
-            CopyWhat::Token => "the access token itself",
-        }
-    }
-
-    /// "the access token": what the status line says was copied.
-    fn noun(self) -> &'static str {
-        match self {
-            CopyWhat::Claims => "the decoded claims",
-            CopyWhat::Diagnosis => "the diagnosis",
-            CopyWhat::Curl | CopyWhat::CurlWithToken => "the curl command",
-            CopyWhat::Token => "the access token",
-        }
-    }
-
-    /// It holds a credential: asked y/n first.
-    pub fn holds_token(self) -> bool {
-        matches!(self, CopyWhat::CurlWithToken | CopyWhat::Token)
-    }
-}
-
-/// What goes to the clipboard. A credential stays wrapped (its `Debug` is redacted) until
-/// the runtime writes it.
-#[derive(Debug, Clone)]
-pub enum Clip {
-    Text(String),
-    Credential(AccessToken),
-}
-
-impl Clip {
-    pub fn expose(&self) -> &str {
-        match self {
-            Clip::Text(t) => t,
-            Clip::Credential(t) => t.expose(),
-        }
-    }
-}
 
 impl App {
     /// The copy popup's rows: each with why it cannot be copied now, if it cannot.

@@ -199,6 +199,155 @@ fn short_names(roles: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// One profile's role columns: ✓ in its token, ✗ missing (red when it matters), — no token;
+/// with the set-up read, a second mark for what the tenant granted. Also says whether that
+/// set-up was read.
+fn role_cells(
+    app: &App,
+    p: &crate::tui::app::ProfileState,
+    roles: &[String],
+    is_required: &dyn Fn(&str) -> bool,
+) -> (Vec<Cell<'static>>, bool) {
+    let th = &app.theme;
+    let mut cells = Vec::new();
+    let check = p
+        .decoded
+        .as_ref()
+        .and_then(|d| d.jwt())
+        .filter(|_| p.error.is_none())
+        .map(|j| roles::check(Some(&j.claims), &p.expected_roles));
+    // What Microsoft Graph says is granted, when the set-up was read.
+    let granted = match &p.setup {
+        SetupRead::Read { facts, .. } => Some(facts.granted_api_roles()),
+        _ => None,
+    };
+    for r in roles {
+        let in_grant = granted.as_ref().map(|g| g.iter().any(|x| same_role(x, r)));
+        let grant_mark = match in_grant {
+            None => "",
+            Some(true) => "✓",
+            Some(false) => "✗",
+        };
+        let cell = match &check {
+            None => Cell::from(Span::styled(format!("—{grant_mark}"), th.dim())),
+            Some(c) if c.grants(r) => Cell::from(Span::styled(format!("✓{grant_mark}"), th.ok())),
+            Some(c) => {
+                // A missing role the API needs, or the profile expects, is the problem;
+                // any other missing role is just not granted. Granted but not in the
+                // token: the token predates the grant.
+                let matters = is_required(r) || c.missing.iter().any(|m| same_role(m, r));
+                let style = match in_grant {
+                    Some(true) => th.warn(),
+                    _ if matters => th.err(),
+                    _ => th.dim(),
+                };
+                Cell::from(Span::styled(format!("✗{grant_mark}"), style))
+            }
+        };
+        cells.push(cell);
+    }
+    (cells, granted.is_some())
+}
+
+/// The compare table's columns: the name, the credential (when wide), one per role, then the
+/// token column and the last call. The token column gets what it needs unless the last call
+/// would then be cut; when both cannot fit, they share.
+fn compare_widths(
+    name_w: u16,
+    narrow: bool,
+    role_heads: &[String],
+    inner_w: u16,
+    token_w: usize,
+    outcome_w: usize,
+) -> Vec<Constraint> {
+    let mut widths = vec![Constraint::Length(name_w)];
+    let mut used = name_w + 1;
+    if !narrow {
+        widths.push(Constraint::Length(15));
+        used += 16;
+    }
+    for h in role_heads {
+        let w = (wrap::width(h) as u16).max(3);
+        widths.push(Constraint::Length(w));
+        used += w + 1;
+    }
+    // The token column gets what it needs unless the last call would then be cut; when both
+    // cannot fit, they share.
+    let left = inner_w.saturating_sub(used + 1);
+    let token_w = token_w as u16;
+    let token_w = if token_w + outcome_w as u16 <= left {
+        token_w
+    } else {
+        token_w
+            .min(left.saturating_sub(outcome_w as u16).max(left / 2))
+            .max(5)
+    };
+    widths.push(Constraint::Length(token_w));
+    widths.push(Constraint::Fill(1));
+    widths
+}
+
+/// Below the compare table: what the marks mean, where the required role comes from, the
+/// keys, and the profiles that do not load.
+fn compare_notes(
+    app: &App,
+    required: &[String],
+    any_graph: bool,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let th = &app.theme;
+    let mut notes: Vec<Line> = Vec::new();
+    notes.push(Line::default());
+    let req = if required.is_empty() {
+        "no role marked as required: no profile lists expected_roles".to_string()
+    } else if let Some(d) = &app.demo {
+        format!(
+            "* the role the API requires now: {} (the sandbox's weather API)",
+            sanitize(&d.required_role, false)
+        )
+    } else if !roles_named_by_the_api(app).is_empty() {
+        format!(
+            "* named by the API in its 403 answer: {}",
+            sanitize(&required.join(", "), false)
+        )
+    } else {
+        format!(
+            "* expected by every profile (expected_roles): {}",
+            sanitize(&required.join(", "), false)
+        )
+    };
+    notes.extend(wrap::styled(&req, width, th.dim()));
+    notes.extend(wrap::styled(
+        "✓ in the roles claim · ✗ missing (bold red: needed) · — no token · ◀ active · ▶ selected",
+        width,
+        th.dim(),
+    ));
+    if any_graph {
+        notes.extend(wrap::styled(
+            "second mark: granted in the tenant (Microsoft Graph) · ✗✓ granted but not in the token: it predates the grant (r)",
+            width,
+            th.dim(),
+        ));
+    }
+    let next = match app.compare_city() {
+        Some(city) => format!(
+            "↑↓ select · Enter switches to that profile · a calls the API for {} as every profile, each with its own token.",
+            sanitize(&city, false)
+        ),
+        None => "↑↓ select · Enter switches to that profile · a calls the API as every profile, once a city is typed (Esc, then the city box).".into(),
+    };
+    notes.extend(wrap::styled(&next, width, th.dim()));
+    for p in app.profiles.iter().filter(|p| p.error.is_some()) {
+        notes.extend(wrap::hang(
+            &format!("✗ {}: ", p.name),
+            &format!("does not load: {}", p.error.as_deref().unwrap_or_default()),
+            width,
+            th.err(),
+        ));
+    }
+    notes
+}
+
 pub fn compare(app: &App, f: &mut Frame, area: Rect) {
     let th = &app.theme;
     let width = area.width.saturating_sub(2);
@@ -251,45 +400,9 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         if !narrow {
             cells.push(Cell::from(p.credential.kind));
         }
-        let check = p
-            .decoded
-            .as_ref()
-            .and_then(|d| d.jwt())
-            .filter(|_| p.error.is_none())
-            .map(|j| roles::check(Some(&j.claims), &p.expected_roles));
-        // What Microsoft Graph says is granted, when the set-up was read.
-        let granted = match &p.setup {
-            SetupRead::Read { facts, .. } => Some(facts.granted_api_roles()),
-            _ => None,
-        };
-        any_graph |= granted.is_some();
-        for r in &roles {
-            let in_grant = granted.as_ref().map(|g| g.iter().any(|x| same_role(x, r)));
-            let grant_mark = match in_grant {
-                None => "",
-                Some(true) => "✓",
-                Some(false) => "✗",
-            };
-            let cell = match &check {
-                None => Cell::from(Span::styled(format!("—{grant_mark}"), th.dim())),
-                Some(c) if c.grants(r) => {
-                    Cell::from(Span::styled(format!("✓{grant_mark}"), th.ok()))
-                }
-                Some(c) => {
-                    // A missing role the API needs, or the profile expects, is the problem;
-                    // any other missing role is just not granted. Granted but not in the
-                    // token: the token predates the grant.
-                    let matters = is_required(r) || c.missing.iter().any(|m| same_role(m, r));
-                    let style = match in_grant {
-                        Some(true) => th.warn(),
-                        _ if matters => th.err(),
-                        _ => th.dim(),
-                    };
-                    Cell::from(Span::styled(format!("✗{grant_mark}"), style))
-                }
-            };
-            cells.push(cell);
-        }
+        let (role_cells, graph) = role_cells(app, p, &roles, &is_required);
+        any_graph |= graph;
+        cells.extend(role_cells);
         let (level, token) = p.token_brief(app.now);
         token_w = token_w.max(wrap::width(&token));
         cells.push(Cell::from(Span::styled(token, level_style(th, level))));
@@ -315,80 +428,9 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         .max()
         .unwrap_or(8)
         .clamp(8, 19) as u16;
-    let mut widths = vec![Constraint::Length(name_w)];
-    let mut used = name_w + 1;
-    if !narrow {
-        widths.push(Constraint::Length(15));
-        used += 16;
-    }
-    for h in &role_heads {
-        let w = (wrap::width(h) as u16).max(3);
-        widths.push(Constraint::Length(w));
-        used += w + 1;
-    }
-    // The token column gets what it needs unless the last call would then be cut; when both
-    // cannot fit, they share.
-    let left = inner_w.saturating_sub(used + 1);
-    let token_w = token_w as u16;
-    let token_w = if token_w + outcome_w as u16 <= left {
-        token_w
-    } else {
-        token_w
-            .min(left.saturating_sub(outcome_w as u16).max(left / 2))
-            .max(5)
-    };
-    widths.push(Constraint::Length(token_w));
-    widths.push(Constraint::Fill(1));
+    let widths = compare_widths(name_w, narrow, &role_heads, inner_w, token_w, outcome_w);
 
-    let mut notes: Vec<Line> = Vec::new();
-    notes.push(Line::default());
-    let req = if required.is_empty() {
-        "no role marked as required: no profile lists expected_roles".to_string()
-    } else if let Some(d) = &app.demo {
-        format!(
-            "* the role the API requires now: {} (the sandbox's weather API)",
-            sanitize(&d.required_role, false)
-        )
-    } else if !roles_named_by_the_api(app).is_empty() {
-        format!(
-            "* named by the API in its 403 answer: {}",
-            sanitize(&required.join(", "), false)
-        )
-    } else {
-        format!(
-            "* expected by every profile (expected_roles): {}",
-            sanitize(&required.join(", "), false)
-        )
-    };
-    notes.extend(wrap::styled(&req, inner_w as usize, th.dim()));
-    notes.extend(wrap::styled(
-        "✓ in the roles claim · ✗ missing (bold red: needed) · — no token · ◀ active · ▶ selected",
-        inner_w as usize,
-        th.dim(),
-    ));
-    if any_graph {
-        notes.extend(wrap::styled(
-            "second mark: granted in the tenant (Microsoft Graph) · ✗✓ granted but not in the token: it predates the grant (r)",
-            inner_w as usize,
-            th.dim(),
-        ));
-    }
-    let next = match app.compare_city() {
-        Some(city) => format!(
-            "↑↓ select · Enter switches to that profile · a calls the API for {} as every profile, each with its own token.",
-            sanitize(&city, false)
-        ),
-        None => "↑↓ select · Enter switches to that profile · a calls the API as every profile, once a city is typed (Esc, then the city box).".into(),
-    };
-    notes.extend(wrap::styled(&next, inner_w as usize, th.dim()));
-    for p in app.profiles.iter().filter(|p| p.error.is_some()) {
-        notes.extend(wrap::hang(
-            &format!("✗ {}: ", p.name),
-            &format!("does not load: {}", p.error.as_deref().unwrap_or_default()),
-            inner_w as usize,
-            th.err(),
-        ));
-    }
+    let notes = compare_notes(app, &required, any_graph, inner_w as usize);
     // As tall as the table and the notes need, centred.
     let table_h = rows.len() as u16 + 1;
     let h = (table_h + notes.len() as u16 + 2).min(area.height);

@@ -231,17 +231,12 @@ fn notices(app: &App, snap: Option<&TokenSnapshot>, width: usize) -> Vec<Line<'s
             th.warn(),
         ));
     }
-    if let Some(skew) = snap.and_then(|s| s.clock_skew) {
+    if let Some(skew) = snap
+        .and_then(|s| s.token.as_deref())
+        .and_then(crate::diagnose::skew::of_token)
+    {
         out.extend(styled(
-            &format!(
-                "clock skew: the identity provider's clock is {} {} this machine's",
-                crate::time::human_secs(skew.num_seconds()),
-                if skew.num_seconds() > 0 {
-                    "ahead of"
-                } else {
-                    "behind"
-                }
-            ),
+            &format!("clock skew: {}", skew.summary),
             width,
             th.warn(),
         ));
