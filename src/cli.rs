@@ -271,6 +271,14 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         config: cli.config.clone(),
         profile: cli.profile.clone(),
     };
+    if cli.no_mouse && !matches!(cli.command, None | Some(Command::Demo { .. })) {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            "usage",
+            "usage",
+            "--no-mouse is for the dashboard: `tokenscope --no-mouse` or `tokenscope demo --no-mouse`",
+        ));
+    }
     match cli.command {
         None => {
             let profile = config::load(&opts, &env)?;
@@ -278,14 +286,19 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 no_cache: cli.no_cache,
                 log_file: None,
                 profile_given: cli.profile.is_some(),
+                no_mouse: cli.no_mouse,
             };
             crate::tui::run_dashboard(profile, dash)
                 .await
                 .map_err(|e| Failure::new(EXIT_API, "tui", "tui", format!("{e:#}")))
         }
-        Some(Command::Demo { tls }) => {
+        Some(Command::Demo { tls, no_mouse }) => {
+            // The demo needs no config file, but honours the user's `mouse = false` in one.
+            let file_says_no =
+                config::load_file(&opts, &env).is_ok_and(|loaded| loaded.file.mouse == Some(false));
             let demo = crate::tui::DemoOptions {
                 tls,
+                no_mouse: no_mouse || cli.no_mouse || file_says_no,
                 ..Default::default()
             };
             crate::tui::run_demo(demo)

@@ -57,6 +57,8 @@ pub struct DashboardOptions {
     pub log_file: Option<PathBuf>,
     /// A profile was named (`--profile`): open it, not the last session's.
     pub profile_given: bool,
+    /// Leave the mouse to the terminal (`--no-mouse`; also `mouse = false` in the file).
+    pub no_mouse: bool,
 }
 
 /// How `tokenscope demo` runs.
@@ -66,6 +68,8 @@ pub struct DemoOptions {
     pub log_file: Option<PathBuf>,
     /// Serve the sandbox over HTTPS with a throwaway CA.
     pub tls: bool,
+    /// Leave the mouse to the terminal, for selecting text (`--no-mouse`).
+    pub no_mouse: bool,
 }
 
 /// The default log file: `tokenscope.log` in the platform data dir (or
@@ -132,6 +136,7 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
     // credential, …) override the selected profile only, as in every headless command —
     // applied to all of them, they would make every profile the same app.
     let env = Env::from_process().without_azure_overrides();
+    let mut mouse = !opts.no_mouse;
     let mut profiles = match &profile.config_path {
         Some(path) => match config::load_file(
             &LoadOptions {
@@ -140,7 +145,10 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
             },
             &env,
         ) {
-            Ok(loaded) => resolved(config::resolve_all(&loaded, &env)),
+            Ok(loaded) => {
+                mouse &= loaded.file.mouse != Some(false);
+                resolved(config::resolve_all(&loaded, &env))
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot re-read the config for the other profiles");
                 Vec::new()
@@ -211,7 +219,7 @@ pub async fn run_dashboard(profile: Profile, opts: DashboardOptions) -> anyhow::
         tracing::warn!("{w}");
         app.update(Msg::Warning(w));
     }
-    let result = in_terminal(&mut app, &mut runtime).await;
+    let result = in_terminal(&mut app, &mut runtime, mouse).await;
     remember(memory, &scope, &app, memory_path);
     result
 }
@@ -236,7 +244,8 @@ pub async fn run_demo(opts: DemoOptions) -> anyhow::Result<()> {
     let _log = init_logging(opts.log_file.as_deref());
     // Take the terminal and draw at once: starting the sandbox can take a moment (its keys
     // are generated on the first run), and a blank terminal meanwhile looks like a hang.
-    let mut session = terminal::Session::start().context("cannot set up the terminal")?;
+    let mut session =
+        terminal::Session::start(!opts.no_mouse).context("cannot set up the terminal")?;
     let _ = session.terminal.draw(|f| {
         let area = f.area();
         let text = ratatui::widgets::Paragraph::new(vec![
@@ -337,10 +346,11 @@ fn http_client(profile: &Profile) -> anyhow::Result<reqwest::Client> {
         .context("cannot set up the HTTP client")
 }
 
-/// Take over the terminal (raw mode, alternate screen, bracketed paste, panic hook, signal
-/// handlers), run, and give it back — on quit, on every catchable signal, on a panic.
-async fn in_terminal(app: &mut App, runtime: &mut Runtime) -> anyhow::Result<()> {
-    let mut session = terminal::Session::start().context("cannot set up the terminal")?;
+/// Take over the terminal (raw mode, alternate screen, bracketed paste, the mouse when
+/// `mouse`, panic hook, signal handlers), run, and give it back — on quit, on every
+/// catchable signal, on a panic.
+async fn in_terminal(app: &mut App, runtime: &mut Runtime, mouse: bool) -> anyhow::Result<()> {
+    let mut session = terminal::Session::start(mouse).context("cannot set up the terminal")?;
     with_terminal(app, runtime, &mut session).await
 }
 

@@ -419,6 +419,21 @@ async fn token_json_errors_are_one_line_with_a_structured_diagnosis_and_doctor_o
     sb.shutdown().await;
 }
 
+/// `--no-mouse` belongs to the dashboard; on a headless command it is a usage error that
+/// says where it goes, not a flag silently ignored.
+#[tokio::test]
+async fn no_mouse_is_for_the_dashboard_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = run_cli(dir.path(), &["--no-mouse", "decode", "x.y.z"], &[]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", all_output(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--no-mouse is for the dashboard"), "{err}");
+    assert!(err.contains("tokenscope demo --no-mouse"), "{err}");
+    // After a headless command's name it is not one of its flags at all (clap's error).
+    let o = run_cli(dir.path(), &["decode", "--no-mouse", "x.y.z"], &[]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", all_output(&o));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_identity_provider_clock_ten_minutes_ahead_is_named_by_token_doctor_and_json() {
     let sb = support::sandbox(SandboxOptions::default()).await;

@@ -51,6 +51,15 @@ fn assert_restored(run: &PtyRun, how: &str) {
     let on = rfind(&run.output, b"\x1b[?2004h").expect("bracketed paste was enabled");
     let off = rfind(&run.output, b"\x1b[?2004l").unwrap_or(0);
     assert!(off > on, "{how}: bracketed paste left on");
+    // And the mouse reports (clicks, wheel) the dashboard asked for.
+    for (on, off) in [
+        (&b"\x1b[?1000h"[..], &b"\x1b[?1000l"[..]),
+        (b"\x1b[?1006h", b"\x1b[?1006l"),
+    ] {
+        let on = rfind(&run.output, on).expect("mouse reports were enabled");
+        let off = rfind(&run.output, off).unwrap_or(0);
+        assert!(off > on, "{how}: mouse reporting left on");
+    }
 }
 
 /// The demo's temporary directories under `tmp` (there must be none after it ends).
@@ -111,6 +120,15 @@ fn assert_suspended_and_back(run: &PtyRun, how: &str) {
     assert!(
         find(&run.output[at_stop..], ENTER_ALT).is_some(),
         "{how}: entered it again after SIGCONT"
+    );
+    // The shell gets no mouse reports while the dashboard is stopped; it gets them back after.
+    assert!(
+        rfind(before, b"\x1b[?1000l") > rfind(before, b"\x1b[?1000h"),
+        "{how}: mouse reporting off before stopping"
+    );
+    assert!(
+        find(&run.output[at_stop..], b"\x1b[?1000h").is_some(),
+        "{how}: mouse reporting on again after SIGCONT"
     );
     assert_restored(run, how);
 }

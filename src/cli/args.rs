@@ -22,6 +22,10 @@ pub struct Cli {
     /// Do not read or write the persistent token cache.
     #[arg(long, global = true)]
     pub no_cache: bool,
+    /// Dashboard: leave the mouse to the terminal (select text as usual) instead of clicking
+    /// to focus and scrolling with the wheel. Also `mouse = false` in the config file.
+    #[arg(long)]
+    pub no_mouse: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -97,6 +101,10 @@ pub enum Command {
         /// Serve the sandbox over HTTPS with a throwaway CA.
         #[arg(long)]
         tls: bool,
+        /// Leave the mouse to the terminal (select text as usual) instead of clicking to
+        /// focus and scrolling with the wheel. Also `mouse = false` in the config file.
+        #[arg(long)]
+        no_mouse: bool,
     },
     /// Inspect configuration.
     Config {

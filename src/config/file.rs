@@ -16,6 +16,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "graph_url",
     "graph_cli_command",
     "setup_files",
+    "mouse",
 ];
 
 /// Keys allowed in a `[profiles.NAME]` table.
@@ -58,6 +59,9 @@ pub struct ConfigFile {
     pub graph_url: Option<String>,
     pub graph_cli_command: Option<Vec<String>>,
     pub setup_files: Option<Vec<String>>,
+    /// The dashboard captures the mouse (click to focus, wheel to scroll); `false` leaves
+    /// it to the terminal for selecting text, as `--no-mouse` does. Default true.
+    pub mouse: Option<bool>,
     /// Profiles in file order.
     #[serde(default)]
     pub profiles: IndexMap<String, ProfileFile>,

@@ -678,3 +678,23 @@ fn azure_overrides_apply_to_the_selected_profile_only_in_the_dashboard() {
         Credential::Secret { source: SecretSource::EnvVar(v), .. } if v == "WEATHER_SECRET"
     ));
 }
+
+#[test]
+fn mouse_is_a_top_level_switch() {
+    let path = Path::new("config.toml");
+    let file = ConfigFile::parse(&format!("mouse = false\n{GOOD}"), path).unwrap();
+    assert_eq!(file.mouse, Some(false));
+    assert_eq!(
+        ConfigFile::parse(GOOD, path).unwrap().mouse,
+        None,
+        "default: unset (on)"
+    );
+    let err = ConfigFile::parse("mouse = \"off\"\n", path)
+        .unwrap_err()
+        .full_text();
+    assert!(err.contains("config.toml:1:"), "{err}");
+    let err = ConfigFile::parse("mose = false\n", path)
+        .unwrap_err()
+        .full_text();
+    assert!(err.contains("did you mean `mouse`?"), "{err}");
+}

@@ -6,7 +6,8 @@
 //!
 //! The state is split by concern: the city box ([`city`]), the activity log ([`activity`]),
 //! each profile's token, calls and Config rows ([`profiles`], [`token`], [`calls`]), and key
-//! handling ([`keys`], driven by the key table in [`crate::tui::keymap`]). This file holds
+//! handling ([`keys`], driven by the key table in [`crate::tui::keymap`]), the mouse
+//! ([`mouse`]). This file holds
 //! what ties them together: focus, popups, scrolling, the active profile, effects.
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
@@ -16,6 +17,7 @@ mod calls;
 mod city;
 mod copy;
 mod keys;
+mod mouse;
 mod palette;
 mod profiles;
 mod setup;
@@ -25,6 +27,7 @@ pub use activity::{ACTIVITY_CAP, ActivityLog, Entry, Level};
 pub use calls::{Completed, InFlight, latency};
 pub use city::{CityBox, HISTORY_CAP};
 pub use copy::CopyWhat;
+pub use mouse::HitMap;
 pub use palette::Palette;
 pub use profiles::{
     ConfigRow, CredentialFacts, LintLine, ProfileState, RENEW_WITHIN_DAYS, expiry, response_summary,
@@ -161,6 +164,9 @@ pub struct App {
     /// The largest useful scroll offset per pane, as of the last frame drawn. Written by the
     /// view (it alone knows the pane sizes), read by `update` to clamp scrolling.
     pub(in crate::tui) max_scroll: std::cell::Cell<Scroll>,
+    /// Where the last frame drew each pane, popup and popup row: written by the view, read
+    /// by the mouse (a click lands on what was drawn, with no second copy of the layout).
+    pub(in crate::tui) hits: std::cell::RefCell<HitMap>,
     pub(in crate::tui) city: CityBox,
     /// The city histories of the profiles not active now, by name (the active one's is in
     /// `city`); swapped on every switch, remembered across runs.
@@ -225,6 +231,7 @@ impl App {
             compare_selected: active,
             palette: Palette::default(),
             max_scroll: std::cell::Cell::new(Scroll::default()),
+            hits: Default::default(),
             city: CityBox::default(),
             histories: Default::default(),
             activity: ActivityLog::default(),
@@ -414,6 +421,7 @@ impl App {
         self.dirty = true;
         match msg {
             Msg::Key(k) => self.on_key(k),
+            Msg::Mouse(m) => self.on_mouse(m),
             Msg::Paste(text) => {
                 if self.focus == Focus::City && self.overlay == Overlay::None {
                     self.city.paste(&text);

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::demo::{AdminOp, DemoState};
 use crate::api::{ApiError, ApiResponse};
@@ -27,6 +27,9 @@ pub struct ProfileId(pub usize);
 pub enum Msg {
     /// A key press. Sent by the main loop from the terminal's event stream.
     Key(KeyEvent),
+    /// A click or a wheel notch (only those: motion and releases are not sent). Sent by the
+    /// main loop from the terminal's event stream while the mouse is captured.
+    Mouse(MouseEvent),
     /// Text pasted into the terminal (bracketed paste). Sent by the main loop.
     Paste(String),
     /// The terminal was resized. Sent by the main loop.

@@ -1,5 +1,5 @@
 //! The terminal session: taking the terminal over (raw mode, alternate screen, bracketed
-//! paste) and giving it back on every way out — a normal quit, a signal (INT, QUIT, TERM,
+//! paste, mouse clicks and wheel unless `--no-mouse`) and giving it back on every way out — a normal quit, a signal (INT, QUIT, TERM,
 //! HUP), a panic on any task — and around a suspension (Ctrl-Z or SIGTSTP: the terminal is
 //! restored while stopped and taken again on SIGCONT).
 //!
@@ -11,7 +11,7 @@ use std::io::{self, Write as _};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -59,15 +59,45 @@ fn install_panic_hook() {
 /// The terminal is ours (raw, alternate screen) right now.
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
-/// Give the terminal back: cooked mode, main screen, no bracketed paste, cursor shown.
-/// Only once per take: the panic hook and then the session's drop both call it, and a
-/// second restore would print its escapes after the panic message.
+/// This session captures the mouse (set by [`Session::start`]; every take enables it, every
+/// restore disables it, so a suspension or a panic never leaves the shell reporting clicks).
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Mouse reporting for clicks and the wheel only: normal tracking (`?1000h`: press, release,
+/// wheel) in SGR coordinates (`?1006h`, any column). Not crossterm's `EnableMouseCapture`,
+/// which also asks for every motion (`?1003h`): the dashboard ignores motion, and a report
+/// per pointer move would wake the loop for nothing (and cross an ssh link).
+/// [`DisableMouseCapture`] undoes it (it turns off every mode, these two included).
+struct EnableClickCapture;
+
+impl crossterm::Command for EnableClickCapture {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+
+    #[cfg(windows)]
+    fn execute_winapi(&self) -> io::Result<()> {
+        crossterm::Command::execute_winapi(&crossterm::event::EnableMouseCapture)
+    }
+
+    #[cfg(windows)]
+    fn is_ansi_code_supported(&self) -> bool {
+        crossterm::Command::is_ansi_code_supported(&crossterm::event::EnableMouseCapture)
+    }
+}
+
+/// Give the terminal back: cooked mode, main screen, no bracketed paste, no mouse reports,
+/// cursor shown. Only once per take: the panic hook and then the session's drop both call
+/// it, and a second restore would print its escapes after the panic message.
 pub fn restore() {
     if !TAKEN.swap(false, Ordering::SeqCst) {
         return;
     }
     let _ = disable_raw_mode();
     let mut out = io::stdout();
+    if MOUSE.load(Ordering::SeqCst) {
+        let _ = execute!(out, DisableMouseCapture);
+    }
     let _ = execute!(
         out,
         DisableBracketedPaste,
@@ -78,11 +108,16 @@ pub fn restore() {
 }
 
 /// Take the terminal: raw mode, alternate screen, bracketed paste (a paste arrives as one
-/// event, not thousands of keys).
+/// event, not thousands of keys), and the mouse unless the session leaves it alone.
 fn enter() -> io::Result<()> {
     TAKEN.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)
+    let mut out = io::stdout();
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(out, EnableClickCapture)?;
+    }
+    Ok(())
 }
 
 /// The terminal, taken for the dashboard, and the interrupts from outside.
@@ -95,14 +130,16 @@ pub struct Session {
 
 impl Session {
     /// Listen for signals (first, so that one arriving during set-up is not lost), install
-    /// the panic hook, take the terminal. Must be called inside a tokio runtime.
-    pub fn start() -> io::Result<Session> {
+    /// the panic hook, take the terminal (capturing the mouse when `mouse`; otherwise the
+    /// terminal keeps it, for selecting text). Must be called inside a tokio runtime.
+    pub fn start(mouse: bool) -> io::Result<Session> {
         let (tx, rx) = mpsc::unbounded_channel();
         let signals = spawn_signal_task(tx.clone());
         if let Ok(mut p) = PANIC_TX.lock() {
             *p = Some(tx);
         }
         install_panic_hook();
+        MOUSE.store(mouse, Ordering::SeqCst);
         if let Err(e) = enter() {
             restore();
             return Err(e);

@@ -1,5 +1,6 @@
-//! Drawing: a pure function of [`App`]. Nothing here changes state except the scroll limits
-//! the frame reports back (see `App::max_scroll`).
+//! Drawing: a pure function of [`App`]. Nothing here changes state except what the frame
+//! reports back: the scroll limits (`App::max_scroll`) and where it drew what a click can
+//! land on (`App::hits`).
 
 mod copy;
 mod overlay;
@@ -26,6 +27,7 @@ pub const MIN_HEIGHT: u16 = 20;
 /// Draw the whole screen.
 pub fn view(app: &App, f: &mut Frame) {
     let area = f.area();
+    app.hits.borrow_mut().clear();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(
             "tokenscope needs at least {MIN_WIDTH}×{MIN_HEIGHT}; this terminal is {}×{}.\nMake it larger, or press Ctrl-C to quit.",
@@ -61,6 +63,14 @@ pub fn view(app: &App, f: &mut Frame) {
     let [weather_area, activity_area] =
         Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(bottom);
 
+    {
+        let mut hits = app.hits.borrow_mut();
+        hits.pane(Focus::Config, config_area);
+        hits.pane(Focus::Token, token_area);
+        hits.pane(Focus::City, city);
+        hits.pane(Focus::Weather, weather_area);
+        hits.pane(Focus::Activity, activity_area);
+    }
     title_bar(app, f, title);
     // What each pane hides, unless a popup covers the panes (its edges would show bits).
     let marks = |s: Scrolled, f: &mut Frame, area: Rect| {
@@ -502,7 +512,7 @@ fn popup_block<'a>(title: &'a str, keys: &'a str, th: &super::Theme) -> Block<'a
 }
 
 /// A popup of `lines`, `w` wide and as tall as they need (at most the screen), centred in
-/// `area` over whatever is drawn there.
+/// `area` over whatever is drawn there. Returns where it was drawn.
 fn popup(
     f: &mut Frame,
     area: Rect,
@@ -511,7 +521,7 @@ fn popup(
     title: &str,
     keys: &str,
     th: &super::Theme,
-) {
+) -> Rect {
     let h = (lines.len() as u16 + 2).min(area.height);
     let rect = centered(area, w, h);
     clear(f, rect);
@@ -519,4 +529,19 @@ fn popup(
         Paragraph::new(lines).block(popup_block(title, keys, th)),
         rect,
     );
+    rect
+}
+
+/// Tell the mouse where popup `rect` is and, for a list, where its rows are: `rows` as
+/// [`super::app::HitMap::rows`] takes them, counted in lines from the top of `list` (the
+/// popup's inner area when `None`).
+fn record_popup(
+    app: &App,
+    rect: Rect,
+    list: Option<Rect>,
+    rows: impl IntoIterator<Item = (usize, usize, usize)>,
+) {
+    let mut hits = app.hits.borrow_mut();
+    hits.popup(rect);
+    hits.rows(list.unwrap_or_else(|| Block::bordered().inner(rect)), rows);
 }

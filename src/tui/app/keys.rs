@@ -26,7 +26,7 @@ impl App {
             city_focused: self.focus == Focus::City,
             activity_focused: self.focus == Focus::Activity,
             token_focused: self.focus == Focus::Token,
-            claims: self.focus == Focus::Token && !self.raw && self.jwt().is_some(),
+            claims: self.focus == Focus::Token && self.shows_claims(),
             demo: self.demo.is_some(),
             multi: self.profiles.len() > 1,
         }
@@ -200,14 +200,26 @@ impl App {
         };
     }
 
-    /// Scroll the focused pane by `delta` lines, or in the claims list move the selection.
-    fn move_in_pane(&mut self, delta: i32) {
+    /// The Token pane lists the decoded claims (not raw JSON, and there is a token).
+    pub(super) fn shows_claims(&self) -> bool {
+        !self.raw && self.jwt().is_some()
+    }
+
+    /// Scroll the focused pane (or the Setup view) by `delta` lines, or in the claims list
+    /// move the selection.
+    pub(super) fn move_in_pane(&mut self, delta: i32) {
         if self.overlay == Overlay::Setup {
             let max = self.max_scroll.get().setup;
             self.setup_scroll = (self.setup_scroll as i32 + delta).clamp(0, max as i32) as u16;
             return;
         }
-        if self.key_context().claims {
+        self.scroll_pane(self.focus, delta);
+    }
+
+    /// Scroll `pane` by `delta` lines (focused or not: the wheel scrolls the pane under the
+    /// pointer), or in the claims list move the selection by `delta` claims.
+    pub(super) fn scroll_pane(&mut self, pane: Focus, delta: i32) {
+        if pane == Focus::Token && self.shows_claims() {
             match delta {
                 d if d <= i32::MIN / 2 => self.first_claim(),
                 d => self.select_claim(d),
@@ -217,7 +229,7 @@ impl App {
         // The limits are what the last frame could show; see `max_scroll`.
         let max = self.max_scroll.get();
         let apply = |v: u16, max: u16| -> u16 { (v as i32 + delta).clamp(0, max as i32) as u16 };
-        match self.focus {
+        match pane {
             Focus::Token => self.scroll.token = apply(self.scroll.token, max.token),
             Focus::Weather => self.scroll.weather = apply(self.scroll.weather, max.weather),
             Focus::Config => self.scroll.config = apply(self.scroll.config, max.config),

@@ -3,7 +3,7 @@
 
 use std::io;
 
-use crossterm::event::Event;
+use crossterm::event::{Event, MouseButton, MouseEventKind};
 use tokio::sync::mpsc;
 
 use super::{PANIC_HOOK_ENV, PanicIn};
@@ -50,7 +50,55 @@ pub(super) fn from_event(ev: Event) -> Option<Msg> {
     match ev {
         Event::Key(k) => Some(Msg::Key(k)),
         Event::Paste(p) => Some(Msg::Paste(p)),
+        // Presses and the wheel; a release, a drag or (where a terminal sends it anyway) a
+        // motion report would cost a redraw for nothing.
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::Down(MouseButton::Left)
+            | MouseEventKind::ScrollUp
+            | MouseEventKind::ScrollDown => Some(Msg::Mouse(m)),
+            _ => None,
+        },
         Event::Resize(..) => Some(Msg::Resize),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+    use super::*;
+
+    fn mouse(kind: MouseEventKind) -> Event {
+        Event::Mouse(MouseEvent {
+            kind,
+            column: 3,
+            row: 4,
+            modifiers: KeyModifiers::NONE,
+        })
+    }
+
+    #[test]
+    fn clicks_and_the_wheel_are_read_and_other_mouse_reports_ignored() {
+        for kind in [
+            MouseEventKind::Down(MouseButton::Left),
+            MouseEventKind::ScrollUp,
+            MouseEventKind::ScrollDown,
+        ] {
+            assert!(
+                matches!(from_event(mouse(kind)), Some(Msg::Mouse(m)) if m.kind == kind && (m.column, m.row) == (3, 4)),
+                "{kind:?}"
+            );
+        }
+        // Each would cost a redraw for nothing.
+        for kind in [
+            MouseEventKind::Up(MouseButton::Left),
+            MouseEventKind::Down(MouseButton::Right),
+            MouseEventKind::Drag(MouseButton::Left),
+            MouseEventKind::Moved,
+            MouseEventKind::ScrollLeft,
+        ] {
+            assert!(from_event(mouse(kind)).is_none(), "{kind:?}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
-use super::{popup, wrap};
+use super::{popup, record_popup, wrap};
 use crate::tui::app::{App, CopyWhat};
 
 /// What to copy: numbered rows, the unavailable ones dimmed with the reason.
@@ -16,7 +16,9 @@ pub fn menu(app: &App, f: &mut Frame, area: Rect, selected: usize) {
     let w = area.width.saturating_sub(4).min(76);
     let inner = w.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
+    let mut rows = Vec::new();
     for (i, (what, why)) in app.copy_choices().into_iter().enumerate() {
+        let start = lines.len();
         let marker = if i == selected { "▶" } else { " " };
         let mut label = what.label().to_string();
         if what.holds_token() {
@@ -44,6 +46,7 @@ pub fn menu(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         if let Some(why) = why {
             lines.extend(wrap::hang("     ", why, inner, th.dim()));
         }
+        rows.push((i, start, lines.len() - start));
     }
     lines.push(Line::default());
     lines.extend(wrap::styled(
@@ -51,7 +54,7 @@ pub fn menu(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         inner,
         th.dim(),
     ));
-    popup(
+    let rect = popup(
         f,
         area,
         w,
@@ -60,6 +63,7 @@ pub fn menu(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         " Enter or 1-5 · Esc close ",
         th,
     );
+    record_popup(app, rect, None, rows);
 }
 
 /// "Copy the access token?" with why it matters and `y` / `n`.
@@ -93,5 +97,6 @@ pub fn confirm(app: &App, f: &mut Frame, area: Rect, what: CopyWhat) {
         CopyWhat::CurlWithToken => " Copy the curl command with the token? ",
         _ => " Copy the access token? ",
     };
-    popup(f, area, w, lines, title, " y / n ", th);
+    let rect = popup(f, area, w, lines, title, " y / n ", th);
+    app.hits.borrow_mut().popup(rect);
 }

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::{centered, clear, popup, popup_block, wrap};
+use super::{centered, clear, popup, popup_block, record_popup, wrap};
 use crate::tui::app::App;
 use crate::tui::keymap::{self, help_rows};
 
@@ -34,7 +34,8 @@ pub fn help(app: &App, f: &mut Frame, area: Rect) {
         inner_w,
         th.dim(),
     ));
-    popup(f, area, w, lines, " Keys ", " Esc close ", th);
+    let rect = popup(f, area, w, lines, " Keys ", " Esc close ", th);
+    app.hits.borrow_mut().popup(rect);
 }
 
 /// The command palette: the filter on top, then the matching commands (key, what it does),
@@ -76,7 +77,9 @@ pub fn palette(app: &App, f: &mut Frame, area: Rect) {
     }
     let selected = app.palette.selected.min(entries.len().saturating_sub(1));
     let first = (selected + 1).saturating_sub(shown);
+    let mut rows = Vec::new();
     for (i, b) in entries.iter().enumerate().skip(first).take(shown) {
+        rows.push((i, lines.len(), 1));
         let style = if i == selected {
             th.selected().add_modifier(Modifier::BOLD)
         } else {
@@ -100,6 +103,7 @@ pub fn palette(app: &App, f: &mut Frame, area: Rect) {
         ]));
     }
     f.render_widget(ratatui::widgets::Paragraph::new(lines), inner);
+    record_popup(app, rect, Some(inner), rows);
     let x = (app.palette.input.visual_cursor().saturating_sub(scroll) as u16)
         .min(inner.width.saturating_sub(3));
     f.set_cursor_position((inner.x + 2 + x, inner.y));
@@ -193,7 +197,9 @@ pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
     if scrolls {
         lines.push(more_line(first, "↑", th, inner_w));
     }
+    let mut rows = Vec::new();
     for (i, op) in ops.iter().enumerate().skip(first).take(shown) {
+        rows.push((i, lines.len(), 1));
         let mark = if i == selected { "▶" } else { " " };
         let key = keymap::pick_key(i)
             .map(String::from)
@@ -217,7 +223,8 @@ pub fn admin(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         Some(at) => format!(" Sandbox admin · {} ", crate::text::sanitize(at, false)),
         None => " Demo admin · sandbox tenant ".into(),
     };
-    popup(f, area, w, lines, &title, " Esc close ", th);
+    let rect = popup(f, area, w, lines, &title, " Esc close ", th);
+    record_popup(app, rect, None, rows);
 }
 
 /// "↓ 3 more (↑↓ scroll)", or a blank line when nothing is hidden that way.

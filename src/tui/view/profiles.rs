@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{centered, clear, popup, popup_block, wrap};
+use super::{centered, clear, popup, popup_block, record_popup, wrap};
 use crate::diagnose::roles::{self, same_role};
 use crate::text::sanitize;
 use crate::tui::Theme;
@@ -106,7 +106,7 @@ pub fn picker(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         inner_w,
         th.dim(),
     ));
-    popup(
+    let rect = popup(
         f,
         area,
         w,
@@ -115,6 +115,8 @@ pub fn picker(app: &App, f: &mut Frame, area: Rect, selected: usize) {
         " Enter switch · c compare · Esc close ",
         th,
     );
+    // One line per profile, from the top.
+    record_popup(app, rect, None, (0..app.profiles.len()).map(|i| (i, i, 1)));
 }
 
 /// The role columns: the API's app roles (demo), then every role a profile expects or a
@@ -446,9 +448,17 @@ pub fn compare(app: &App, f: &mut Frame, area: Rect) {
         Constraint::Min(0),
     ])
     .areas(inner);
+    let count = rows.len();
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         table_area,
+    );
+    // Under the header line, one line per profile.
+    record_popup(
+        app,
+        rect,
+        Some(table_area),
+        (0..count).map(|i| (i, i + 1, 1)),
     );
     f.render_widget(Paragraph::new(notes), notes_area);
 }

@@ -50,6 +50,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> u16 {
         area.height.saturating_sub(2),
     );
     clear(f, rect);
+    app.hits.borrow_mut().popup(rect);
     let p = app.cur();
     let title = format!(" Setup · {} ", p.name);
     let block = popup_block(&title, " r read again · w wait · Esc close ", th);
