@@ -108,6 +108,8 @@ pub struct Scroll {
     pub config: u16,
     /// The Setup view (when open).
     pub setup: u16,
+    /// The help overlay (when open and taller than the screen).
+    pub help: u16,
 }
 
 /// Settings for a new [`App`].
@@ -157,6 +159,8 @@ pub struct App {
     pub(in crate::tui) claims: ClaimCursor,
     /// Lines scrolled in the Setup view.
     pub(in crate::tui) setup_scroll: u16,
+    /// Lines scrolled in the help overlay.
+    pub(in crate::tui) help_scroll: u16,
     /// The compare view's selected row (a profile index; Enter switches to it).
     pub(in crate::tui) compare_selected: usize,
     /// The command palette's filter and selection (shown while [`Overlay::Palette`]).
@@ -228,6 +232,7 @@ impl App {
             scroll: Scroll::default(),
             claims: ClaimCursor::default(),
             setup_scroll: 0,
+            help_scroll: 0,
             compare_selected: active,
             palette: Palette::default(),
             max_scroll: std::cell::Cell::new(Scroll::default()),

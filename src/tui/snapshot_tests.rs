@@ -221,9 +221,24 @@ fn help_fits_80x24_in_the_demo_too() {
     app.update(key(KeyCode::F(1)));
     let screen = render(&app, 80, 24);
     assert!(screen.contains("sandbox admin"), "{screen}");
+    // Taller than the screen: the border says how much is below, ↓ scrolls to it.
+    assert!(screen.contains("more ┘"), "{screen}");
+    for _ in 0..5 {
+        app.update(key(KeyCode::Down));
+        render(&app, 80, 24);
+    }
+    let screen = render(&app, 80, 24);
     assert!(
-        screen.contains("The F-keys work everywhere."),
-        "the last line is not cut off:\n{screen}"
+        screen.contains("--no-mouse).") && screen.contains("above ┘"),
+        "the last line is reachable:\n{screen}"
+    );
+    // At 120×40 it all fits: no marks.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::F(1)));
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("--no-mouse).") && !screen.contains("↑↓ scroll"),
+        "{screen}"
     );
 }
 

@@ -104,8 +104,9 @@ pub fn view(app: &App, f: &mut Frame) {
     let activity = s.max;
     footer_line(app, f, footer);
     let mut setup = 0;
+    let mut help = 0;
     match app.overlay {
-        Overlay::Help => overlay::help(app, f, area),
+        Overlay::Help => help = overlay::help(app, f, area),
         Overlay::Admin { selected } => overlay::admin(app, f, area, selected),
         Overlay::Profiles { selected } => profiles::picker(app, f, area, selected),
         Overlay::Compare => profiles::compare(app, f, area),
@@ -121,6 +122,7 @@ pub fn view(app: &App, f: &mut Frame) {
         activity,
         config,
         setup,
+        help,
     });
 }
 

@@ -64,7 +64,10 @@ impl App {
             Action::FocusPrev => self.focus = self.focus.step(false),
             Action::FocusCity => self.focus = Focus::City,
             Action::Call => self.submit(),
-            Action::Help => self.overlay = Overlay::Help,
+            Action::Help => {
+                self.overlay = Overlay::Help;
+                self.help_scroll = 0;
+            }
             Action::Profiles => self.open_picker(),
             Action::Compare => self.open_compare(),
             Action::Refresh => self.refresh(self.active),
@@ -211,6 +214,11 @@ impl App {
         if self.overlay == Overlay::Setup {
             let max = self.max_scroll.get().setup;
             self.setup_scroll = (self.setup_scroll as i32 + delta).clamp(0, max as i32) as u16;
+            return;
+        }
+        if self.overlay == Overlay::Help {
+            let max = self.max_scroll.get().help;
+            self.help_scroll = (self.help_scroll as i32 + delta).clamp(0, max as i32) as u16;
             return;
         }
         self.scroll_pane(self.focus, delta);

@@ -9,7 +9,9 @@ use super::{centered, clear, popup, popup_block, record_popup, wrap};
 use crate::tui::app::App;
 use crate::tui::keymap::{self, help_rows};
 
-pub fn help(app: &App, f: &mut Frame, area: Rect) {
+/// The keys, from the key table; scrolls (↑/↓, the wheel) when the screen is too short.
+/// Returns how far it can scroll.
+pub fn help(app: &App, f: &mut Frame, area: Rect) -> u16 {
     let th = &app.theme;
     let keys = help_rows(app.demo.is_some());
     let key_w = keys.iter().map(|(k, _)| wrap::width(k)).max().unwrap_or(0);
@@ -34,8 +36,24 @@ pub fn help(app: &App, f: &mut Frame, area: Rect) {
         inner_w,
         th.dim(),
     ));
-    let rect = popup(f, area, w, lines, " Keys ", " Esc close ", th);
+    lines.extend(wrap::styled(
+        " Mouse: a click focuses a pane or picks a row, the wheel scrolls what is under it; Shift+drag selects text (or start with --no-mouse).",
+        inner_w,
+        th.dim(),
+    ));
+    // Taller than the screen: scrolled, with what is hidden on the border.
+    let inner_h = area.height.saturating_sub(2);
+    let s = super::Scrolled::of(lines.len(), inner_h, app.help_scroll);
+    let shown: Vec<Line> = lines.into_iter().skip(usize::from(s.offset)).collect();
+    let keys = if s.max > 0 {
+        " ↑↓ scroll · Esc close "
+    } else {
+        " Esc close "
+    };
+    let rect = popup(f, area, w, shown, " Keys ", keys, th);
+    s.mark(f, rect, th);
     app.hits.borrow_mut().popup(rect);
+    s.max
 }
 
 /// The command palette: the filter on top, then the matching commands (key, what it does),
