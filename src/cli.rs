@@ -208,10 +208,17 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A one-shot command waits on one request at a time: one thread does it, without the
+    // cost of starting a worker per core and handing wake-ups between them (a measurable part
+    // of a ~9 ms warm `call`). The dashboard, the demo and the sandbox keep the multi-threaded
+    // runtime: their UI loop or server must not wait behind key generation or a handler.
+    let one_shot = cli.command.as_ref().is_some_and(Command::one_shot);
+    let mut builder = if one_shot {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             errln!("error: cannot start the async runtime: {e}");

@@ -151,6 +151,12 @@ pub enum ConfigCommand {
 }
 
 impl Command {
+    /// A command that runs to completion and exits (everything but the dashboard, the demo
+    /// and the sandbox server): it gets a single-threaded runtime.
+    pub(super) fn one_shot(&self) -> bool {
+        !matches!(self, Command::Sandbox(_) | Command::Demo { .. })
+    }
+
     pub(super) fn wants_json(&self) -> bool {
         match self {
             Command::Token { json, .. }
