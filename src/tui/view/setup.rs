@@ -268,20 +268,33 @@ fn diagram(chain: &RoleChain, width: usize, th: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-/// Lines of text inside a box.
-const BOX_LINES: usize = 3;
+/// Lines of text inside a box: as many as the longest summary needs, at least
+/// [`MIN_BOX_LINES`] (the boxes line up) and at most [`MAX_BOX_LINES`].
+const MIN_BOX_LINES: usize = 3;
+const MAX_BOX_LINES: usize = 8;
 
-/// The words inside a box: the link's summary, cut to fit [`BOX_LINES`] lines.
-fn box_text(link: &Link, w: usize) -> Vec<String> {
+fn box_lines(chain: &RoleChain, w: usize) -> usize {
+    chain
+        .links
+        .iter()
+        .map(|l| wrap::wrap(&sanitize(&l.summary, false), w).len())
+        .max()
+        .unwrap_or(0)
+        .clamp(MIN_BOX_LINES, MAX_BOX_LINES)
+}
+
+/// The words inside a box: the link's summary in `n` lines (cut with "…" only past
+/// [`MAX_BOX_LINES`]; the explanation below the boxes says it in full for a broken link).
+fn box_text(link: &Link, w: usize, n: usize) -> Vec<String> {
     let mut lines = wrap::wrap(&sanitize(&link.summary, false), w);
-    if lines.len() > BOX_LINES {
-        lines.truncate(BOX_LINES);
+    if lines.len() > n {
+        lines.truncate(n);
         if let Some(last) = lines.last_mut() {
             let keep: String = last.chars().take(w.saturating_sub(1)).collect();
             *last = keep + "…";
         }
     }
-    while lines.len() < BOX_LINES {
+    while lines.len() < n {
         lines.push(String::new());
     }
     lines
@@ -295,8 +308,9 @@ fn boxes(
 ) -> Vec<Line<'static>> {
     let inner = box_w.saturating_sub(2);
     // Top border, the text lines, bottom border.
-    let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new(); BOX_LINES + 2];
-    let middle = BOX_LINES.div_ceil(2);
+    let n = box_lines(chain, inner.saturating_sub(1));
+    let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new(); n + 2];
+    let middle = n.div_ceil(2);
     for (i, link) in chain.links.iter().enumerate() {
         let st = style(th, link.severity);
         let border = if Some(link.kind) == broken {
@@ -320,7 +334,7 @@ fn boxes(
         rows[0].push(Span::styled("┌".to_string(), border));
         rows[0].push(Span::styled(head, st.add_modifier(Modifier::BOLD)));
         rows[0].push(Span::styled(format!("{}┐", "─".repeat(fill)), border));
-        let text = box_text(link, inner.saturating_sub(1));
+        let text = box_text(link, inner.saturating_sub(1), n);
         for (r, t) in text.iter().enumerate() {
             let pad = inner.saturating_sub(wrap::width(t) + 1);
             rows[1 + r].push(Span::styled("│ ".to_string(), border));
@@ -333,7 +347,7 @@ fn boxes(
             "─".repeat(inner)
         };
         let mark: String = mark.chars().take(inner).collect();
-        rows[BOX_LINES + 1].push(Span::styled(format!("└{mark}┘"), border));
+        rows[n + 1].push(Span::styled(format!("└{mark}┘"), border));
     }
     rows.into_iter().map(Line::from).collect()
 }
