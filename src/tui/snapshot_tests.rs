@@ -656,3 +656,43 @@ fn azpacr_2_is_named_from_what_the_profile_knows() {
         "{screen}"
     );
 }
+
+/// A 403 answered to a token that came from the persistent cache: the Weather pane says
+/// so, with its age, and the fix names the key that gets a fresh one.
+#[test]
+fn refusal_with_a_cached_token_says_so() {
+    let mut app = app(false);
+    let mut snap = fresh(&[], 1);
+    if let Some(t) = snap.token.as_mut() {
+        let t = Arc::make_mut(t);
+        t.source = crate::auth::TokenSource::Cache;
+        t.acquired_at = now() - chrono::Duration::minutes(20);
+    }
+    step(&mut app, P0, snap);
+    app.update(verified(1, checks_ok()));
+    call(&mut app, "Seattle", forbidden("Weather.Read"));
+    both("cached_token_403", &app);
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("cache"), "{screen}");
+    assert!(screen.contains("F5"), "{screen}");
+}
+
+/// The identity provider's clock 10 minutes ahead of this machine's (its Date header): the
+/// Token pane says which clock is off and by how much.
+#[test]
+fn clock_skew_is_named_in_the_token_pane() {
+    let mut app = app(false);
+    let mut snap = fresh(&["Weather.Read"], 1);
+    if let Some(t) = snap.token.as_mut() {
+        let t = Arc::make_mut(t);
+        t.server_date = Some(t.acquired_at + chrono::Duration::minutes(10));
+    }
+    step(&mut app, P0, snap);
+    app.update(verified(1, checks_ok()));
+    both("clock_skew", &app);
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("clock skew: the token endpoint's Date header is 10m 0s ahead of this"),
+        "{screen}"
+    );
+}
