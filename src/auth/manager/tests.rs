@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::*;
 use crate::auth::EntraError;
+use crate::secret::AccessToken;
 
 struct Script {
     clock: Clock,
