@@ -189,7 +189,13 @@ fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
 /// Check, without reading it, that `path` is a regular file of at most `kind.cap()` bytes
 /// (for files read later, such as a federated token that rotates).
 pub fn check(path: &Path, kind: FileKind) -> Result<(), ReadError> {
-    let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
+    let meta = std::fs::metadata(path).map_err(io_error(path, kind))?;
+    check_meta(&meta, path, kind)
+}
+
+/// An I/O error on `path` as a [`ReadError`]: "not found" apart, the rest as it came.
+fn io_error(path: &Path, kind: FileKind) -> impl Fn(std::io::Error) -> ReadError + '_ {
+    move |source| match source.kind() {
         std::io::ErrorKind::NotFound => ReadError::NotFound {
             kind,
             path: path.to_path_buf(),
@@ -199,8 +205,12 @@ pub fn check(path: &Path, kind: FileKind) -> Result<(), ReadError> {
             path: path.to_path_buf(),
             source,
         },
-    })?;
-    if let Some(what) = not_regular(&meta) {
+    }
+}
+
+/// `path`'s metadata says a regular file within `kind.cap()`.
+fn check_meta(meta: &std::fs::Metadata, path: &Path, kind: FileKind) -> Result<(), ReadError> {
+    if let Some(what) = not_regular(meta) {
         return Err(ReadError::NotRegular {
             kind,
             path: path.to_path_buf(),
@@ -245,17 +255,7 @@ pub fn read_no_follow(path: &Path, kind: FileKind) -> Result<Vec<u8>, ReadError>
 }
 
 fn read_with(path: &Path, kind: FileKind, follow: bool) -> Result<Vec<u8>, ReadError> {
-    let io = |source: std::io::Error| match source.kind() {
-        std::io::ErrorKind::NotFound => ReadError::NotFound {
-            kind,
-            path: path.to_path_buf(),
-        },
-        _ => ReadError::Io {
-            kind,
-            path: path.to_path_buf(),
-            source,
-        },
-    };
+    let io = io_error(path, kind);
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -278,20 +278,8 @@ fn read_with(path: &Path, kind: FileKind, follow: bool) -> Result<Vec<u8>, ReadE
         }
         io(e)
     })?;
-    let meta = file.metadata().map_err(io)?;
-    if let Some(what) = not_regular(&meta) {
-        return Err(ReadError::NotRegular {
-            kind,
-            path: path.to_path_buf(),
-            what,
-        });
-    }
-    if meta.len() > kind.cap() {
-        return Err(ReadError::TooLarge {
-            kind,
-            path: path.to_path_buf(),
-        });
-    }
+    let meta = file.metadata().map_err(&io)?;
+    check_meta(&meta, path, kind)?;
     // The size can change between stat and read: read one byte past the cap to tell.
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(kind.cap() + 1)
